@@ -1,0 +1,133 @@
+// Package events defines the facts of the comment system — what was
+// submitted, decided, reported and published — and the JetStream log that
+// stores them. Every read model in the system is a projection of this log.
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// SchemaVersion is the envelope version written by this code. Decode accepts
+// every version up to it, so old events keep decoding after an upgrade.
+const SchemaVersion = 1
+
+// Type names an event. Types are past tense: they record what happened.
+type Type string
+
+const (
+	CommentSubmitted Type = "CommentSubmitted"
+	CommentApproved  Type = "CommentApproved"
+	CommentRejected  Type = "CommentRejected"
+	CommentHeld      Type = "CommentHeld"
+)
+
+// Envelope is the metadata every event carries, with its payload in Data.
+// Seq is the stream sequence the event was stored at; it is set when an
+// event is read from the log and never serialized.
+type Envelope struct {
+	ID          string          `json:"id"`
+	Type        Type            `json:"type"`
+	Version     int             `json:"v"`
+	Article     string          `json:"article,omitempty"`
+	Comment     string          `json:"comment,omitempty"`
+	OccurredAt  time.Time       `json:"occurred_at"`
+	Actor       string          `json:"actor"`
+	CausationID string          `json:"causation_id,omitempty"`
+	Data        json.RawMessage `json:"data,omitempty"`
+
+	Seq     uint64 `json:"-"`
+	Subject string `json:"-"`
+}
+
+// Submitted is the payload of CommentSubmitted.
+type Submitted struct {
+	Author   string `json:"author"`
+	AuthorID string `json:"author_id"`
+	Text     string `json:"text"`
+	ParentID string `json:"parent_id,omitempty"`
+}
+
+// Decision is the payload of CommentApproved, CommentRejected and
+// CommentHeld. The envelope's Actor says who decided: "rules@<version>" for
+// the rules engine, "moderator:<id>" for a person.
+type Decision struct {
+	Reason   string     `json:"reason"`
+	Message  string     `json:"message,omitempty"`
+	Ruleset  string     `json:"ruleset,omitempty"`
+	Rules    []string   `json:"rules,omitempty"`
+	Evidence []Evidence `json:"evidence,omitempty"`
+}
+
+// Evidence is one rule match: a span of the original, stored text.
+// Start and End are byte offsets into that text.
+type Evidence struct {
+	Rule  string `json:"rule"`
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	Match string `json:"match"`
+}
+
+// Actor prefixes. RulesActor builds the actor of an automatic decision.
+const (
+	ActorReader    = "reader"
+	rulesPrefix    = "rules@"
+	ModeratorActor = "moderator:"
+)
+
+// RulesActor is the actor recorded for a decision of the given rule set.
+func RulesActor(version string) string { return rulesPrefix + version }
+
+// IsHuman reports whether an actor is a person rather than the rules.
+func IsHuman(actor string) bool {
+	return len(actor) < len(rulesPrefix) || actor[:len(rulesPrefix)] != rulesPrefix
+}
+
+// IsDecision reports whether t changes a comment's moderation state.
+func (t Type) IsDecision() bool {
+	return t == CommentApproved || t == CommentRejected || t == CommentHeld
+}
+
+// New builds an envelope for payload, ready to append.
+func New(id string, t Type, article, comment, actor, causation string, at time.Time, payload any) (Envelope, error) {
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return Envelope{}, fmt.Errorf("events: encode %s payload: %w", t, err)
+	}
+	return Envelope{
+		ID: id, Type: t, Version: SchemaVersion,
+		Article: article, Comment: comment,
+		OccurredAt: at.UTC(), Actor: actor, CausationID: causation,
+		Data: data,
+	}, nil
+}
+
+// Payload decodes the envelope's data into v.
+func (e Envelope) Payload(v any) error {
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return fmt.Errorf("%w: %s %s payload: %v", ErrInvalid, e.Type, e.ID, err)
+	}
+	return nil
+}
+
+// Encode serializes an envelope for the log.
+func Encode(e Envelope) ([]byte, error) {
+	return json.Marshal(e)
+}
+
+// Decode parses an envelope read from the log. It fails with ErrInvalid for
+// bytes that can never be an event, so consumers can terminate them.
+func Decode(b []byte) (Envelope, error) {
+	var e Envelope
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Envelope{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	switch {
+	case e.ID == "" || e.Type == "":
+		return Envelope{}, fmt.Errorf("%w: event without id or type", ErrInvalid)
+	case e.Version < 1 || e.Version > SchemaVersion:
+		return Envelope{}, fmt.Errorf("%w: event %s has unknown schema version %d", ErrInvalid, e.ID, e.Version)
+	}
+	return e, nil
+}

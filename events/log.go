@@ -1,0 +1,222 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config is what an operator may choose about the log.
+type Config struct {
+	Replicas int // 1 for one server, 3 on a cluster
+	// DuplicateWindow is how long a retried publish with the same event id
+	// is stored once. Beyond it the API and the worker rely on the read
+	// models and on expected sequences to stay idempotent.
+	DuplicateWindow time.Duration
+	// OnAppend, when set, is called after each event is stored, for
+	// metrics.
+	OnAppend func(Type)
+}
+
+func (c *Config) setDefaults() {
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.DuplicateWindow == 0 {
+		c.DuplicateWindow = 10 * time.Minute
+	}
+}
+
+// Log is the COMMENTS stream: the append-only source of truth.
+type Log struct {
+	js       jetstream.JetStream
+	stream   jetstream.Stream
+	onAppend func(Type)
+}
+
+// Open creates the COMMENTS stream, or updates it to cfg, and returns the log.
+func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Log, error) {
+	cfg.setDefaults()
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "Every event of the comment system; the source of truth.",
+		Subjects:    StreamSubjects,
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Replicas:    cfg.Replicas,
+		Duplicates:  cfg.DuplicateWindow,
+		DenyDelete:  true,
+		DenyPurge:   true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("events: create stream %s: %w", StreamName, err)
+	}
+	return &Log{js: js, stream: stream, onAppend: cfg.OnAppend}, nil
+}
+
+// Stream exposes the underlying stream for consumers.
+func (l *Log) Stream() jetstream.Stream { return l.stream }
+
+// Append stores e once: a retry with the same event id within the
+// duplicate window returns the sequence of the first copy.
+func (l *Log) Append(ctx context.Context, e Envelope) (uint64, error) {
+	return l.append(ctx, e)
+}
+
+// AppendAfter stores e only if the last event of its comment is still at
+// sequence after (0: the comment has no events yet). Two writers that read
+// the same state cannot both win: the loser gets ErrConflict.
+func (l *Log) AppendAfter(ctx context.Context, e Envelope, after uint64) (uint64, error) {
+	return l.append(ctx, e, jetstream.WithExpectLastSequenceForSubject(after, CommentSubjects(e.Article, e.Comment)))
+}
+
+func (l *Log) append(ctx context.Context, e Envelope, opts ...jetstream.PublishOpt) (uint64, error) {
+	subject, err := Subject(e)
+	if err != nil {
+		return 0, err
+	}
+	data, err := Encode(e)
+	if err != nil {
+		return 0, err
+	}
+	opts = append(opts, jetstream.WithMsgID(e.ID), jetstream.WithExpectStream(StreamName))
+	ack, err := l.js.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data}, opts...)
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+			return 0, fmt.Errorf("events: append %s to %s: %w", e.Type, e.Comment, ErrConflict)
+		}
+		return 0, fmt.Errorf("events: append %s to %s: %w", e.Type, subject, err)
+	}
+	if l.onAppend != nil && !ack.Duplicate {
+		l.onAppend(e.Type)
+	}
+	return ack.Sequence, nil
+}
+
+// LastSeq is the sequence of the newest event in the log (0 when empty).
+func (l *Log) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("events: stream info: %w", err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// CommentSeq is the sequence of the newest event of one comment, the value
+// to pass to AppendAfter. It is ErrNotFound for an unknown comment.
+func (l *Log) CommentSeq(ctx context.Context, article, comment string) (uint64, error) {
+	if !ValidArticleID(article) || !validToken(comment) {
+		return 0, ErrNotFound
+	}
+	msg, err := l.stream.GetLastMsgForSubject(ctx, CommentSubjects(article, comment))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("events: last event of %s: %w", comment, err)
+	}
+	return msg.Sequence, nil
+}
+
+// FindComment locates a comment by id alone: its article and the sequence
+// of its newest event, or ErrNotFound.
+func (l *Log) FindComment(ctx context.Context, comment string) (article string, seq uint64, err error) {
+	if !validToken(comment) {
+		return "", 0, ErrNotFound
+	}
+	msg, err := l.stream.GetLastMsgForSubject(ctx, "comments.*."+comment+".*")
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return "", 0, ErrNotFound
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("events: find comment %s: %w", comment, err)
+	}
+	tokens := strings.Split(msg.Subject, ".")
+	if len(tokens) != 4 {
+		return "", 0, fmt.Errorf("%w: comment %s stored under %q", ErrInvalid, comment, msg.Subject)
+	}
+	return tokens[1], msg.Sequence, nil
+}
+
+// History returns every event of one comment, oldest first, or ErrNotFound.
+func (l *Log) History(ctx context.Context, article, comment string) ([]Envelope, error) {
+	last, err := l.CommentSeq(ctx, article, comment)
+	if err != nil {
+		return nil, err
+	}
+	var out []Envelope
+	err = l.Replay(ctx, 1, []string{CommentSubjects(article, comment)}, func(e Envelope) error {
+		out = append(out, e)
+		if e.Seq >= last {
+			return errStop
+		}
+		return nil
+	})
+	return out, err
+}
+
+var errStop = errors.New("stop")
+
+// Replay calls fn for every event from sequence from on that matches one of
+// filters (all events when empty), in order, until fn returns an error, ctx
+// ends, or the events stored when Replay started have all been seen.
+// Events that can never be decoded are skipped: a replay must not stop on
+// one bad event. It returns nil when it reached the end.
+func (l *Log) Replay(ctx context.Context, from uint64, filters []string, fn func(Envelope) error) error {
+	if from == 0 {
+		from = 1
+	}
+	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: filters,
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    from,
+	})
+	if err != nil {
+		return fmt.Errorf("events: replay consumer: %w", err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("events: replay consumer info: %w", err)
+	}
+	if info.NumPending == 0 {
+		return nil
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	if err != nil {
+		return fmt.Errorf("events: replay: %w", err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("events: replay: %w", err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			return fmt.Errorf("events: replay metadata: %w", err)
+		}
+		if e, err := Decode(msg.Data()); err == nil {
+			e.Seq, e.Subject = meta.Sequence.Stream, msg.Subject()
+			if err := fn(e); err != nil {
+				if errors.Is(err, errStop) {
+					return nil
+				}
+				return err
+			}
+		}
+		if meta.NumPending == 0 {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,150 @@
+package events_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/internal/natstest"
+)
+
+func openLog(t *testing.T) *events.Log {
+	t.Helper()
+	_, js := natstest.Connect(t, natstest.Server(t))
+	l, err := events.Open(context.Background(), js, events.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func submitted(t *testing.T, article, comment, text string) events.Envelope {
+	t.Helper()
+	e, err := events.New(uuid.NewString(), events.CommentSubmitted, article, comment, events.ActorReader, "", time.Now(),
+		events.Submitted{Author: "Anna", AuthorID: "anon:anna", Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func decision(t *testing.T, typ events.Type, cause events.Envelope, actor string) events.Envelope {
+	t.Helper()
+	e, err := events.New(uuid.NewString(), typ, cause.Article, cause.Comment, actor, cause.ID, time.Now(), events.Decision{Reason: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestAppendIsIdempotentByEventID(t *testing.T) {
+	ctx := context.Background()
+	l := openLog(t)
+	e := submitted(t, "a1", uuid.NewString(), "hello")
+	s1, err := l.Append(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := l.Append(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s1 != s2 {
+		t.Fatalf("retried append stored twice: seq %d then %d", s1, s2)
+	}
+	if last, _ := l.LastSeq(ctx); last != 1 {
+		t.Fatalf("stream holds %d events, want 1", last)
+	}
+}
+
+func TestAppendAfterLetsOneOfTwoDecidersWin(t *testing.T) {
+	ctx := context.Background()
+	l := openLog(t)
+	sub := submitted(t, "a1", uuid.NewString(), "hello")
+	seq, err := l.Append(ctx, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another comment's event in between must not count as a conflict.
+	if _, err := l.Append(ctx, submitted(t, "a1", uuid.NewString(), "other")); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			typ := events.CommentApproved
+			if i%2 == 1 {
+				typ = events.CommentRejected
+			}
+			_, errs[i] = l.AppendAfter(ctx, decision(t, typ, sub, "moderator:m"+string(rune('0'+i))), seq)
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, events.ErrConflict):
+			t.Fatalf("loser got %v, want ErrConflict", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d deciders won, want exactly 1", won)
+	}
+	hist, err := l.History(ctx, sub.Article, sub.Comment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].Type != events.CommentSubmitted || !hist[1].Type.IsDecision() {
+		t.Fatalf("history = %+v, want submitted then one decision", hist)
+	}
+	if got, err := l.CommentSeq(ctx, sub.Article, sub.Comment); err != nil || got != hist[1].Seq {
+		t.Fatalf("CommentSeq = %d, %v; want %d", got, err, hist[1].Seq)
+	}
+}
+
+func TestHistoryOfUnknownCommentIsNotFound(t *testing.T) {
+	l := openLog(t)
+	for _, c := range []string{uuid.NewString(), "a.b", "*", ""} {
+		if _, err := l.History(context.Background(), "a1", c); !errors.Is(err, events.ErrNotFound) {
+			t.Errorf("History(%q) error = %v, want ErrNotFound", c, err)
+		}
+	}
+}
+
+func TestAppendRejectsBadIDs(t *testing.T) {
+	l := openLog(t)
+	for _, article := range []string{"", "a.b", "a b", "a*", "a>", string(make([]byte, 200))} {
+		e := submitted(t, "x", uuid.NewString(), "t")
+		e.Article = article
+		if _, err := l.Append(context.Background(), e); !errors.Is(err, events.ErrInvalid) {
+			t.Errorf("Append(article %q) error = %v, want ErrInvalid", article, err)
+		}
+	}
+}
+
+func TestFindCommentByIDAlone(t *testing.T) {
+	ctx := context.Background()
+	l := openLog(t)
+	e := submitted(t, "some-article", uuid.NewString(), "hi")
+	seq, err := l.Append(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	article, got, err := l.FindComment(ctx, e.Comment)
+	if err != nil || article != "some-article" || got != seq {
+		t.Fatalf("FindComment = %q, %d, %v; want some-article, %d", article, got, err, seq)
+	}
+	if _, _, err := l.FindComment(ctx, uuid.NewString()); !errors.Is(err, events.ErrNotFound) {
+		t.Fatalf("unknown comment: %v, want ErrNotFound", err)
+	}
+}

@@ -1,0 +1,221 @@
+package moderation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/newsroom/commentd/events"
+)
+
+// ConsumerName is the durable consumer the workers share: each submission
+// goes to one of them.
+const ConsumerName = "moderation"
+
+// decisionNamespace derives decision event ids from submission ids, so a
+// redelivered submission publishes the same id and the stream stores it
+// once.
+var decisionNamespace = uuid.MustParse("4b0e3f57-6c8e-4f5e-9d7a-3a1f0c2d9e11")
+
+var decisionType = map[Action]events.Type{
+	Approve: events.CommentApproved,
+	Hold:    events.CommentHeld,
+	Reject:  events.CommentRejected,
+}
+
+// Worker consumes submissions, applies the current rule set and appends
+// its decision.
+type Worker struct {
+	Log *events.Log
+	// Rules returns the rule set to apply now; it may change between calls.
+	Rules func() *Ruleset
+	// Concurrency is how many submissions are decided at once.
+	Concurrency int
+	Logger      *slog.Logger
+	Metrics     *WorkerMetrics
+}
+
+// Run decides submissions until ctx ends, then finishes and acks the
+// submissions in hand before it returns.
+func (w *Worker) Run(ctx context.Context) error {
+	if w.Logger == nil {
+		w.Logger = slog.New(slog.DiscardHandler)
+	}
+	if w.Concurrency <= 0 {
+		w.Concurrency = 32
+	}
+	cons, err := w.Log.Stream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       ConsumerName,
+		Description:   "The moderation workers: decide each submission once.",
+		FilterSubject: events.SubmittedSubjects,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
+		MaxDeliver:    20,
+		MaxAckPending: 4 * w.Concurrency,
+	})
+	if err != nil {
+		return fmt.Errorf("moderation: consumer: %w", err)
+	}
+	sem := make(chan struct{}, w.Concurrency)
+	var inflight sync.WaitGroup
+	cc, err := cons.Consume(func(msg jetstream.Msg) {
+		sem <- struct{}{}
+		inflight.Go(func() {
+			defer func() { <-sem }()
+			w.handle(context.WithoutCancel(ctx), msg)
+		})
+	}, jetstream.PullMaxMessages(2*w.Concurrency))
+	if err != nil {
+		return fmt.Errorf("moderation: consume: %w", err)
+	}
+	<-ctx.Done()
+	cc.Drain()
+	<-cc.Closed()
+	inflight.Wait()
+	return nil
+}
+
+// handle decides one submission. It never returns an error: every outcome
+// is an Ack, a Nak (may succeed later) or a Term (never will).
+func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		w.term(msg, "no_metadata", err)
+		return
+	}
+	if meta.NumDelivered > 1 {
+		w.Metrics.redelivered()
+	}
+	sub, err := events.Decode(msg.Data())
+	if err != nil {
+		w.term(msg, "undecodable", err)
+		return
+	}
+	var p events.Submitted
+	if err := sub.Payload(&p); err != nil || sub.Type != events.CommentSubmitted {
+		w.term(msg, "undecodable", fmt.Errorf("%w: %s", err, sub.Type))
+		return
+	}
+	w.Metrics.consumed(sub.Type)
+
+	rules := w.Rules()
+	began := time.Now()
+	v := rules.Evaluate(Input{Text: p.Text, IsReply: p.ParentID != ""})
+	w.Metrics.evaluated(time.Since(began))
+
+	dec, err := events.New(
+		uuid.NewSHA1(decisionNamespace, []byte(sub.ID)).String(),
+		decisionType[v.Action], sub.Article, sub.Comment,
+		events.RulesActor(rules.Version), sub.ID, time.Now(),
+		events.Decision{Reason: v.Reason, Message: v.Message, Ruleset: rules.Version, Rules: v.Rules, Evidence: v.Evidence},
+	)
+	if err != nil {
+		w.term(msg, "unencodable", err)
+		return
+	}
+	// Only if nothing happened to the comment since it was submitted: a
+	// moderator who decided first wins, and so does an earlier delivery
+	// of this same submission.
+	_, err = w.Log.AppendAfter(ctx, dec, meta.Sequence.Stream)
+	switch {
+	case err == nil:
+		w.Metrics.decided(v)
+	case errors.Is(err, events.ErrConflict):
+		w.Logger.Debug("comment already decided", "comment", sub.Comment, "event", sub.ID)
+	case errors.Is(err, events.ErrInvalid):
+		w.term(msg, "invalid", err)
+		return
+	default:
+		delay := min(time.Duration(meta.NumDelivered)*time.Second, 30*time.Second)
+		w.Logger.Warn("decision not stored; will retry", "comment", sub.Comment, "event", sub.ID, "retry_in", delay, "err", err)
+		_ = msg.NakWithDelay(delay)
+		return
+	}
+	if err := msg.Ack(); err != nil {
+		w.Logger.Warn("ack", "event", sub.ID, "err", err)
+	}
+}
+
+func (w *Worker) term(msg jetstream.Msg, reason string, err error) {
+	w.Logger.Error("submission terminated: it can never be decided", "subject", msg.Subject(), "reason", reason, "err", err)
+	w.Metrics.terminated(reason)
+	_ = msg.TermWithReason(reason)
+}
+
+// WorkerMetrics are the worker's Prometheus series.
+type WorkerMetrics struct {
+	consumedTotal    *prometheus.CounterVec
+	decisions        *prometheus.CounterVec
+	evaluation       prometheus.Histogram
+	redeliveries     prometheus.Counter
+	terminatedEvents *prometheus.CounterVec
+}
+
+// NewWorkerMetrics registers the worker's series with reg.
+func NewWorkerMetrics(reg prometheus.Registerer) *WorkerMetrics {
+	consumer := prometheus.Labels{"consumer": ConsumerName}
+	m := &WorkerMetrics{
+		consumedTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "comments_events_consumed_total", Help: "Events consumed, by consumer and event type.", ConstLabels: consumer,
+		}, []string{"type"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "comments_moderation_decisions_total",
+			Help: "Moderation decisions, by outcome, kind of actor (rules, human) and deciding rule.",
+			ConstLabels: prometheus.Labels{"actor_kind": "rules"},
+		}, []string{"outcome", "rule"}),
+		evaluation: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "comments_rule_evaluation_duration_seconds", Help: "Time to evaluate the rule set on one comment.",
+			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10),
+		}),
+		redeliveries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "comments_consumer_redeliveries_total", Help: "Messages delivered again to a consumer.", ConstLabels: consumer,
+		}),
+		terminatedEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "comments_events_terminated_total", Help: "Events a consumer terminated because they can never be processed, by reason.", ConstLabels: consumer,
+		}, []string{"reason"}),
+	}
+	reg.MustRegister(m.consumedTotal, m.decisions, m.evaluation, m.redeliveries, m.terminatedEvents)
+	return m
+}
+
+func (m *WorkerMetrics) consumed(t events.Type) {
+	if m != nil {
+		m.consumedTotal.WithLabelValues(string(t)).Inc()
+	}
+}
+
+func (m *WorkerMetrics) decided(v Verdict) {
+	if m == nil {
+		return
+	}
+	rule := "none"
+	if len(v.Rules) > 0 {
+		rule = v.Rules[0]
+	}
+	m.decisions.WithLabelValues(v.Action.String(), rule).Inc()
+}
+
+func (m *WorkerMetrics) evaluated(d time.Duration) {
+	if m != nil {
+		m.evaluation.Observe(d.Seconds())
+	}
+}
+
+func (m *WorkerMetrics) redelivered() {
+	if m != nil {
+		m.redeliveries.Inc()
+	}
+}
+
+func (m *WorkerMetrics) terminated(reason string) {
+	if m != nil {
+		m.terminatedEvents.WithLabelValues(reason).Inc()
+	}
+}

@@ -1,0 +1,291 @@
+package projections
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/newsroom/commentd/events"
+)
+
+// SnapshotBucket is the object store that keeps the read models' snapshot,
+// so a restart resumes from it instead of replaying all history.
+const SnapshotBucket = "PROJECTIONS"
+
+const snapshotObject = "views"
+
+// OpenSnapshots creates or opens the snapshot bucket.
+func OpenSnapshots(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.ObjectStore, error) {
+	if replicas == 0 {
+		replicas = 1
+	}
+	os, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      SnapshotBucket,
+		Description: "Snapshots of the read models, with the stream sequence they reflect.",
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: snapshot bucket: %w", err)
+	}
+	return os, nil
+}
+
+// Projector feeds a Store from the log: it restores the latest snapshot,
+// then follows the stream from the next sequence with an ordered consumer.
+// Each process that serves reads runs one; processes with the projector
+// role also save snapshots.
+type Projector struct {
+	Log   *events.Log
+	Store *Store
+	// Snapshots, when set, is where the projector restores from and, when
+	// SaveEvery > 0, saves a snapshot that often (if anything changed).
+	Snapshots jetstream.ObjectStore
+	SaveEvery time.Duration
+	// Rebuild ignores the snapshot and replays from sequence 1.
+	Rebuild bool
+	// MaxLag is how many events behind the projector may fall and still
+	// be ready (after it caught up once).
+	MaxLag uint64
+	// OnChange is called after each applied event, in stream order.
+	OnChange func(Change)
+	Logger   *slog.Logger
+	Metrics  *Metrics
+
+	caughtUp  atomic.Bool
+	lag       atomic.Uint64
+	savedSeq  atomic.Uint64
+	lastSaved atomic.Int64 // unix nanos
+}
+
+// Ready reports whether the views have caught up with the stream since
+// start and lag behind it by at most MaxLag events.
+func (p *Projector) Ready() bool { return p.caughtUp.Load() && p.lag.Load() <= p.MaxLag }
+
+// Run restores and follows until ctx ends; then it saves a last snapshot.
+func (p *Projector) Run(ctx context.Context) error {
+	if p.Logger == nil {
+		p.Logger = slog.New(slog.DiscardHandler)
+	}
+	if p.Snapshots != nil && !p.Rebuild {
+		p.restore(ctx)
+	}
+	start := p.Store.Applied() + 1
+	last, err := p.Log.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	if last < start {
+		p.caughtUp.Store(true)
+	}
+	p.Logger.Info("projector following the log", "from_seq", start, "stream_last_seq", last)
+
+	var wg sync.WaitGroup
+	if p.Snapshots != nil && p.SaveEvery > 0 {
+		wg.Go(func() { p.saveLoop(ctx) })
+	}
+	err = p.follow(ctx, start)
+	wg.Wait()
+	if p.Snapshots != nil && p.SaveEvery > 0 {
+		// The caller's ctx is done; give the last save its own time.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if serr := p.save(sctx); serr != nil {
+			p.Logger.Error("final snapshot", "err", serr)
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func (p *Projector) follow(ctx context.Context, start uint64) error {
+	cons, err := p.Log.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   start,
+	})
+	if err != nil {
+		return fmt.Errorf("projections: consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	if err != nil {
+		return fmt.Errorf("projections: consume: %w", err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("projections: next event: %w", err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			p.Logger.Error("event without metadata", "subject", msg.Subject(), "err", err)
+			continue
+		}
+		e, err := events.Decode(msg.Data())
+		if err != nil {
+			// The projections skip what can never be an event; the
+			// worker terminates and counts it.
+			p.Logger.Warn("undecodable event skipped", "seq", meta.Sequence.Stream, "subject", msg.Subject(), "err", err)
+			p.Metrics.undecodable()
+			continue
+		}
+		e.Seq, e.Subject = meta.Sequence.Stream, msg.Subject()
+		ch := p.Store.Apply(e)
+		live := p.caughtUp.Load()
+		p.Metrics.applied(ch, live, meta.NumPending)
+		if p.OnChange != nil {
+			p.OnChange(ch)
+		}
+		p.lag.Store(meta.NumPending)
+		if meta.NumPending == 0 && !live {
+			p.caughtUp.Store(true)
+			p.Logger.Info("projections caught up", "seq", e.Seq)
+		}
+	}
+}
+
+func (p *Projector) restore(ctx context.Context) {
+	data, err := p.Snapshots.GetBytes(ctx, snapshotObject)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return
+	}
+	if err == nil {
+		err = p.Store.LoadSnapshot(bytes.NewReader(data))
+	}
+	if err != nil {
+		p.Logger.Warn("snapshot not usable; rebuilding from the log", "err", err)
+		return
+	}
+	p.savedSeq.Store(p.Store.Applied())
+	p.lastSaved.Store(time.Now().UnixNano())
+	p.Logger.Info("restored snapshot", "seq", p.Store.Applied())
+}
+
+func (p *Projector) saveLoop(ctx context.Context) {
+	t := time.NewTicker(p.SaveEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := p.save(ctx); err != nil && ctx.Err() == nil {
+				p.Logger.Error("snapshot", "err", err)
+			}
+		}
+	}
+}
+
+// save writes a snapshot if anything was applied since the last one.
+func (p *Projector) save(ctx context.Context) error {
+	if p.Store.Applied() == p.savedSeq.Load() {
+		p.lastSaved.Store(time.Now().UnixNano())
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := p.Store.WriteSnapshot(&buf); err != nil {
+		return err
+	}
+	seq := p.Store.Applied()
+	if _, err := p.Snapshots.PutBytes(ctx, snapshotObject, buf.Bytes()); err != nil {
+		return fmt.Errorf("projections: save snapshot: %w", err)
+	}
+	p.savedSeq.Store(seq)
+	p.lastSaved.Store(time.Now().UnixNano())
+	return nil
+}
+
+// Metrics are the projector's Prometheus series.
+type Metrics struct {
+	consumed      *prometheus.CounterVec
+	undecodables  prometheus.Counter
+	lag           prometheus.Gauge
+	toDecision    prometheus.Histogram
+	toVisible     prometheus.Histogram
+	checkpointAge prometheus.GaugeFunc
+}
+
+// latencyBuckets suit a pipeline whose target is milliseconds; the top
+// buckets catch comments that wait for a person.
+var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10, 60, 300, 1800, 3600, 21600, 86400}
+
+// NewMetrics registers the projector's series with reg. p may be nil when
+// the process saves no snapshots.
+func NewMetrics(reg prometheus.Registerer, p *Projector) *Metrics {
+	m := &Metrics{
+		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "comments_events_consumed_total", Help: "Events consumed, by consumer and event type.",
+			ConstLabels: prometheus.Labels{"consumer": "projector"},
+		}, []string{"type"}),
+		undecodables: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "comments_projection_undecodable_events_total", Help: "Events the projector skipped because they can never be decoded.",
+		}),
+		lag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "comments_projection_lag_events", Help: "Events stored in the stream but not yet applied to the read models.",
+		}),
+		toDecision: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "comments_time_to_first_decision_seconds", Help: "Time from submission to the first decision, seen by the projector.",
+			Buckets: latencyBuckets,
+		}),
+		toVisible: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "comments_time_to_visible_seconds", Help: "Time from submission until the comment is visible in the approved view.",
+			Buckets: latencyBuckets,
+		}),
+	}
+	cs := []prometheus.Collector{m.consumed, m.undecodables, m.lag, m.toDecision, m.toVisible}
+	if p != nil {
+		m.checkpointAge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "comments_projection_checkpoint_age_seconds", Help: "Seconds since the read models were last snapshotted (or found unchanged).",
+		}, func() float64 {
+			at := p.lastSaved.Load()
+			if at == 0 {
+				return 0
+			}
+			return time.Since(time.Unix(0, at)).Seconds()
+		})
+		cs = append(cs, m.checkpointAge)
+	}
+	for _, c := range cs {
+		reg.MustRegister(c)
+	}
+	return m
+}
+
+func (m *Metrics) undecodable() {
+	if m != nil {
+		m.undecodables.Inc()
+	}
+}
+
+func (m *Metrics) applied(ch Change, live bool, pending uint64) {
+	if m == nil {
+		return
+	}
+	m.consumed.WithLabelValues(string(ch.Event.Type)).Inc()
+	m.lag.Set(float64(pending))
+	if !live || !ch.Changed || !ch.Event.Type.IsDecision() {
+		return
+	}
+	since := time.Since(ch.Comment.CreatedAt).Seconds()
+	if ch.Before == Pending {
+		m.toDecision.Observe(since)
+	}
+	if ch.Comment.Status == Approved && ch.Before != Approved {
+		m.toVisible.Observe(since)
+	}
+}

@@ -1,0 +1,253 @@
+// Package projections holds the read models — what readers, moderators and
+// operators see — as pure state machines built from the event log, and the
+// projector that feeds them from the log and snapshots them.
+package projections
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/newsroom/commentd/events"
+)
+
+// Status is where a comment stands.
+type Status string
+
+const (
+	Pending  Status = "pending"
+	Approved Status = "approved"
+	Rejected Status = "rejected"
+	Held     Status = "held"
+)
+
+var statusOf = map[events.Type]Status{
+	events.CommentApproved: Approved,
+	events.CommentRejected: Rejected,
+	events.CommentHeld:     Held,
+}
+
+// Comment is what the read models know of one comment.
+type Comment struct {
+	ID        string    `json:"id"`
+	Article   string    `json:"article"`
+	ParentID  string    `json:"parent_id,omitempty"`
+	Author    string    `json:"author"`
+	AuthorID  string    `json:"author_id"`
+	Text      string    `json:"text"`
+	CreatedAt time.Time `json:"created_at"`
+
+	Status    Status            `json:"status"`
+	Reason    string            `json:"reason,omitempty"`
+	Message   string            `json:"message,omitempty"`
+	DecidedBy string            `json:"decided_by,omitempty"`
+	DecidedAt time.Time         `json:"decided_at,omitzero"`
+	Rules     []string          `json:"rules,omitempty"`
+	Evidence  []events.Evidence `json:"evidence,omitempty"`
+
+	// SubmittedSeq orders comments (oldest first); Seq is the comment's
+	// last applied event, the expected sequence for its next decision.
+	SubmittedSeq uint64 `json:"submitted_seq"`
+	Seq          uint64 `json:"seq"`
+}
+
+// HumanDecided reports whether a person made the comment's current
+// decision; automatic decisions never override it.
+func (c *Comment) HumanDecided() bool { return c.DecidedBy != "" && events.IsHuman(c.DecidedBy) }
+
+// Change says what one applied event did, for metrics and live updates.
+type Change struct {
+	Event   events.Envelope
+	Comment Comment // after the event; zero when the event changed nothing
+	Before  Status  // "" for a new comment
+	Changed bool
+}
+
+// article is the approved view of one article: its approved comments in
+// submission order, and a version that moves on every change so encoded
+// pages can be cached.
+type article struct {
+	approved []*Comment
+	version  uint64
+}
+
+// Store holds every read model. Apply is idempotent by stream sequence:
+// an event at or below the applied sequence changes nothing, so redelivery
+// and replays are harmless. Safe for concurrent use.
+type Store struct {
+	mu       sync.RWMutex
+	applied  uint64
+	comments map[string]*Comment
+	articles map[string]*article
+}
+
+// NewStore returns empty read models.
+func NewStore() *Store {
+	return &Store{comments: make(map[string]*Comment), articles: make(map[string]*article)}
+}
+
+// Applied is the stream sequence of the last event applied.
+func (s *Store) Applied() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.applied
+}
+
+// Apply folds one event into the read models.
+func (s *Store) Apply(e events.Envelope) Change {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := Change{Event: e}
+	if e.Seq != 0 && e.Seq <= s.applied {
+		return ch
+	}
+	if e.Seq > s.applied {
+		s.applied = e.Seq
+	}
+	switch {
+	case e.Type == events.CommentSubmitted:
+		s.submit(e, &ch)
+	case e.Type.IsDecision():
+		s.decide(e, &ch)
+	}
+	return ch
+}
+
+func (s *Store) submit(e events.Envelope, ch *Change) {
+	if _, dup := s.comments[e.Comment]; dup {
+		return // the same comment submitted again after the duplicate window
+	}
+	var p events.Submitted
+	if e.Payload(&p) != nil {
+		return
+	}
+	c := &Comment{
+		ID: e.Comment, Article: e.Article, ParentID: p.ParentID,
+		Author: p.Author, AuthorID: p.AuthorID, Text: p.Text, CreatedAt: e.OccurredAt,
+		Status: Pending, SubmittedSeq: e.Seq, Seq: e.Seq,
+	}
+	s.comments[c.ID] = c
+	ch.Comment, ch.Changed = *c, true
+}
+
+func (s *Store) decide(e events.Envelope, ch *Change) {
+	c, ok := s.comments[e.Comment]
+	if !ok {
+		return
+	}
+	c.Seq = e.Seq
+	if c.HumanDecided() && !events.IsHuman(e.Actor) {
+		return // a person's decision is never overridden by the rules
+	}
+	var d events.Decision
+	if e.Payload(&d) != nil {
+		return
+	}
+	ch.Before = c.Status
+	c.Status = statusOf[e.Type]
+	c.Reason, c.Message, c.Rules, c.Evidence = d.Reason, d.Message, d.Rules, d.Evidence
+	c.DecidedBy, c.DecidedAt = e.Actor, e.OccurredAt
+	if ch.Before != c.Status {
+		switch {
+		case c.Status == Approved:
+			s.article(c.Article).insert(c)
+		case ch.Before == Approved:
+			s.article(c.Article).remove(c)
+		}
+	}
+	ch.Comment, ch.Changed = *c, true
+}
+
+func (s *Store) article(id string) *article {
+	a, ok := s.articles[id]
+	if !ok {
+		a = &article{}
+		s.articles[id] = a
+	}
+	return a
+}
+
+func (a *article) insert(c *Comment) {
+	i := sort.Search(len(a.approved), func(i int) bool { return a.approved[i].SubmittedSeq >= c.SubmittedSeq })
+	a.approved = append(a.approved, nil)
+	copy(a.approved[i+1:], a.approved[i:])
+	a.approved[i] = c
+	a.version++
+}
+
+func (a *article) remove(c *Comment) {
+	i := sort.Search(len(a.approved), func(i int) bool { return a.approved[i].SubmittedSeq >= c.SubmittedSeq })
+	if i < len(a.approved) && a.approved[i] == c {
+		a.approved = append(a.approved[:i], a.approved[i+1:]...)
+		a.version++
+	}
+}
+
+// Comment returns a copy of one comment, if known.
+func (s *Store) Comment(id string) (Comment, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c, ok := s.comments[id]
+	if !ok {
+		return Comment{}, false
+	}
+	return *c, true
+}
+
+// Page is one page of an article's approved comments.
+type Page struct {
+	Total    int
+	Comments []Comment
+	// Next is the cursor of the following page; 0 when this is the last.
+	Next uint64
+	// Version changes whenever the article's approved view changes.
+	Version uint64
+}
+
+// Approved returns up to limit approved comments of an article after the
+// cursor (a SubmittedSeq from Page.Next; 0 for the first page), oldest
+// first, or newest first when newest is set.
+func (s *Store) Approved(articleID string, after uint64, limit int, newest bool) Page {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.articles[articleID]
+	if !ok {
+		return Page{}
+	}
+	list := a.approved
+	p := Page{Total: len(list), Version: a.version}
+	if newest {
+		end := len(list)
+		if after != 0 {
+			end = sort.Search(len(list), func(i int) bool { return list[i].SubmittedSeq >= after })
+		}
+		for i := end - 1; i >= 0 && len(p.Comments) < limit; i-- {
+			p.Comments = append(p.Comments, *list[i])
+		}
+		if n := len(p.Comments); n == limit && end-n > 0 {
+			p.Next = p.Comments[n-1].SubmittedSeq
+		}
+		return p
+	}
+	start := sort.Search(len(list), func(i int) bool { return list[i].SubmittedSeq > after })
+	end := min(start+limit, len(list))
+	p.Comments = make([]Comment, 0, end-start)
+	for _, c := range list[start:end] {
+		p.Comments = append(p.Comments, *c)
+	}
+	if end < len(list) && end > start {
+		p.Next = list[end-1].SubmittedSeq
+	}
+	return p
+}
+
+// ArticleVersion is the version of an article's approved view, to check a
+// cached page without building it.
+func (s *Store) ArticleVersion(articleID string) uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if a, ok := s.articles[articleID]; ok {
+		return a.version
+	}
+	return 0
+}

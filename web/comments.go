@@ -1,0 +1,332 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/projections"
+)
+
+// idNamespace derives comment and event ids from an Idempotency-Key, so
+// the same key always names the same comment.
+var idNamespace = uuid.MustParse("8d1f6a0e-2b7c-4c1e-a5f3-6e9b0d4c7a21")
+
+type newComment struct {
+	Author   string `json:"author"`
+	Text     string `json:"text"`
+	ParentID string `json:"parent_id"`
+}
+
+type accepted struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+func (s *Server) handlePostComment() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := checkJSONContentType(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var in newComment
+		if err := decodeJSONBody(w, r, &in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		res, err := s.submit(r.Context(), r, r.PathValue("article"), in, r.Header.Get("Idempotency-Key"))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusAccepted, res)
+	}
+}
+
+// submit validates a comment and appends CommentSubmitted. It is the one
+// path for the JSON API and the HTML form.
+func (s *Server) submit(ctx context.Context, r *http.Request, article string, in newComment, key string) (accepted, error) {
+	if !events.ValidArticleID(article) {
+		return accepted{}, badRequest("invalid_article", "article", fmt.Sprintf("an article id is 1 to %d letters, digits, '-' or '_'", events.MaxArticleIDLen))
+	}
+	in.Author = strings.TrimSpace(in.Author)
+	if err := validateComment(in); err != nil {
+		return accepted{}, err
+	}
+	authorID := "name:" + strings.ToLower(in.Author)
+	if err := s.allow(r, authorID); err != nil {
+		return accepted{}, err
+	}
+	if in.ParentID != "" {
+		parent, ok := s.cfg.Views.Comment(in.ParentID)
+		if !ok || parent.Article != article {
+			return accepted{}, badRequest("unknown_parent", "parent_id", "there is no such comment on this article to reply to")
+		}
+	}
+
+	commentID, eventID := uuid.Must(uuid.NewV7()).String(), uuid.NewString()
+	if key != "" {
+		if len(key) > MaxKeyLen {
+			return accepted{}, badRequest("invalid_idempotency_key", "Idempotency-Key", fmt.Sprintf("at most %d bytes", MaxKeyLen))
+		}
+		commentID = uuid.NewSHA1(idNamespace, []byte("comment\n"+article+"\n"+key)).String()
+		eventID = uuid.NewSHA1(idNamespace, []byte("submitted\n"+article+"\n"+key)).String()
+		// Beyond the stream's duplicate window the read model knows it.
+		if c, ok := s.cfg.Views.Comment(commentID); ok {
+			return accepted{ID: c.ID, Status: string(c.Status)}, nil
+		}
+	}
+	e, err := events.New(eventID, events.CommentSubmitted, article, commentID, events.ActorReader, "", time.Now(),
+		events.Submitted{Author: in.Author, AuthorID: authorID, Text: in.Text, ParentID: in.ParentID})
+	if err != nil {
+		return accepted{}, err
+	}
+	if _, err := s.cfg.Log.Append(ctx, e); err != nil {
+		return accepted{}, err
+	}
+	return accepted{ID: commentID, Status: string(projections.Pending)}, nil
+}
+
+func validateComment(in newComment) error {
+	switch {
+	case !utf8.ValidString(in.Author) || !utf8.ValidString(in.Text):
+		return badRequest("invalid_utf8", "", "the comment is not valid UTF-8")
+	case in.Author == "":
+		return badRequest("missing_field", "author", "a name is required")
+	case utf8.RuneCountInString(in.Author) > MaxAuthorRunes:
+		return badRequest("too_long", "author", fmt.Sprintf("a name is at most %d characters", MaxAuthorRunes))
+	case strings.IndexFunc(in.Author, unicode.IsControl) >= 0:
+		return badRequest("invalid_field", "author", "a name cannot contain control characters")
+	case strings.TrimSpace(in.Text) == "":
+		return badRequest("missing_field", "text", "the comment is empty")
+	case utf8.RuneCountInString(in.Text) > MaxTextRunes:
+		return badRequest("too_long", "text", fmt.Sprintf("a comment is at most %d characters", MaxTextRunes))
+	case in.ParentID != "" && uuid.Validate(in.ParentID) != nil:
+		return badRequest("unknown_parent", "parent_id", "parent_id is not a comment id")
+	}
+	return nil
+}
+
+func checkJSONContentType(r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send Content-Type: application/json"}
+	}
+	return nil
+}
+
+// decodeJSONBody reads at most MaxBodyBytes and decodes one JSON object.
+// Invalid UTF-8 is refused, not silently replaced, so stored text is what
+// the reader sent.
+func decodeJSONBody(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: fmt.Sprintf("the body is limited to %d bytes", MaxBodyBytes)}
+		}
+		return badRequest("bad_body", "", "the body could not be read")
+	}
+	if !utf8.Valid(body) {
+		return badRequest("invalid_utf8", "", "the body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		msg := "the body is not a JSON object of the expected shape"
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return badRequest("invalid_json", te.Field, fmt.Sprintf("%s must be a %s", te.Field, te.Type))
+		}
+		return badRequest("invalid_json", "", msg)
+	}
+	if dec.More() {
+		return badRequest("invalid_json", "", "the body must hold one JSON object")
+	}
+	return nil
+}
+
+// listResponse is the approved view of an article, as readers get it.
+type listResponse struct {
+	Article    string          `json:"article"`
+	Total      int             `json:"total"`
+	Comments   []publicComment `json:"comments"`
+	NextCursor string          `json:"next_cursor"`
+}
+
+type publicComment struct {
+	ID        string    `json:"id"`
+	ParentID  string    `json:"parent_id"`
+	Author    string    `json:"author"`
+	Text      string    `json:"text"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+const (
+	defaultPageSize = 50
+	maxPageSize     = 200
+)
+
+type listQuery struct {
+	article string
+	after   uint64
+	limit   int
+	newest  bool
+}
+
+func parseListQuery(r *http.Request) (listQuery, error) {
+	q := listQuery{article: r.PathValue("article"), limit: defaultPageSize}
+	if !events.ValidArticleID(q.article) {
+		return q, badRequest("invalid_article", "article", "not an article id")
+	}
+	v := r.URL.Query()
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > maxPageSize {
+			return q, badRequest("invalid_limit", "limit", fmt.Sprintf("limit is a number from 1 to %d", maxPageSize))
+		}
+		q.limit = n
+	}
+	if c := v.Get("cursor"); c != "" {
+		n, err := strconv.ParseUint(c, 36, 64)
+		if err != nil {
+			return q, badRequest("invalid_cursor", "cursor", "use the next_cursor of the previous page")
+		}
+		q.after = n
+	}
+	switch v.Get("sort") {
+	case "", "oldest":
+	case "newest":
+		q.newest = true
+	default:
+		return q, badRequest("invalid_sort", "sort", "sort is oldest or newest")
+	}
+	return q, nil
+}
+
+func (s *Server) handleListComments() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q, err := parseListQuery(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSONBytes(w, http.StatusOK, s.pages.get(s.cfg.Views, q))
+	}
+}
+
+// pageCache keeps encoded pages of approved comments until the article's
+// view changes, so a popular article is served without re-encoding.
+type pageCache struct {
+	mu    sync.RWMutex
+	pages map[listQuery]cachedPage
+}
+
+type cachedPage struct {
+	version uint64
+	body    []byte
+}
+
+// maxCachedPages bounds the cache; past it the cache starts over.
+const maxCachedPages = 10000
+
+func newPageCache() *pageCache { return &pageCache{pages: make(map[listQuery]cachedPage)} }
+
+func (c *pageCache) get(views *projections.Store, q listQuery) []byte {
+	version := views.ArticleVersion(q.article)
+	c.mu.RLock()
+	p, ok := c.pages[q]
+	c.mu.RUnlock()
+	if ok && p.version == version {
+		return p.body
+	}
+	page := views.Approved(q.article, q.after, q.limit, q.newest)
+	resp := listResponse{Article: q.article, Total: page.Total, Comments: make([]publicComment, len(page.Comments))}
+	for i, c := range page.Comments {
+		resp.Comments[i] = publicComment{ID: c.ID, ParentID: c.ParentID, Author: c.Author, Text: c.Text, CreatedAt: c.CreatedAt}
+	}
+	if page.Next != 0 {
+		resp.NextCursor = strconv.FormatUint(page.Next, 36)
+	}
+	body, _ := json.Marshal(resp) // plain strings and times: cannot fail
+	c.mu.Lock()
+	if len(c.pages) >= maxCachedPages {
+		clear(c.pages)
+	}
+	c.pages[q] = cachedPage{version: page.Version, body: body}
+	c.mu.Unlock()
+	return body
+}
+
+type commentStatus struct {
+	ID      string `json:"id"`
+	Article string `json:"article"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason"`
+	Message string `json:"message,omitempty"`
+}
+
+func (s *Server) handleGetComment() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		st, err := s.status(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, st)
+	}
+}
+
+// status is a comment's state for its author. A comment accepted a moment
+// ago may not be in the read models yet: the log still knows it is pending.
+func (s *Server) status(ctx context.Context, id string) (commentStatus, error) {
+	if c, ok := s.cfg.Views.Comment(id); ok {
+		return commentStatus{ID: c.ID, Article: c.Article, Status: string(c.Status), Reason: c.Reason, Message: c.Message}, nil
+	}
+	if uuid.Validate(id) != nil {
+		return commentStatus{}, events.ErrNotFound
+	}
+	article, _, err := s.cfg.Log.FindComment(ctx, id)
+	if err != nil {
+		return commentStatus{}, err
+	}
+	return commentStatus{ID: id, Article: article, Status: string(projections.Pending)}, nil
+}
+
+// clientIP is the address rate limits count by. It is never logged or
+// stored.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) allow(r *http.Request, authorID string) error {
+	if wait := s.ipLimit.reserve(clientIP(r)); wait > 0 {
+		return tooMany(wait)
+	}
+	if wait := s.authLimit.reserve(authorID); wait > 0 {
+		return tooMany(wait)
+	}
+	return nil
+}
+
+func tooMany(wait time.Duration) *apiError {
+	secs := int((wait + time.Second - 1) / time.Second)
+	return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: fmt.Sprintf("too many comments; try again in %d s", secs), retryAfter: secs}
+}

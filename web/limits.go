@@ -1,0 +1,63 @@
+package web
+
+import (
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// limiter is a token bucket per key (an address or an author): perMinute
+// requests a minute, all of which may come at once. A nil limiter allows
+// everything.
+type limiter struct {
+	mu        sync.Mutex
+	every     rate.Limit
+	burst     int
+	buckets   map[string]*bucket
+	lastSweep time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newLimiter(perMinute int) *limiter {
+	if perMinute <= 0 {
+		return nil
+	}
+	return &limiter{every: rate.Limit(float64(perMinute) / 60), burst: perMinute, buckets: make(map[string]*bucket)}
+}
+
+// reserve takes a token for key and returns 0, or how long to wait for one
+// (taking nothing).
+func (l *limiter) reserve(key string) time.Duration {
+	if l == nil {
+		return 0
+	}
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.lastSweep) > time.Minute {
+		// A bucket idle for a minute is full again: forget it.
+		for k, b := range l.buckets {
+			if now.Sub(b.seen) > time.Minute {
+				delete(l.buckets, k)
+			}
+		}
+		l.lastSweep = now
+	}
+	b, ok := l.buckets[key]
+	if !ok {
+		b = &bucket{lim: rate.NewLimiter(l.every, l.burst)}
+		l.buckets[key] = b
+	}
+	b.seen = now
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return d
+	}
+	return 0
+}

@@ -1,0 +1,215 @@
+// Package web serves readers, moderators and operators over HTTP: the JSON
+// API, the server-rendered pages, health and metrics.
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/projections"
+)
+
+// Limits on what readers send.
+const (
+	MaxBodyBytes   = 64 << 10
+	MaxTextRunes   = 5000
+	MaxAuthorRunes = 80
+	MaxKeyLen      = 200
+)
+
+// Config is what the server needs; cmd/commentd fills it from flags.
+type Config struct {
+	Log *events.Log
+	// Views are the read models; nil in a process without the api role,
+	// which then serves only health and metrics.
+	Views *projections.Store
+	// Ready reports whether the read models are current; /readyz says so.
+	Ready func() bool
+	// RateLimitPerIP and RateLimitPerAuthor are requests per minute that
+	// post comments; 0 turns one off.
+	RateLimitPerIP     int
+	RateLimitPerAuthor int
+	Logger             *slog.Logger
+	Registry           *prometheus.Registry
+}
+
+// Server is the HTTP handler of the whole product.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	mux       *http.ServeMux
+	metrics   *httpMetrics
+	ipLimit   *limiter
+	authLimit *limiter
+	pages     *pageCache
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		mux:       http.NewServeMux(),
+		metrics:   newHTTPMetrics(cfg.Registry),
+		ipLimit:   newLimiter(cfg.RateLimitPerIP),
+		authLimit: newLimiter(cfg.RateLimitPerAuthor),
+		pages:     newPageCache(),
+	}
+	s.routes()
+	return s
+}
+
+// ServeHTTP counts and times every request by route pattern and status.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	began := time.Now()
+	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(sw, r)
+	route := r.Pattern // set by the mux on the request it was given
+	if route == "" {
+		route = "unmatched"
+	}
+	s.metrics.observe(route, sw.code, time.Since(began))
+}
+
+func (s *Server) handleHealthz() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}
+}
+
+func (s *Server) handleReadyz() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, err := s.cfg.Log.LastSeq(r.Context()); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "log unavailable"})
+			return
+		}
+		if s.cfg.Ready != nil && !s.cfg.Ready() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "projections catching up"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	}
+}
+
+func (s *Server) handleMetrics() http.Handler {
+	return promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry})
+}
+
+// apiError is the one error body of the API.
+type apiError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+	// retryAfter is the Retry-After of a 429, in seconds.
+	retryAfter int
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func badRequest(code, field, msg string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: code, Field: field, Message: msg}
+}
+
+// writeError answers with the JSON error body. Errors that are not an
+// *apiError are mapped from the events sentinels, in this one place.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+	case errors.Is(err, events.ErrNotFound):
+		ae = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "not found"}
+	case errors.Is(err, events.ErrConflict):
+		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "changed by someone else; reload and try again"}
+	case errors.Is(err, events.ErrInvalid):
+		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: err.Error()}
+	default:
+		s.log.Error("request failed", "route", r.Pattern, "err", err)
+		ae = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the service cannot take this request now; try again"}
+	}
+	if ae.Status < 500 {
+		s.metrics.rejected(ae.Code)
+	}
+	switch ae.Status {
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, ae.Status, map[string]*apiError{"error": ae})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":{"code":"internal","message":"encoding failed"}}`, http.StatusInternalServerError)
+		return
+	}
+	writeJSONBytes(w, status, b)
+}
+
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	w.Write(b)
+	w.Write([]byte{'\n'})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	input    *prometheus.CounterVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "comments_http_requests_total", Help: "HTTP requests, by route pattern and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "comments_http_request_duration_seconds", Help: "HTTP request latency, by route pattern.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route"}),
+		input: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "comments_input_rejected_total", Help: "Requests refused for their input, by reason code.",
+		}, []string{"reason"}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.input)
+	return m
+}
+
+func (m *httpMetrics) observe(route string, code int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+func (m *httpMetrics) rejected(reason string) { m.input.WithLabelValues(reason).Inc() }
