@@ -166,8 +166,8 @@ func NewWorkerMetrics(reg prometheus.Registerer) *WorkerMetrics {
 			Name: "comments_events_consumed_total", Help: "Events consumed, by consumer and event type.", ConstLabels: consumer,
 		}, []string{"type"}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "comments_moderation_decisions_total",
-			Help: "Moderation decisions, by outcome, kind of actor (rules, human) and deciding rule.",
+			Name:        "comments_moderation_decisions_total",
+			Help:        "Moderation decisions, by outcome, kind of actor (rules, human) and deciding rule.",
 			ConstLabels: prometheus.Labels{"actor_kind": "rules"},
 		}, []string{"outcome", "rule"}),
 		evaluation: prometheus.NewHistogram(prometheus.HistogramOpts{

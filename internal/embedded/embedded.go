@@ -5,8 +5,8 @@ package embedded
 import (
 	"fmt"
 	"net"
-	"strconv"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
