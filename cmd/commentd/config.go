@@ -1,0 +1,118 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Roles a process can take.
+const (
+	roleAPI       = "api"
+	roleWorker    = "worker"
+	roleProjector = "projector"
+)
+
+// Config is everything commentd reads from flags and the environment.
+type Config struct {
+	HTTPAddr           string
+	DataDir            string
+	NATSURL            string
+	NATSListen         string
+	Roles              []string
+	RulesFile          string
+	RateLimitPerIP     int
+	RateLimitPerAuthor int
+	Replicas           int
+	SnapshotEvery      time.Duration
+	MaxProjectionLag   uint64
+	RebuildProjections bool
+	LogFormat          string
+	LogLevel           string
+	ShutdownTimeout    time.Duration
+}
+
+// has reports whether the process takes role.
+func (c *Config) has(role string) bool { return slices.Contains(c.Roles, role) }
+
+// envName is the environment twin of a flag: --rate-limit-per-ip is
+// COMMENTD_RATE_LIMIT_PER_IP.
+func envName(flagName string) string {
+	return "COMMENTD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseConfig reads flags; a flag not given on the command line takes its
+// environment variable, if set.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var c Config
+	var roles string
+	fs := flag.NewFlagSet("commentd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.HTTPAddr, "http-addr", ":8080", "address the HTTP server listens on")
+	fs.StringVar(&c.DataDir, "data-dir", "./data", "where the embedded NATS server stores the stream")
+	fs.StringVar(&c.NATSURL, "nats-url", "", "external NATS/JetStream servers (comma-separated URLs); empty runs an embedded server")
+	fs.StringVar(&c.NATSListen, "nats-listen", "", "host:port where the embedded NATS server accepts clients such as the nats CLI; empty keeps it private")
+	fs.StringVar(&roles, "roles", "api,worker,projector", "roles of this process: api, worker, projector (comma-separated)")
+	fs.StringVar(&c.RulesFile, "rules", "", "rule file (YAML); empty uses the built-in rule set")
+	fs.IntVar(&c.RateLimitPerIP, "rate-limit-per-ip", 60, "comments a minute from one address; 0 turns the limit off")
+	fs.IntVar(&c.RateLimitPerAuthor, "rate-limit-per-author", 20, "comments a minute from one author; 0 turns the limit off")
+	fs.IntVar(&c.Replicas, "replicas", 1, "replicas of the stream and buckets (3 on a 3-node cluster)")
+	fs.DurationVar(&c.SnapshotEvery, "snapshot-every", 10*time.Second, "how often the projector role snapshots the read models")
+	fs.Uint64Var(&c.MaxProjectionLag, "max-projection-lag", 1000, "events the read models may lag behind the stream and still be ready")
+	fs.BoolVar(&c.RebuildProjections, "rebuild-projections", false, "ignore the snapshot and rebuild the read models from sequence 1")
+	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take")
+
+	set := map[string]bool{}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", envName(f.Name), v, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	for r := range strings.SplitSeq(roles, ",") {
+		r = strings.TrimSpace(r)
+		switch r {
+		case roleAPI, roleWorker, roleProjector:
+			if !c.has(r) {
+				c.Roles = append(c.Roles, r)
+			}
+		case "":
+		default:
+			return c, fmt.Errorf("--roles: unknown role %q (want api, worker, projector)", r)
+		}
+	}
+	if len(c.Roles) == 0 {
+		return c, errors.New("--roles: name at least one role")
+	}
+	if c.RateLimitPerIP < 0 || c.RateLimitPerAuthor < 0 {
+		return c, errors.New("rate limits are requests a minute, 0 or more")
+	}
+	if c.Replicas < 1 || c.Replicas > 5 {
+		return c, errors.New("--replicas is 1 to 5")
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return c, errors.New("--log-format is json or text")
+	}
+	return c, nil
+}

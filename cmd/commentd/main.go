@@ -1,0 +1,21 @@
+// Command commentd runs the comment system: the HTTP API and pages, the
+// moderation worker and the projector, on an embedded NATS JetStream server
+// by default or on an external cluster.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "commentd:", err)
+		os.Exit(1)
+	}
+}
