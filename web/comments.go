@@ -316,11 +316,15 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
+// allow takes a token from the address's and the author's buckets, or
+// neither.
 func (s *Server) allow(r *http.Request, authorID string) error {
-	if wait := s.ipLimit.reserve(clientIP(r)); wait > 0 {
+	wait, undo := s.ipLimit.reserve(clientIP(r))
+	if wait > 0 {
 		return tooMany(wait)
 	}
-	if wait := s.authLimit.reserve(authorID); wait > 0 {
+	if wait, _ := s.authLimit.reserve(authorID); wait > 0 {
+		undo()
 		return tooMany(wait)
 	}
 	return nil

@@ -30,11 +30,11 @@ func newLimiter(perMinute int) *limiter {
 	return &limiter{every: rate.Limit(float64(perMinute) / 60), burst: perMinute, buckets: make(map[string]*bucket)}
 }
 
-// reserve takes a token for key and returns 0, or how long to wait for one
-// (taking nothing).
-func (l *limiter) reserve(key string) time.Duration {
+// reserve takes a token for key and returns a function that gives it
+// back, or how long to wait for one (taking nothing).
+func (l *limiter) reserve(key string) (wait time.Duration, undo func()) {
 	if l == nil {
-		return 0
+		return 0, func() {}
 	}
 	now := time.Now()
 	l.mu.Lock()
@@ -57,7 +57,9 @@ func (l *limiter) reserve(key string) time.Duration {
 	r := b.lim.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		return d
+		return d, nil
 	}
-	return 0
+	// CancelAt the reservation's own time: rate gives nothing back for a
+	// reservation whose time has passed.
+	return 0, func() { r.CancelAt(now) }
 }
