@@ -40,32 +40,56 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-
-	// The connection to NATS: an embedded server by default.
-	var ns *server.Server
-	natsOpts := []nats.Option{nats.Name("commentd"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
-	url := cfg.NATSURL
-	if url == "" {
-		ns, err = embedded.Start(embedded.Options{StoreDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "commentd"})
-		if err != nil {
-			return err
-		}
-		defer func() {
-			ns.Shutdown()
-			ns.WaitForShutdown()
-		}()
-		// In-process: no TCP between the API and its own server.
-		natsOpts = append(natsOpts, nats.InProcessServer(ns))
-		logger.Info("embedded NATS started", "store_dir", filepath.Join(cfg.DataDir, "jetstream"), "listen", cfg.NATSListen)
-	}
-	nc, err := nats.Connect(url, natsOpts...)
-	if err != nil {
-		return fmt.Errorf("connect to NATS: %w", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	a, err := newApp(ctx, cfg, logger)
 	if err != nil {
 		return err
+	}
+	defer a.close()
+	return a.serve(ctx, stdout)
+}
+
+// app is one commentd process: its connection, its roles and its HTTP
+// server, built by newApp and run by serve.
+type app struct {
+	cfg       Config
+	logger    *slog.Logger
+	ns        *server.Server // nil with an external NATS
+	nc        *nats.Conn
+	ncClosed  chan struct{}
+	projector *projections.Projector // nil without the api and projector roles
+	worker    *moderation.Worker     // nil without the worker role
+	handler   http.Handler
+}
+
+func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err error) {
+	a = &app{cfg: cfg, logger: logger, ncClosed: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+
+	// The connection to NATS: an embedded server by default.
+	natsOpts := []nats.Option{
+		nats.Name("commentd"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
+		nats.ClosedHandler(func(*nats.Conn) { close(a.ncClosed) }),
+	}
+	if cfg.NATSURL == "" {
+		a.ns, err = embedded.Start(embedded.Options{StoreDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "commentd"})
+		if err != nil {
+			return a, err
+		}
+		// In-process: no TCP between the API and its own server.
+		natsOpts = append(natsOpts, nats.InProcessServer(a.ns))
+		logger.Info("embedded NATS started", "store_dir", filepath.Join(cfg.DataDir, "jetstream"), "listen", cfg.NATSListen)
+	}
+	a.nc, err = nats.Connect(cfg.NATSURL, natsOpts...)
+	if err != nil {
+		return a, fmt.Errorf("connect to NATS: %w", err)
+	}
+	js, err := jetstream.New(a.nc)
+	if err != nil {
+		return a, err
 	}
 
 	reg := prometheus.NewRegistry()
@@ -75,18 +99,64 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}, []string{"type"})
 	reg.MustRegister(published)
 
-	openCtx, cancelOpen := context.WithTimeout(ctx, 30*time.Second)
-	defer cancelOpen()
-	log, err := events.Open(openCtx, js, events.Config{
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	log, err := events.Open(ctx, js, events.Config{
 		Replicas: cfg.Replicas,
 		OnAppend: func(t events.Type) { published.WithLabelValues(string(t)).Inc() },
 	})
 	if err != nil {
-		return err
+		return a, err
 	}
 
-	// Background parts run until work ends; HTTP stops first on shutdown
-	// so that nothing new arrives while they finish.
+	ready := func() bool { return true }
+	var views *projections.Store
+	if cfg.has(roleAPI) || cfg.has(roleProjector) {
+		views = projections.NewStore()
+		p := &projections.Projector{
+			Log: log, Store: views, Rebuild: cfg.RebuildProjections, MaxLag: cfg.MaxProjectionLag,
+			Logger: logger.With("component", "projector"),
+		}
+		if p.Snapshots, err = projections.OpenSnapshots(ctx, js, cfg.Replicas); err != nil {
+			return a, err
+		}
+		if cfg.has(roleProjector) {
+			p.SaveEvery = cfg.SnapshotEvery
+		}
+		p.Metrics = projections.NewMetrics(reg, p)
+		ready = p.Ready
+		a.projector = p
+	}
+	if cfg.has(roleWorker) {
+		rules, err := loadRules(cfg.RulesFile)
+		if err != nil {
+			return a, err
+		}
+		a.worker = &moderation.Worker{
+			Log: log, Rules: func() *moderation.Ruleset { return rules },
+			Logger: logger.With("component", "worker"), Metrics: moderation.NewWorkerMetrics(reg),
+		}
+	}
+	if !cfg.has(roleAPI) {
+		views = nil
+	}
+	a.handler = web.New(web.Config{
+		Log: log, Views: views, Ready: ready,
+		RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
+		Logger: logger.With("component", "http"), Registry: reg,
+	})
+	return a, nil
+}
+
+// serve runs the roles and the HTTP server until ctx ends or a part
+// fails, then shuts down gracefully: HTTP stops taking requests and
+// finishes those in flight, the worker finishes and acks what it holds,
+// the projector saves a last snapshot, and the connection drains.
+func (a *app) serve(ctx context.Context, stdout io.Writer) error {
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var wg sync.WaitGroup
@@ -98,60 +168,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 		})
 	}
-
-	ready := func() bool { return true }
-	var views *projections.Store
-	if cfg.has(roleAPI) || cfg.has(roleProjector) {
-		views = projections.NewStore()
-		p := &projections.Projector{
-			Log: log, Store: views, Rebuild: cfg.RebuildProjections, MaxLag: cfg.MaxProjectionLag,
-			Logger: logger.With("component", "projector"),
-		}
-		if p.Snapshots, err = projections.OpenSnapshots(openCtx, js, cfg.Replicas); err != nil {
-			return err
-		}
-		if cfg.has(roleProjector) {
-			p.SaveEvery = cfg.SnapshotEvery
-		}
-		p.Metrics = projections.NewMetrics(reg, p)
-		ready = p.Ready
-		goRun("projector", p.Run)
+	if a.projector != nil {
+		goRun("projector", a.projector.Run)
 	}
-	if cfg.has(roleWorker) {
-		rules, err := loadRules(cfg.RulesFile)
-		if err != nil {
-			return err
-		}
-		w := &moderation.Worker{
-			Log: log, Rules: func() *moderation.Ruleset { return rules },
-			Logger: logger.With("component", "worker"), Metrics: moderation.NewWorkerMetrics(reg),
-		}
-		goRun("worker", w.Run)
+	if a.worker != nil {
+		goRun("worker", a.worker.Run)
 	}
-	if !cfg.has(roleAPI) {
-		views = nil
-	}
-
-	handler := web.New(web.Config{
-		Log: log, Views: views, Ready: ready,
-		RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
-		Logger: logger.With("component", "http"), Registry: reg,
-	})
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			failed <- fmt.Errorf("http: %w", err)
 		}
 	})
-	logger.Info("commentd started", "http", ln.Addr().String(), "roles", cfg.Roles)
-	if cfg.has(roleAPI) {
+	a.logger.Info("commentd started", "http", ln.Addr().String(), "roles", a.cfg.Roles)
+	if a.cfg.has(roleAPI) {
 		fmt.Fprintf(stdout, "commentd: serving http://%s/articles/%s\n", displayAddr(ln.Addr()), web.DemoArticle)
 	} else {
-		fmt.Fprintf(stdout, "commentd: %v on http://%s\n", cfg.Roles, displayAddr(ln.Addr()))
+		fmt.Fprintf(stdout, "commentd: %v on http://%s\n", a.cfg.Roles, displayAddr(ln.Addr()))
 	}
 
 	select {
@@ -159,22 +192,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = nil
 	case err = <-failed:
 	}
-	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	a.logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
 	if serr := srv.Shutdown(sctx); serr != nil {
-		logger.Error("http shutdown", "err", serr)
+		a.logger.Error("http shutdown", "err", serr)
 	}
 	stopWork()
 	wg.Wait()
-	if derr := nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
-		logger.Warn("nats drain", "err", derr)
+	if derr := a.nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
+		a.logger.Warn("nats drain", "err", derr)
 	}
-	for nc.Status() != nats.CLOSED && sctx.Err() == nil {
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-a.ncClosed:
+	case <-sctx.Done():
 	}
-	logger.Info("stopped")
+	a.logger.Info("stopped")
 	return err
+}
+
+// close releases the connection and the embedded server.
+func (a *app) close() {
+	if a.nc != nil {
+		a.nc.Close()
+	}
+	if a.ns != nil {
+		a.ns.Shutdown()
+		a.ns.WaitForShutdown()
+	}
 }
 
 func newLogger(cfg Config, w io.Writer) (*slog.Logger, error) {
@@ -192,9 +237,9 @@ func newLogger(cfg Config, w io.Writer) (*slog.Logger, error) {
 // loadRules reads the rule file, or returns the built-in rule set.
 func loadRules(path string) (*moderation.Ruleset, error) {
 	if path == "" {
-		return moderation.NewWordlist([]string{"fuck", "shit", "cunt", "motherfucker", "asshole"}), nil
+		return moderation.DefaultRuleset(), nil
 	}
-	return nil, fmt.Errorf("--rules %s: rule files arrive with the rules engine", path)
+	return moderation.LoadRulesetFile(path)
 }
 
 // displayAddr turns a wildcard listen address into one a browser opens.
