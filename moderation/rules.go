@@ -1,18 +1,19 @@
 // Package moderation decides comments: text normalization, the rules
-// engine (pure functions: text and context in, verdict with evidence out)
-// and the worker that consumes submissions and publishes decisions.
+// engine (pure functions: text and context in, verdict with evidence out),
+// rule-set loading and validation, and the worker that consumes submissions
+// and publishes decisions.
 package moderation
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
-	"unicode"
+	"sync"
+	"time"
 
 	"github.com/newsroom/commentd/events"
 )
 
-// Action is what a verdict does with a comment. Larger is stricter.
+// Action is what a verdict does with a comment. Larger is stricter, so the
+// strictest of several firing rules is simply the largest.
 type Action int
 
 const (
@@ -31,67 +32,172 @@ func (a Action) String() string {
 	return "approve"
 }
 
-// Input is everything a rule may look at. The worker fills it; rules never
-// do I/O.
+// ParseAction is the inverse of String.
+func ParseAction(s string) (Action, bool) {
+	switch s {
+	case "approve":
+		return Approve, true
+	case "hold":
+		return Hold, true
+	case "reject":
+		return Reject, true
+	}
+	return Approve, false
+}
+
+// Input is everything a rule may look at. The worker fills it from the
+// submission and the projections; rules never do I/O or read the clock.
 type Input struct {
 	Text    string
 	IsReply bool
+	Author  AuthorStats
+	Article ArticleSettings
+	Reports int // reader reports so far
+	Flood   FloodStats
+	Now     time.Time // the decision time, for ages
+}
+
+// AuthorStats is what the author-stats projection knows about the author.
+// The zero value is a reader never seen before.
+type AuthorStats struct {
+	ApprovedCount       int
+	FirstSeen           time.Time // zero when this is the author's first comment
+	RecentRejectionRate float64   // share of the author's recent comments rejected, 0..1
+	Banned              bool
+}
+
+// ArticleSettings are the article's moderation settings.
+type ArticleSettings struct {
+	Closed       bool // no new comments
+	Premoderated bool // every comment waits for a moderator
+}
+
+// FloodStats counts comments inside the rule set's flood window, this one
+// included (see FloodTracker).
+type FloodStats struct {
+	SameTextCount     int // comments with the same text, from anyone
+	AuthorRecentCount int // comments from this author
 }
 
 // Verdict is the outcome of a rule set on one comment.
 type Verdict struct {
 	Action   Action
-	Reason   string // reason code, e.g. "profanity"; empty when approved
-	Message  string // shown to the author
-	Rules    []string
-	Evidence []events.Evidence
+	Reason   string            // reason code of the deciding rule ("profanity", "slur", "links", …); empty when approved
+	Message  string            // shown to the author
+	Rules    []string          // ids of every enforced rule that fired, in evaluation order
+	Evidence []events.Evidence // spans of the original text, byte offsets
+	Shadow   []string          // ids of shadow rules that would have fired
 }
 
-// Ruleset is a versioned set of rules.
+// Ruleset is a parsed, validated and immutable rule file. It is safe for
+// concurrent use.
 type Ruleset struct {
-	Version string
-	words   map[string]bool
+	Version     string        // content hash of the rule file, short hex
+	Name        string        // the file's name, or its "name:" field
+	FloodWindow time.Duration // the window FloodStats should be counted in
+
+	rules   []*rule // by priority, highest first, then file order
+	words   matcher
+	needs   needs
+	scratch sync.Pool
 }
 
-// NewWordlist builds the minimal rule set: reject a comment containing any
-// of the words (case-insensitive, whole words).
-func NewWordlist(words []string) *Ruleset {
-	rs := &Ruleset{words: make(map[string]bool, len(words))}
-	h := sha256.New()
-	for _, w := range words {
-		rs.words[strings.ToLower(w)] = true
-		h.Write([]byte(w + "\n"))
+// Mode says whether a rule acts.
+type Mode int
+
+const (
+	Enforce Mode = iota // the rule decides
+	Shadow              // the rule is recorded in Verdict.Shadow but decides nothing
+	Off                 // the rule is not evaluated
+)
+
+type rule struct {
+	id       string
+	line     int
+	priority int
+	action   Action
+	reason   string
+	message  []string // split at {{match}}
+	mode     Mode
+	cond     check
+}
+
+// maxEvidence bounds the spans one rule records for one comment.
+const maxEvidence = 16
+
+// scratch is the per-evaluation memory, reused through a pool so that an
+// approved comment costs no allocation.
+type scratch struct {
+	s     stream
+	hits  []hit
+	spans []span
+	links []span
+	hosts []string
+	ctx   evalCtx
+}
+
+type span struct{ start, end int32 }
+
+// Evaluate applies the rule set to one comment. It is pure and
+// deterministic; if a bug makes a rule panic, the comment is held for a
+// moderator instead of crashing the worker.
+func (rs *Ruleset) Evaluate(in Input) (v Verdict) {
+	defer func() {
+		if recover() != nil {
+			v = Verdict{Action: Hold, Reason: "rules-error", Message: "Your comment is awaiting review."}
+		}
+	}()
+	return rs.evaluate(&in)
+}
+
+func (rs *Ruleset) evaluate(in *Input) Verdict {
+	sc, _ := rs.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = new(scratch)
 	}
-	rs.Version = hex.EncodeToString(h.Sum(nil))[:12]
-	return rs
-}
-
-// Evaluate applies the rule set to one comment.
-func (rs *Ruleset) Evaluate(in Input) Verdict {
+	defer rs.scratch.Put(sc)
+	c := &sc.ctx
+	*c = evalCtx{in: in, sc: sc, rs: rs}
+	if rs.needs.words {
+		sc.s.scan(in.Text)
+		sc.hits = rs.words.find(&sc.s, sc.hits[:0])
+		sc.s.text = ""
+	}
 	var v Verdict
-	start := -1
-	flush := func(end int) {
-		if start < 0 {
-			return
-		}
-		if w := in.Text[start:end]; rs.words[strings.ToLower(w)] {
-			v.Evidence = append(v.Evidence, events.Evidence{Rule: "wordlist", Start: start, End: end, Match: w})
-		}
-		start = -1
-	}
-	for i, r := range in.Text {
-		if unicode.IsLetter(r) {
-			if start < 0 {
-				start = i
-			}
+	var decider *rule
+	var firstMatch string
+	for _, r := range rs.rules {
+		if r.mode == Off {
 			continue
 		}
-		flush(i)
+		sc.spans = sc.spans[:0]
+		if !r.cond.eval(c) {
+			continue
+		}
+		if r.mode == Shadow {
+			v.Shadow = append(v.Shadow, r.id)
+			continue
+		}
+		v.Rules = append(v.Rules, r.id)
+		for i, sp := range sc.spans {
+			if i == maxEvidence {
+				break
+			}
+			v.Evidence = append(v.Evidence, events.Evidence{
+				Rule: r.id, Start: int(sp.start), End: int(sp.end), Match: in.Text[sp.start:sp.end],
+			})
+		}
+		if decider == nil || r.action > decider.action {
+			decider = r
+			firstMatch = ""
+			if len(sc.spans) > 0 {
+				firstMatch = in.Text[sc.spans[0].start:sc.spans[0].end]
+			}
+		}
 	}
-	flush(len(in.Text))
-	if len(v.Evidence) > 0 {
-		v.Action, v.Reason, v.Rules = Reject, "profanity", []string{"wordlist"}
-		v.Message = "Your comment contains language we do not publish."
+	if decider != nil && decider.action != Approve {
+		v.Action, v.Reason = decider.action, decider.reason
+		v.Message = strings.Join(decider.message, firstMatch)
 	}
 	return v
 }

@@ -1,0 +1,426 @@
+package moderation
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// stream is a comment as the word matcher sees it: one symbol per run of
+// equal letters, words separated by a single ' ', and for every symbol the
+// span of the original text it came from. Normalization exists only for
+// matching; evidence always points back into the original text.
+//
+// Symbols are a–z, 'I' (a leet 1 ! | that may be i or l), '*' (a wildcard
+// letter), digits, the UTF-8 bytes of letters in other scripts, and ' '.
+type stream struct {
+	sym  []byte
+	cnt  []uint8 // how many times the symbol repeats in the original (capped)
+	src  []int32 // byte offset where the symbol's first rune starts
+	end  []int32 // byte offset where its last rune ends
+	soft []uint8 // a word may also start before this symbol: softJoin, softEdge
+
+	text     string
+	stars    bool // some word has a wildcard
+	latinCtx bool // the text is mostly Latin, so look-alike words in other scripts are disguise
+
+	word    []elem    // the word being read
+	words   []wordRec // every emitted word, for joining spaced letters
+	singles int       // length of the current run of one-letter words
+	spaced  bool      // some run of one-letter words is long enough to join
+}
+
+// elem is one folded rune of the word being read.
+type elem struct {
+	kind     uint8
+	conf     byte
+	r        rune
+	src, end int32
+}
+
+type wordRec struct {
+	start  int32 // index of the word's first symbol
+	single bool  // one letter (possibly repeated): a candidate for "f u c k"
+}
+
+// Why a word may start before a symbol inside a word.
+const (
+	softJoin = 1 << iota // a joined spaced-out letter ("f u c k")
+	softEdge             // leet at a word's edge that may be punctuation ("shit!", "$hit")
+)
+
+const (
+	minSpaced = 3 // one-letter words in a row that are read as one word
+	maxGap    = 6 // bytes between spaced letters ("f . u" but not a sentence)
+)
+
+// Normalize returns the text as the matcher reads it: NFKC-like folding,
+// lower case, invisible characters and marks removed, leetspeak inside words
+// read as letters, spaced-out letters joined, words separated by one space.
+// It is for tests and for people debugging a rule; Evaluate does not build
+// this string.
+func Normalize(text string) string {
+	var s stream
+	s.scan(text)
+	var b strings.Builder
+	for i := 0; i < len(s.sym); {
+		c := s.sym[i]
+		n := 1
+		if c >= utf8.RuneSelf {
+			_, n = utf8.DecodeRune(s.sym[i:])
+		}
+		if c == 'I' {
+			c = 'i'
+		}
+		for range s.cnt[i] {
+			if n == 1 {
+				b.WriteByte(c)
+			} else {
+				b.Write(s.sym[i : i+n])
+			}
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func (s *stream) reset() {
+	s.sym, s.cnt, s.src, s.end, s.soft = s.sym[:0], s.cnt[:0], s.src[:0], s.end[:0], s.soft[:0]
+	s.word, s.words = s.word[:0], s.words[:0]
+	s.stars, s.singles, s.spaced = false, 0, false
+}
+
+// scan fills the stream from text.
+func (s *stream) scan(text string) {
+	s.reset()
+	s.text = text
+	s.latinCtx = true
+	for i := 0; i < len(text); i++ {
+		if text[i] >= utf8.RuneSelf {
+			s.latinCtx = latinMajority(text)
+			break
+		}
+	}
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			switch f := &asciiFold[c]; f.kind {
+			case kLatin:
+				s.word = append(s.word, elem{kind: kLatin, r: rune(f.out[0]), src: int32(i), end: int32(i + 1)})
+			case kDigit:
+				s.word = append(s.word, elem{kind: kDigit, r: rune(c), src: int32(i), end: int32(i + 1)})
+			case kLeet:
+				if c == '(' && i+1 < len(text) && text[i+1] == ')' {
+					s.word = append(s.word, elem{kind: kLeet, r: 'o', src: int32(i), end: int32(i + 2)})
+					i += 2
+					continue
+				}
+				s.word = append(s.word, elem{kind: kLeet, r: rune(leet[c]), src: int32(i), end: int32(i + 1)})
+			case kStar:
+				s.word = append(s.word, elem{kind: kStar, r: '*', src: int32(i), end: int32(i + 1)})
+			case kSep:
+				s.endWord()
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		f := lookup(r)
+		from, to := int32(i), int32(i+size)
+		switch f.kind {
+		case kSep:
+			s.endWord()
+		case kSym:
+			s.endWord()
+			s.word = append(s.word, elem{kind: kSym, r: r, src: from, end: to})
+			s.endWord()
+		case kLatin:
+			for j := 0; j < len(f.out); j++ {
+				s.word = append(s.word, elem{kind: kLatin, r: rune(f.out[j]), src: from, end: to})
+			}
+		case kDigit:
+			s.word = append(s.word, elem{kind: kDigit, r: rune(f.out[0]), src: from, end: to})
+		case kOther, kConf:
+			for _, fr := range f.out {
+				s.word = append(s.word, elem{kind: f.kind, conf: f.conf, r: fr, src: from, end: to})
+			}
+		}
+		i += size
+	}
+	s.endWord()
+	if s.spaced {
+		s.joinSpaced()
+	}
+}
+
+// latinMajority reports whether a text has more letters in Latin words than
+// in words of other scripts. A word that mixes scripts counts as Latin: it
+// is folded either way, and counting it so keeps Normalize idempotent.
+func latinMajority(text string) bool {
+	latin, other := 0, 0
+	wl, wo := 0, 0
+	flush := func() {
+		if wl > 0 {
+			latin += wl + wo
+		} else {
+			other += wo
+		}
+		wl, wo = 0, 0
+	}
+	for _, r := range text {
+		switch lookup(r).kind {
+		case kLatin:
+			wl++
+		case kOther, kConf:
+			wo++
+		case kSep, kSym:
+			flush()
+		}
+	}
+	flush()
+	return latin > other
+}
+
+func isLetter(k uint8) bool { return k == kLatin || k == kOther || k == kConf }
+
+// endWord decides how to read the word just scanned and emits its symbols.
+func (s *stream) endWord() {
+	w := s.word
+	if len(w) == 0 {
+		return
+	}
+	s.word = w[:0]
+	var latin, foreign, conf, letters int
+	for i := range w {
+		switch w[i].kind {
+		case kSym:
+			s.emitWord(w)
+			return
+		case kLatin:
+			latin++
+		case kConf:
+			conf++
+		case kOther:
+			foreign++
+		}
+	}
+	letters = latin + conf + foreign
+	if letters == 0 {
+		// Numbers and symbols alone: "$100", "!!!" and "2024" are not words.
+		s.emitDigits(w)
+		return
+	}
+	// Look-alikes are folded in a word that mixes scripts, or in a word
+	// wholly made of look-alikes inside Latin text; a Russian word in a
+	// Russian comment stays Russian.
+	if conf > 0 && (latin > 0 || foreign == 0 && s.latinCtx) {
+		for i := range w {
+			if w[i].kind == kConf {
+				w[i].kind, w[i].r = kLatin, rune(w[i].conf)
+			}
+		}
+	}
+	// Leading stars are decoration ("**bold**"), not letters.
+	for len(w) > 0 && w[0].kind == kStar {
+		w = w[1:]
+	}
+	if starSeparated(w) {
+		// "f*u*c*k": the stars separate letters.
+		for i := range w {
+			if w[i].kind != kStar {
+				s.emitWord(w[i : i+1])
+			}
+		}
+		return
+	}
+	s.emitWord(w)
+}
+
+// starSeparated reports whether w is single letters separated by stars.
+func starSeparated(w []elem) bool {
+	n := 0
+	for i := range w {
+		star := w[i].kind == kStar
+		if star != (i%2 == 1) {
+			return false
+		}
+		if !star {
+			n++
+		}
+	}
+	return n >= minSpaced
+}
+
+func (s *stream) emitDigits(w []elem) {
+	started := false
+	for i := range w {
+		if w[i].kind != kDigit {
+			continue
+		}
+		if !started {
+			s.space(w[i].src)
+			s.words = append(s.words, wordRec{start: int32(len(s.sym))})
+			s.singles = 0
+			started = true
+		}
+		s.push(w[i].r, w[i].src, w[i].end, 0)
+	}
+}
+
+// emitWord appends a word that has at least one letter (or is one pictograph).
+func (s *stream) emitWord(w []elem) {
+	if len(w) == 0 {
+		return
+	}
+	first, last := -1, -1
+	for i := range w {
+		if isLetter(w[i].kind) || w[i].kind == kSym {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	s.space(w[0].src)
+	start := int32(len(s.sym))
+	runs := 0
+	var prev rune = -1
+	for i := range w {
+		e := &w[i]
+		r := e.r
+		switch e.kind {
+		case kDigit:
+			if l := leet[r]; l != 0 {
+				r = rune(l)
+			}
+		case kStar:
+			s.stars = true
+		}
+		// A leet symbol at a word's edge may be punctuation ("shit!",
+		// "(idiot"), so a match may also start or end beside it.
+		var soft uint8
+		if first >= 0 && (i == first && first > 0 || i == last+1 && e.kind != kStar) {
+			soft = softEdge
+		}
+		if r == prev && soft == 0 {
+			s.extend(e.end)
+			continue
+		}
+		s.push(r, e.src, e.end, soft)
+		prev = r
+		runs++
+	}
+	single := runs == 1 && first >= 0 && w[first].kind != kSym
+	s.words = append(s.words, wordRec{start: start, single: single})
+	if single {
+		s.singles++
+		if s.singles >= minSpaced {
+			s.spaced = true
+		}
+	} else {
+		s.singles = 0
+	}
+}
+
+// space separates words.
+func (s *stream) space(at int32) {
+	if len(s.sym) == 0 {
+		return
+	}
+	s.sym = append(s.sym, ' ')
+	s.cnt = append(s.cnt, 1)
+	s.src = append(s.src, s.end[len(s.end)-1])
+	s.end = append(s.end, at)
+	s.soft = append(s.soft, 0)
+}
+
+func (s *stream) push(r rune, from, to int32, soft uint8) {
+	if r < utf8.RuneSelf {
+		s.sym = append(s.sym, byte(r))
+		s.cnt = append(s.cnt, 1)
+		s.src = append(s.src, from)
+		s.end = append(s.end, to)
+		s.soft = append(s.soft, soft)
+		return
+	}
+	n := len(s.sym)
+	s.sym = utf8.AppendRune(s.sym, r)
+	for range len(s.sym) - n {
+		s.cnt = append(s.cnt, 1)
+		s.src = append(s.src, from)
+		s.end = append(s.end, to)
+		s.soft = append(s.soft, soft)
+	}
+}
+
+// extend lengthens the last symbol's run to the rune ending at to.
+func (s *stream) extend(to int32) {
+	n := len(s.sym) - 1
+	for i := n; i >= 0; i-- {
+		if s.cnt[i] < 255 {
+			s.cnt[i]++
+		}
+		s.end[i] = to
+		if s.sym[i] < utf8.RuneSelf || utf8.RuneStart(s.sym[i]) {
+			break
+		}
+	}
+}
+
+// joinSpaced reads runs of one-letter words close together ("f u c k",
+// "f.u.c.k", "f_u_c_k") as one word whose letters may each start a match.
+func (s *stream) joinSpaced() {
+	// Mark the spaces to remove with 0, a byte no symbol uses.
+	run := 0
+	for k := 0; k <= len(s.words); k++ {
+		ok := k < len(s.words) && s.words[k].single
+		if ok && run > 0 {
+			sp := s.words[k].start - 1
+			if s.src[s.words[k].start]-s.end[sp-1] > maxGap || s.hasNewline(sp) {
+				ok = false
+			}
+		}
+		if ok {
+			run++
+			continue
+		}
+		if run >= minSpaced {
+			for j := k - run + 1; j < k; j++ {
+				s.sym[s.words[j].start-1] = 0
+			}
+		}
+		run = 0
+		if k < len(s.words) && s.words[k].single {
+			run = 1
+		}
+	}
+	j := 0
+	joined := false
+	for i := 0; i < len(s.sym); i++ {
+		if s.sym[i] == 0 {
+			joined = true
+			continue
+		}
+		if joined && j > 0 && s.sym[i] == s.sym[j-1] && s.sym[i] < utf8.RuneSelf {
+			c := int(s.cnt[j-1]) + int(s.cnt[i])
+			s.cnt[j-1] = uint8(min(c, 255))
+			s.end[j-1] = s.end[i]
+			joined = false
+			continue
+		}
+		s.sym[j], s.cnt[j], s.src[j], s.end[j] = s.sym[i], s.cnt[i], s.src[i], s.end[i]
+		s.soft[j] = s.soft[i]
+		if joined {
+			s.soft[j] |= softJoin
+		}
+		joined = false
+		j++
+	}
+	s.sym, s.cnt, s.src, s.end, s.soft = s.sym[:j], s.cnt[:j], s.src[:j], s.end[:j], s.soft[:j]
+	s.words = s.words[:0] // indexes are stale now
+}
+
+// hasNewline reports whether the gap recorded by the space symbol at i
+// crosses a line: letters on separate lines are not one word.
+func (s *stream) hasNewline(i int32) bool {
+	return strings.IndexByte(s.text[s.src[i]:s.end[i]], '\n') >= 0
+}

@@ -1,0 +1,315 @@
+package moderation
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// entry is one word or phrase of a list as the rule file wrote it.
+// "word" matches the whole word, "word*" words that start with it, "*word"
+// words that end with it, "*word*" anywhere inside a word.
+type entry struct {
+	text        string
+	check       int32 // index of its word check; allowed for the allowlist
+	left, right bool  // must start (end) at a word boundary
+	raw         []byte
+}
+
+const allowed = -1
+
+// pattern is one spelling of an entry in the automaton: the entry's
+// symbols with each i or l possibly written as a leet 'I'.
+type pattern struct {
+	entry int32
+	sym   []byte
+	cnt   []uint8 // the least run length per symbol ("ass" needs two s); nil if all 1
+}
+
+// hit is an entry found in a stream, as a span of symbols [start, end).
+type hit struct {
+	entry, check int32
+	start, end   int32
+}
+
+// matcher finds the entries of every word check of a rule set in one pass.
+type matcher struct {
+	entries []entry
+	pats    []pattern
+	ac      *automaton
+	wild    []int32 // entries a word with a wildcard is compared against
+}
+
+// maxVariants bounds the leet spellings of one entry (2^4: four i or l).
+const maxLeetPositions = 4
+
+// add compiles text into an entry of check, or says why it cannot be one.
+func (m *matcher) add(text string, check int32) error {
+	w := strings.TrimSpace(text)
+	e := entry{text: text, check: check, left: true, right: true}
+	if strings.HasPrefix(w, "*") {
+		e.left, w = false, w[1:]
+	}
+	if strings.HasSuffix(w, "*") {
+		e.right, w = false, w[:len(w)-1]
+	}
+	if strings.Contains(w, "*") {
+		return fmt.Errorf("%q: '*' only at the start or end of an entry", text)
+	}
+	var s stream
+	s.scan(w)
+	if len(s.sym) == 0 {
+		return fmt.Errorf("%q has no letters or digits to match", text)
+	}
+	sym := append([]byte(nil), s.sym...)
+	var cnt []uint8
+	for i, c := range s.cnt {
+		if c > 1 {
+			if cnt == nil {
+				cnt = make([]uint8, len(sym))
+				for j := range cnt {
+					cnt[j] = 1
+				}
+			}
+			cnt[i] = c
+		}
+	}
+	for i, c := range sym {
+		if c == ' ' {
+			continue
+		}
+		for range s.cnt[i] {
+			e.raw = append(e.raw, c)
+		}
+	}
+	if slices.Contains(sym, ' ') {
+		e.raw = nil // phrases are not compared against wildcard words
+	}
+	ei := int32(len(m.entries))
+	m.entries = append(m.entries, e)
+	if e.raw != nil && check != allowed {
+		m.wild = append(m.wild, ei)
+	}
+	// Spellings with a leet 'I' for i or l.
+	var pos []int
+	for i, c := range sym {
+		if (c == 'i' || c == 'l') && len(pos) < maxLeetPositions {
+			pos = append(pos, i)
+		}
+	}
+	for mask := 0; mask < 1<<len(pos); mask++ {
+		v := sym
+		if mask != 0 {
+			v = append([]byte(nil), sym...)
+			for b, p := range pos {
+				if mask&(1<<b) != 0 {
+					v[p] = 'I'
+				}
+			}
+		}
+		m.pats = append(m.pats, pattern{entry: ei, sym: v, cnt: cnt})
+	}
+	return nil
+}
+
+func (m *matcher) compile() {
+	pats := make([][]byte, len(m.pats))
+	for i := range m.pats {
+		pats[i] = m.pats[i].sym
+	}
+	m.ac = newAutomaton(pats)
+}
+
+// find appends to hits every entry found in s, without the ones inside an
+// allowlisted word, sorted by check and start, and without hits contained
+// in another hit of the same check.
+func (m *matcher) find(s *stream, hits []hit) []hit {
+	a := m.ac
+	if a == nil {
+		return hits
+	}
+	base := len(hits)
+	st := int32(0)
+	sym := s.sym
+	for i := 0; i < len(sym); i++ {
+		st = a.delta[st*a.ncls+int32(a.class[sym[i]])]
+		if lo, hi := a.first[st], a.first[st+1]; lo < hi {
+			for _, pi := range a.outs[lo:hi] {
+				if h, ok := m.verify(s, pi, int32(i+1)); ok {
+					hits = append(hits, h)
+				}
+			}
+		}
+	}
+	if s.stars {
+		hits = m.wildcards(s, hits)
+	}
+	if len(hits) == base {
+		return hits
+	}
+	return tidy(hits, base)
+}
+
+func (m *matcher) verify(s *stream, pi int32, end int32) (hit, bool) {
+	p := &m.pats[pi]
+	start := end - int32(len(p.sym))
+	if p.cnt != nil {
+		for k, c := range p.cnt {
+			if s.cnt[start+int32(k)] < c {
+				return hit{}, false
+			}
+		}
+	}
+	e := &m.entries[p.entry]
+	if e.left && !s.boundary(start) || e.right && !s.boundary(end) {
+		return hit{}, false
+	}
+	return m.span(s, p.entry, start, end), true
+}
+
+// boundary reports whether a word may begin (or end) before symbol i.
+func (s *stream) boundary(i int32) bool {
+	return i == 0 || int(i) == len(s.sym) || s.sym[i-1] == ' ' || s.sym[i] == ' ' || s.soft[i] != 0
+}
+
+// span makes the hit for an entry found at [start, end), widened to the
+// whole word on a side the entry leaves open, so evidence shows "fuckwit"
+// and not "fuck" (but not "FUCK!!!").
+func (m *matcher) span(s *stream, ei, start, end int32) hit {
+	e := &m.entries[ei]
+	if !e.left {
+		for start > 0 && s.sym[start-1] != ' ' && s.soft[start]&softEdge == 0 {
+			start--
+		}
+	}
+	if !e.right {
+		for int(end) < len(s.sym) && s.sym[end] != ' ' && s.soft[end]&softEdge == 0 {
+			end++
+		}
+	}
+	return hit{entry: ei, check: e.check, start: start, end: end}
+}
+
+// maxWildWord bounds the letters of a word compared letter by letter.
+const maxWildWord = 64
+
+// wildcards compares words with a '*' ("f*ck", "a**hole") letter by letter
+// against the listed words. Such words are rare, so this slow path costs
+// nothing on ordinary comments.
+func (m *matcher) wildcards(s *stream, hits []hit) []hit {
+	var raw [maxWildWord]byte
+	var at [maxWildWord]int32
+	for ws := 0; ws < len(s.sym); {
+		we := ws
+		star := false
+		for we < len(s.sym) && s.sym[we] != ' ' {
+			star = star || s.sym[we] == '*'
+			we++
+		}
+		n := 0
+		for i := ws; star && i < we; i++ {
+			if s.sym[i] >= 0x80 || n+int(s.cnt[i]) > maxWildWord {
+				star = false
+				break
+			}
+			for range s.cnt[i] {
+				raw[n], at[n] = s.sym[i], int32(i)
+				n++
+			}
+		}
+		if star {
+			hits = m.wildWord(s, raw[:n], at[:n], hits)
+		}
+		ws = we + 1
+	}
+	return hits
+}
+
+func (m *matcher) wildWord(s *stream, raw []byte, at []int32, hits []hit) []hit {
+	for _, ei := range m.wild {
+		e := &m.entries[ei]
+		n := len(e.raw)
+		if n > len(raw) || e.left && e.right && n != len(raw) {
+			continue
+		}
+		lo, hi := 0, len(raw)-n
+		if e.left {
+			hi = 0
+		}
+		if e.right {
+			lo = hi
+			if !e.left {
+				lo = len(raw) - n
+			}
+		}
+		for off := lo; off <= hi; off++ {
+			if wildEqual(raw[off:off+n], e.raw) {
+				hits = append(hits, m.span(s, ei, at[off], at[off+n-1]+1))
+				break
+			}
+		}
+	}
+	return hits
+}
+
+// wildEqual compares a word with stars to a listed word. A star stands for
+// one letter, but the word must start with a letter and show at least as
+// many letters as stars (two stars are allowed in a short word, "a**"), so
+// "n****r" or "****" match nothing.
+func wildEqual(w, p []byte) bool {
+	if w[0] == '*' {
+		return false
+	}
+	stars := 0
+	for i, c := range w {
+		switch {
+		case c == '*':
+			stars++
+		case c == p[i], c == 'I' && (p[i] == 'i' || p[i] == 'l'):
+		default:
+			return false
+		}
+	}
+	return stars > 0 && stars <= max(len(w)-stars, 2)
+}
+
+// tidy drops the hits inside an allowlisted word or phrase, sorts the
+// rest by check and position and drops a hit contained in another hit of
+// the same check.
+func tidy(hits []hit, base int) []hit {
+	hs := hits[base:]
+	slices.SortFunc(hs, func(a, b hit) int {
+		return cmp.Or(cmp.Compare(a.check, b.check), cmp.Compare(a.start, b.start), cmp.Compare(b.end, a.end))
+	})
+	// Allowlist hits sort first (check -1): the widest end seen among those
+	// starting at or before a hit says whether one covers it.
+	na := 0
+	for na < len(hs) && hs[na].check == allowed {
+		na++
+	}
+	allow := hs[:na]
+	out := hs[na:na] // written behind the reader, never over allow
+	kept := -1
+	j, reach := 0, int32(-1) // allow[:j] start at or before the hit; reach is their widest end
+	for i := na; i < len(hs); i++ {
+		h := hs[i]
+		if i == na || hs[i-1].check != h.check {
+			j, reach, kept = 0, -1, -1
+		}
+		for j < len(allow) && allow[j].start <= h.start {
+			reach = max(reach, allow[j].end)
+			j++
+		}
+		if reach >= h.end {
+			continue
+		}
+		if kept >= 0 && out[kept].end >= h.end {
+			continue
+		}
+		out = append(out, h)
+		kept = len(out) - 1
+	}
+	n := copy(hs, out)
+	return hits[:base+n]
+}
