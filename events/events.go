@@ -21,6 +21,15 @@ const (
 	CommentApproved  Type = "CommentApproved"
 	CommentRejected  Type = "CommentRejected"
 	CommentHeld      Type = "CommentHeld"
+	// CommentReported: a reader reported a comment (payload Reported).
+	CommentReported Type = "CommentReported"
+	// AuthorBanned and AuthorUnbanned (payload AuthorAction).
+	AuthorBanned   Type = "AuthorBanned"
+	AuthorUnbanned Type = "AuthorUnbanned"
+	// ArticleSettingsChanged (payload ArticleSettings).
+	ArticleSettingsChanged Type = "ArticleSettingsChanged"
+	// RulesetPublished: a new rule set version (payload RulesetPublication).
+	RulesetPublished Type = "RulesetPublished"
 )
 
 // Envelope is the metadata every event carries, with its payload in Data.
@@ -58,6 +67,36 @@ type Decision struct {
 	Ruleset  string     `json:"ruleset,omitempty"`
 	Rules    []string   `json:"rules,omitempty"`
 	Evidence []Evidence `json:"evidence,omitempty"`
+}
+
+// Reported is the payload of CommentReported. ReporterID is a keyed hash
+// or a signed-in reader's id, never an address.
+type Reported struct {
+	Reason     string `json:"reason"`
+	ReporterID string `json:"reporter_id"`
+}
+
+// AuthorAction is the payload of AuthorBanned and AuthorUnbanned.
+type AuthorAction struct {
+	AuthorID string `json:"author_id"`
+	Reason   string `json:"reason,omitempty"`
+	// RejectPending asks that the author's comments still waiting be
+	// rejected with the ban.
+	RejectPending bool `json:"reject_pending,omitempty"`
+}
+
+// ArticleSettings is the payload of ArticleSettingsChanged: the whole
+// settings of an article after the change.
+type ArticleSettings struct {
+	Closed       bool `json:"closed"`
+	Premoderated bool `json:"premoderated"`
+}
+
+// RulesetPublication is the payload of RulesetPublished.
+type RulesetPublication struct {
+	Version string `json:"version"` // content hash of Source
+	Name    string `json:"name,omitempty"`
+	Source  string `json:"source"` // the rule file, YAML
 }
 
 // Evidence is one rule match: a span of the original, stored text.

@@ -56,3 +56,42 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func benchEvent(b *testing.B) []byte {
+	e, err := New("0193a0b4-58a1-7c3e-9f00-5b1f3c2d4e5f", CommentSubmitted, "lavrov-kerry-talks", "0193a0b4-58a1-7c3e-9f00-5b1f3c2d4e60", ActorReader, "", time.Now(),
+		Submitted{Author: "Anna", AuthorID: "name:anna", Text: "A typical comment of a sentence or two, about the talks in Berlin and what comes of them."})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := Encode(e)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+// go test -run '^$' -bench 'Encode|Decode' -benchmem ./events/
+func BenchmarkEncode(b *testing.B) {
+	e, _ := Decode(benchEvent(b))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Encode(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	data := benchEvent(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		e, err := Decode(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var s Submitted
+		if err := e.Payload(&s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

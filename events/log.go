@@ -144,14 +144,22 @@ func (l *Log) FindComment(ctx context.Context, comment string) (article string, 
 	return tokens[1], msg.Sequence, nil
 }
 
-// History returns every event of one comment, oldest first, or ErrNotFound.
+// History returns every event of one comment, its reports included,
+// oldest first, or ErrNotFound.
 func (l *Log) History(ctx context.Context, article, comment string) ([]Envelope, error) {
 	last, err := l.CommentSeq(ctx, article, comment)
 	if err != nil {
 		return nil, err
 	}
+	switch msg, err := l.stream.GetLastMsgForSubject(ctx, ReportSubjects(article, comment)); {
+	case err == nil:
+		last = max(last, msg.Sequence)
+	case !errors.Is(err, jetstream.ErrMsgNotFound):
+		return nil, fmt.Errorf("events: last report of %s: %w", comment, err)
+	}
 	var out []Envelope
-	err = l.Replay(ctx, 1, []string{CommentSubjects(article, comment)}, func(e Envelope) error {
+	filters := []string{CommentSubjects(article, comment), ReportSubjects(article, comment)}
+	err = l.Replay(ctx, 1, filters, func(e Envelope) error {
 		out = append(out, e)
 		if e.Seq >= last {
 			return errStop

@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 	"github.com/newsroom/commentd/internal/natstest"
 )
 
-func openLog(t *testing.T) *events.Log {
+func openLog(t testing.TB) *events.Log {
 	t.Helper()
 	_, js := natstest.Connect(t, natstest.Server(t))
 	l, err := events.Open(context.Background(), js, events.Config{})
@@ -146,5 +147,77 @@ func TestFindCommentByIDAlone(t *testing.T) {
 	}
 	if _, _, err := l.FindComment(ctx, uuid.NewString()); !errors.Is(err, events.ErrNotFound) {
 		t.Fatalf("unknown comment: %v, want ErrNotFound", err)
+	}
+}
+
+func TestSubjects(t *testing.T) {
+	mk := func(typ events.Type, article, comment string, payload any) events.Envelope {
+		e, err := events.New("id", typ, article, comment, "moderator:m", "", time.Now(), payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	tests := []struct {
+		e    events.Envelope
+		want string
+	}{
+		{mk(events.CommentSubmitted, "a1", "c1", events.Submitted{}), "comments.a1.c1.submitted"},
+		{mk(events.CommentHeld, "a1", "c1", events.Decision{}), "comments.a1.c1.held"},
+		{mk(events.CommentReported, "a1", "c1", events.Reported{}), "reports.a1.c1"},
+		{mk(events.AuthorBanned, "", "", events.AuthorAction{AuthorID: "name:john q. public"}), "authors." + events.AuthorKey("name:john q. public") + ".banned"},
+		{mk(events.AuthorUnbanned, "", "", events.AuthorAction{AuthorID: "sso:42"}), "authors." + events.AuthorKey("sso:42") + ".unbanned"},
+		{mk(events.ArticleSettingsChanged, "a1", "", events.ArticleSettings{Closed: true}), "articles.a1.settings"},
+		{mk(events.RulesetPublished, "", "", events.RulesetPublication{Version: "v"}), "rulesets.published"},
+	}
+	for _, tt := range tests {
+		got, err := events.Subject(tt.e)
+		if err != nil || got != tt.want {
+			t.Errorf("Subject(%s) = %q, %v; want %q", tt.e.Type, got, err, tt.want)
+		}
+	}
+	for _, bad := range []events.Envelope{
+		mk(events.AuthorBanned, "", "", events.AuthorAction{}),
+		mk(events.ArticleSettingsChanged, "a.b", "", events.ArticleSettings{}),
+		mk(events.CommentReported, "a1", "c.1", events.Reported{}),
+		mk("Unknown", "a1", "c1", nil),
+	} {
+		if _, err := events.Subject(bad); !errors.Is(err, events.ErrInvalid) {
+			t.Errorf("Subject(%s %q %q) error = %v, want ErrInvalid", bad.Type, bad.Article, bad.Comment, err)
+		}
+	}
+}
+
+// A report between reading a comment and deciding it must not conflict.
+func TestReportDoesNotConflictWithADecision(t *testing.T) {
+	ctx := context.Background()
+	l := openLog(t)
+	sub := submitted(t, "a1", uuid.NewString(), "hello")
+	seq, err := l.Append(ctx, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := events.New(uuid.NewString(), events.CommentReported, sub.Article, sub.Comment, "reader", "", time.Now(), events.Reported{Reason: "spam", ReporterID: "r1"})
+	if _, err := l.Append(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AppendAfter(ctx, decision(t, events.CommentApproved, sub, "moderator:m"), seq); err != nil {
+		t.Fatalf("decision after a report: %v", err)
+	}
+	rep2, _ := events.New(uuid.NewString(), events.CommentReported, sub.Article, sub.Comment, "reader", "", time.Now(), events.Reported{Reason: "abuse", ReporterID: "r2"})
+	if _, err := l.Append(ctx, rep2); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := l.History(ctx, sub.Article, sub.Comment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []events.Type
+	for _, e := range hist {
+		types = append(types, e.Type)
+	}
+	want := []events.Type{events.CommentSubmitted, events.CommentReported, events.CommentApproved, events.CommentReported}
+	if fmt.Sprint(types) != fmt.Sprint(want) {
+		t.Fatalf("history %v, want %v", types, want)
 	}
 }

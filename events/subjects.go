@@ -1,6 +1,8 @@
 package events
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -8,13 +10,25 @@ import (
 // StreamName is the one stream that holds every event.
 const StreamName = "COMMENTS"
 
-// StreamSubjects are the subjects the COMMENTS stream stores.
-var StreamSubjects = []string{"comments.>"}
+// StreamSubjects are the subjects the COMMENTS stream stores:
+//
+//	comments.<article>.<comment>.<submitted|approved|rejected|held>
+//	reports.<article>.<comment>           a reader's report
+//	authors.<author key>.<banned|unbanned> author key: AuthorKey(author id)
+//	articles.<article>.settings
+//	rulesets.published
+//
+// Reports live outside comments.<article>.<comment>.* on purpose: a
+// decision expects the last sequence of those subjects, and a report
+// arriving meanwhile must not make it conflict.
+var StreamSubjects = []string{"comments.>", "reports.>", "authors.>", "articles.>", "rulesets.>"}
 
 // Subject filters for consumers.
 const (
 	// SubmittedSubjects matches every CommentSubmitted event.
 	SubmittedSubjects = "comments.*.*.submitted"
+	// RulesetSubjects matches every RulesetPublished event.
+	RulesetSubjects = "rulesets.published"
 )
 
 // MaxArticleIDLen bounds an article id, which becomes a subject token.
@@ -52,14 +66,47 @@ var commentToken = map[Type]string{
 
 // Subject is where the log stores e.
 func Subject(e Envelope) (string, error) {
-	tok, ok := commentToken[e.Type]
-	if !ok {
-		return "", fmt.Errorf("%w: no subject for event type %q", ErrInvalid, e.Type)
+	if tok, ok := commentToken[e.Type]; ok || e.Type == CommentReported {
+		if !ValidArticleID(e.Article) || !validToken(e.Comment) {
+			return "", fmt.Errorf("%w: article %q / comment %q", ErrInvalid, e.Article, e.Comment)
+		}
+		if e.Type == CommentReported {
+			return "reports." + e.Article + "." + e.Comment, nil
+		}
+		return "comments." + e.Article + "." + e.Comment + "." + tok, nil
 	}
-	if !ValidArticleID(e.Article) || !validToken(e.Comment) {
-		return "", fmt.Errorf("%w: article %q / comment %q", ErrInvalid, e.Article, e.Comment)
+	switch e.Type {
+	case AuthorBanned, AuthorUnbanned:
+		var a AuthorAction
+		if err := e.Payload(&a); err != nil || a.AuthorID == "" {
+			return "", fmt.Errorf("%w: %s without an author id", ErrInvalid, e.Type)
+		}
+		tok := "banned"
+		if e.Type == AuthorUnbanned {
+			tok = "unbanned"
+		}
+		return "authors." + AuthorKey(a.AuthorID) + "." + tok, nil
+	case ArticleSettingsChanged:
+		if !ValidArticleID(e.Article) {
+			return "", fmt.Errorf("%w: article %q", ErrInvalid, e.Article)
+		}
+		return "articles." + e.Article + ".settings", nil
+	case RulesetPublished:
+		return RulesetSubjects, nil
 	}
-	return "comments." + e.Article + "." + e.Comment + "." + tok, nil
+	return "", fmt.Errorf("%w: no subject for event type %q", ErrInvalid, e.Type)
+}
+
+// AuthorKey turns an author id, which may hold any character, into one
+// subject token.
+func AuthorKey(authorID string) string {
+	sum := sha256.Sum256([]byte(authorID))
+	return hex.EncodeToString(sum[:12])
+}
+
+// ReportSubjects matches every report of one comment.
+func ReportSubjects(article, comment string) string {
+	return "reports." + article + "." + comment
 }
 
 // CommentSubjects matches every event of one comment.
