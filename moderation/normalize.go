@@ -205,9 +205,15 @@ func (s *stream) endWord() {
 	}
 	letters = latin + conf + foreign
 	if letters == 0 {
-		// Numbers and symbols alone: "$100", "!!!" and "2024" are not words.
-		s.emitDigits(w)
-		return
+		if !leetOnly(w) {
+			// Numbers and symbols alone: "2024", "!!!" and "$5" are not words.
+			s.emitDigits(w)
+			return
+		}
+		// "@$$": every character stands for a letter, and not all the same one.
+		for i := range w {
+			w[i].kind, w[i].r = kLatin, leetLetter(&w[i])
+		}
 	}
 	// Look-alikes are folded in a word that mixes scripts, or in a word
 	// wholly made of look-alikes inside Latin text; a Russian word in a
@@ -233,6 +239,43 @@ func (s *stream) endWord() {
 		return
 	}
 	s.emitWord(w)
+}
+
+// leetOnly reports whether a word without letters reads as leetspeak: not
+// all digits, every character a leet one, at least two different letters.
+func leetOnly(w []elem) bool {
+	digits := 0
+	var first rune
+	two := false
+	for i := range w {
+		e := &w[i]
+		l := leetLetter(e)
+		if l == 0 || e.kind == kStar {
+			return false
+		}
+		if e.kind == kDigit {
+			digits++
+		}
+		if first == 0 {
+			first = l
+		} else if l != first {
+			two = true
+		}
+	}
+	return two && digits < len(w)
+}
+
+// leetLetter is the letter a digit or leet symbol stands for, or 0.
+func leetLetter(e *elem) rune {
+	switch e.kind {
+	case kLeet:
+		return e.r // mapped when scanned
+	case kDigit:
+		if e.r < 128 {
+			return rune(leet[e.r])
+		}
+	}
+	return 0
 }
 
 // starSeparated reports whether w is single letters separated by stars.

@@ -95,7 +95,8 @@ type parser struct {
 	lists map[string][]*yaml.Node
 	allow []*yaml.Node
 	nword int32
-	flood *yaml.Node // a flood check, which needs flood_window
+	flood     *yaml.Node // a flood check, which needs flood_window
+	floodRule string
 }
 
 func (p *parser) fail(n *yaml.Node, format string, args ...any) {
@@ -156,6 +157,7 @@ func (p *parser) parse(data []byte) *Ruleset {
 	}
 	p.parseRules(rules)
 	if p.flood != nil && p.rs.FloodWindow == 0 {
+		p.rule = p.floodRule
 		p.fail(p.flood, "flood: the rule file needs a flood_window (e.g. 10m)")
 	}
 	if len(p.rs.words.entries) > maxEntries {
@@ -450,7 +452,7 @@ func (p *parser) check(key string, v *yaml.Node) check {
 			}
 			return true
 		})
-		p.flood = v
+		p.flood, p.floodRule = v, p.rule
 		return f
 	}
 	return nil

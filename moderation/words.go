@@ -154,15 +154,27 @@ func (m *matcher) find(s *stream, hits []hit) []hit {
 func (m *matcher) verify(s *stream, pi int32, end int32) (hit, bool) {
 	p := &m.pats[pi]
 	start := end - int32(len(p.sym))
-	if p.cnt != nil {
-		for k, c := range p.cnt {
-			if s.cnt[start+int32(k)] < c {
-				return hit{}, false
-			}
-		}
-	}
 	e := &m.entries[p.entry]
 	if e.left && !s.boundary(start) || e.right && !s.boundary(end) {
+		return hit{}, false
+	}
+	// A run in the text may be longer than in the entry ("fuuuck"), but
+	// one doubled letter alone turns "asses" into "assess": a whole
+	// word (or a word's start or end, "shiitake") must be stretched by two
+	// letters or more to count as stretched.
+	extra, doubled := 0, false
+	for k := range p.sym {
+		tc, pc := s.cnt[start+int32(k)], uint8(1)
+		if p.cnt != nil {
+			pc = p.cnt[k]
+		}
+		if tc < pc {
+			return hit{}, false
+		}
+		extra += int(tc - pc)
+		doubled = doubled || pc == 1 && tc == 2
+	}
+	if doubled && extra < 2 && (e.left || e.right) {
 		return hit{}, false
 	}
 	return m.span(s, p.entry, start, end), true
