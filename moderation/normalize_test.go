@@ -24,7 +24,7 @@ func TestNormalize(t *testing.T) {
 		{"word joiner and BOM", "\ufeffin\u2060visible", "invisible"},
 		{"soft hyphen", "in\u00advisible", "invisible"},
 		{"combining marks", "z\u0335a\u0336l\u0337g\u0338o", "zalgo"},
-		{"mixed-script word folded", "hеllo", "hello"},   // Cyrillic е
+		{"mixed-script word folded", "hеllo", "hello"}, // Cyrillic е
 		{"Greek look-alikes folded", "hοτel", "hotel"}, // Greek ο τ
 		{"look-alike word in Latin text", "say сосk to me", "say cock to me"},
 		{"Russian text stays Russian", "нет, спасибо", "нет спасибо"},

@@ -88,13 +88,13 @@ func ParseRuleset(name string, data []byte) (*Ruleset, error) {
 }
 
 type parser struct {
-	file  string
-	rule  string // id of the rule being parsed
-	errs  []error
-	rs    *Ruleset
-	lists map[string][]*yaml.Node
-	allow []*yaml.Node
-	nword int32
+	file      string
+	rule      string // id of the rule being parsed
+	errs      []error
+	rs        *Ruleset
+	lists     map[string][]*yaml.Node
+	allow     []*yaml.Node
+	nword     int32
 	flood     *yaml.Node // a flood check, which needs flood_window
 	floodRule string
 }
