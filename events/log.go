@@ -108,6 +108,24 @@ func (l *Log) LastSeq(ctx context.Context) (uint64, error) {
 	return info.State.LastSeq, nil
 }
 
+// Last returns the newest event stored under subject (which may hold
+// wildcards), or ErrNotFound.
+func (l *Log) Last(ctx context.Context, subject string) (Envelope, error) {
+	msg, err := l.stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return Envelope{}, ErrNotFound
+	}
+	if err != nil {
+		return Envelope{}, fmt.Errorf("events: last event on %s: %w", subject, err)
+	}
+	e, err := Decode(msg.Data)
+	if err != nil {
+		return Envelope{}, err
+	}
+	e.Seq, e.Subject = msg.Sequence, msg.Subject
+	return e, nil
+}
+
 // CommentSeq is the sequence of the newest event of one comment, the value
 // to pass to AppendAfter. It is ErrNotFound for an unknown comment.
 func (l *Log) CommentSeq(ctx context.Context, article, comment string) (uint64, error) {

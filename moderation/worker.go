@@ -30,12 +30,23 @@ var decisionType = map[Action]events.Type{
 	Reject:  events.CommentRejected,
 }
 
+// Context is what the worker knows beyond a comment's text: read models
+// the process keeps. Rules read it through Input; they never do I/O.
+type Context interface {
+	Author(authorID string) AuthorStats
+	Article(article string) ArticleSettings
+}
+
 // Worker consumes submissions, applies the current rule set and appends
 // its decision.
 type Worker struct {
 	Log *events.Log
 	// Rules returns the rule set to apply now; it may change between calls.
 	Rules func() *Ruleset
+	// Context, when set, supplies author stats and article settings.
+	Context Context
+	// Flood, when set, counts repeated texts and busy authors.
+	Flood *FloodTracker
 	// Concurrency is how many submissions are decided at once.
 	Concurrency int
 	Logger      *slog.Logger
@@ -106,8 +117,17 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	w.Metrics.consumed(sub.Type)
 
 	rules := w.Rules()
+	in := Input{Text: p.Text, IsReply: p.ParentID != "", Now: sub.OccurredAt}
+	if w.Context != nil {
+		in.Author = w.Context.Author(p.AuthorID)
+		in.Article = w.Context.Article(sub.Article)
+	}
+	if w.Flood != nil {
+		// Counted at submission time, so a redelivery sees the same window.
+		in.Flood = w.Flood.Observe(sub.ID, p.AuthorID, p.Text, sub.OccurredAt, rules.FloodWindow)
+	}
 	began := time.Now()
-	v := rules.Evaluate(Input{Text: p.Text, IsReply: p.ParentID != ""})
+	v := rules.Evaluate(in)
 	w.Metrics.evaluated(time.Since(began))
 
 	dec, err := events.New(

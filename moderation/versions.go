@@ -1,0 +1,124 @@
+package moderation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newsroom/commentd/events"
+)
+
+// rulesetNamespace derives a publication's event id from the rule set's
+// version, so publishing the same file twice stores it once.
+var rulesetNamespace = uuid.MustParse("b0d8e2a4-1c3f-4e5a-8b7d-9f6e5d4c3b2a")
+
+// PublishRuleset parses a rule file and appends RulesetPublished unless
+// the newest published version is already this one. Invalid files are
+// refused before anything is written.
+func PublishRuleset(ctx context.Context, log *events.Log, name string, source []byte, actor string) (rs *Ruleset, published bool, err error) {
+	rs, err = ParseRuleset(name, source)
+	if err != nil {
+		return nil, false, err
+	}
+	latest, err := LatestRuleset(ctx, log)
+	switch {
+	case err == nil && latest.Version == rs.Version:
+		return rs, false, nil
+	case err != nil && !errors.Is(err, events.ErrNotFound):
+		return nil, false, err
+	}
+	e, err := events.New(uuid.NewSHA1(rulesetNamespace, []byte(rs.Version)).String(), events.RulesetPublished, "", "", actor, "", time.Now(),
+		events.RulesetPublication{Version: rs.Version, Name: name, Source: string(source)})
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := log.Append(ctx, e); err != nil {
+		return nil, false, err
+	}
+	return rs, true, nil
+}
+
+// LatestRuleset is the newest rule set published in the log, or
+// events.ErrNotFound.
+func LatestRuleset(ctx context.Context, log *events.Log) (*Ruleset, error) {
+	e, err := log.Last(ctx, events.RulesetSubjects)
+	if err != nil {
+		return nil, err
+	}
+	return parsePublication(e)
+}
+
+func parsePublication(e events.Envelope) (*Ruleset, error) {
+	var p events.RulesetPublication
+	if err := e.Payload(&p); err != nil {
+		return nil, err
+	}
+	rs, err := ParseRuleset(p.Name, []byte(p.Source))
+	if err != nil {
+		return nil, fmt.Errorf("published rule set %s: %w", p.Version, err)
+	}
+	return rs, nil
+}
+
+// Rules is the rule set in force in one process. Follow switches it to
+// every newer version published in the log, so workers change rules
+// without a restart.
+type Rules struct {
+	cur atomic.Pointer[Ruleset]
+}
+
+// NewRules starts with rs in force.
+func NewRules(rs *Ruleset) *Rules {
+	r := &Rules{}
+	r.cur.Store(rs)
+	return r
+}
+
+// Current is the rule set in force now.
+func (r *Rules) Current() *Ruleset { return r.cur.Load() }
+
+// Follow applies the newest published rule set and each one published
+// after it, until ctx ends. A publication that does not parse (written by
+// an older or newer version of this program) is logged and skipped.
+func (r *Rules) Follow(ctx context.Context, log *events.Log, logger *slog.Logger) error {
+	cons, err := log.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{events.RulesetSubjects},
+		DeliverPolicy:  jetstream.DeliverLastPerSubjectPolicy,
+	})
+	if err != nil {
+		return fmt.Errorf("moderation: follow rule sets: %w", err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return fmt.Errorf("moderation: follow rule sets: %w", err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("moderation: follow rule sets: %w", err)
+		}
+		e, err := events.Decode(msg.Data())
+		if err == nil {
+			var rs *Ruleset
+			if rs, err = parsePublication(e); err == nil {
+				if old := r.cur.Swap(rs); old == nil || old.Version != rs.Version {
+					logger.Info("rule set in force", "version", rs.Version, "name", rs.Name)
+				}
+				continue
+			}
+		}
+		logger.Error("published rule set not usable; keeping the one in force", "subject", msg.Subject(), "err", err)
+	}
+}
