@@ -1,6 +1,7 @@
 package moderation
 
 import (
+	"slices"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -115,17 +116,29 @@ func foldRune(r rune) fold {
 		return fold{kind: kDrop}
 	case r >= 0x1F1E6 && r <= 0x1F1FF: // regional indicators spell letters
 		return fold{kind: kLatin, out: string(rune('a' + r - 0x1F1E6))}
+	case r >= 0x1F130 && r <= 0x1F189: // squared and negative circled or squared letters: 🅵🆄
+		if i := (r - 0x1F130) % 0x20; i < 26 {
+			return fold{kind: kLatin, out: string(rune('a' + i))}
+		}
 	}
 	if l, ok := latinExtra[r]; ok {
 		return fold{kind: kLatin, out: l}
 	}
 	s := string(r)
 	folder.Lock()
-	for range 3 {
+	seen := []string{s}
+	for range 4 {
 		t := folder.c.String(stripMarks(norm.NFKD.String(s)))
 		if t == s {
 			break
 		}
+		if slices.Contains(seen, t) {
+			// A cycle (Cherokee case folds both ways): its smallest
+			// member stands for all of it.
+			s = slices.Min(seen)
+			break
+		}
+		seen = append(seen, t)
 		s = t
 	}
 	folder.Unlock()
@@ -139,8 +152,14 @@ func foldRune(r rune) fold {
 		if allLetters(ascii) {
 			return fold{kind: kLatin, out: ascii}
 		}
+		return fold{kind: kOther, out: string(r)} // "㊵" is a number, not the digits 4 and 0
 	}
 	first, _ := utf8.DecodeRuneInString(s)
+	if (unicode.IsLetter(first) || unicode.IsNumber(first)) && utf8.RuneCountInString(s) > 1 {
+		// "½" decomposes to "1⁄2", "㍩" to digits and a letter: outside
+		// Latin, keep such a character whole rather than split it.
+		return fold{kind: kOther, out: string(r)}
+	}
 	if l, ok := latinExtra[first]; ok && utf8.RuneCountInString(s) == 1 {
 		return fold{kind: kLatin, out: l}
 	}

@@ -19,9 +19,9 @@ type stream struct {
 	end  []int32 // byte offset where its last rune ends
 	soft []uint8 // a word may also start before this symbol: softJoin, softEdge
 
-	text     string
-	stars    bool // some word has a wildcard
-	latinCtx bool // the text is mostly Latin, so look-alike words in other scripts are disguise
+	text      string
+	stars     bool // some word has a wildcard
+	lookalike bool // some letter has a Latin look-alike: words may need folding
 
 	word    []elem    // the word being read
 	words   []wordRec // every emitted word, for joining spaced letters
@@ -32,7 +32,6 @@ type stream struct {
 // elem is one folded rune of the word being read.
 type elem struct {
 	kind     uint8
-	conf     byte
 	r        rune
 	src, end int32
 }
@@ -44,8 +43,9 @@ type wordRec struct {
 
 // Why a word may start before a symbol inside a word.
 const (
-	softJoin = 1 << iota // a joined spaced-out letter ("f u c k")
-	softEdge             // leet at a word's edge that may be punctuation ("shit!", "$hit")
+	softJoin  = 1 << iota // a joined spaced-out letter ("f u c k")
+	softEdge              // leet at a word's edge that may be punctuation ("shit!", "$hit")
+	joinedRun             // the run took in a spaced-out letter ("a a s s"): its length is no stretch
 )
 
 const (
@@ -55,7 +55,8 @@ const (
 
 // Normalize returns the text as the matcher reads it: NFKC-like folding,
 // lower case, invisible characters and marks removed, leetspeak inside words
-// read as letters, spaced-out letters joined, words separated by one space.
+// read as letters, spaced-out letters joined, words separated by one space
+// (or a line break, where the gap is too wide to join spaced letters).
 // It is for tests and for people debugging a rule; Evaluate does not build
 // this string.
 func Normalize(text string) string {
@@ -68,8 +69,11 @@ func Normalize(text string) string {
 		if c >= utf8.RuneSelf {
 			_, n = utf8.DecodeRune(s.sym[i:])
 		}
-		if c == 'I' {
+		switch {
+		case c == 'I':
 			c = 'i'
+		case c == ' ' && (s.end[i]-s.src[i] > maxGap || s.hasNewline(int32(i))):
+			c = '\n' // keeps spaced letters apart when normalized again
 		}
 		for range s.cnt[i] {
 			if n == 1 {
@@ -86,20 +90,13 @@ func Normalize(text string) string {
 func (s *stream) reset() {
 	s.sym, s.cnt, s.src, s.end, s.soft = s.sym[:0], s.cnt[:0], s.src[:0], s.end[:0], s.soft[:0]
 	s.word, s.words = s.word[:0], s.words[:0]
-	s.stars, s.singles, s.spaced = false, 0, false
+	s.stars, s.singles, s.spaced, s.lookalike = false, 0, false, false
 }
 
 // scan fills the stream from text.
 func (s *stream) scan(text string) {
 	s.reset()
 	s.text = text
-	s.latinCtx = true
-	for i := 0; i < len(text); i++ {
-		if text[i] >= utf8.RuneSelf {
-			s.latinCtx = latinMajority(text)
-			break
-		}
-	}
 	for i := 0; i < len(text); {
 		c := text[i]
 		if c < utf8.RuneSelf {
@@ -141,43 +138,27 @@ func (s *stream) scan(text string) {
 			s.word = append(s.word, elem{kind: kDigit, r: rune(f.out[0]), src: from, end: to})
 		case kOther, kConf:
 			for _, fr := range f.out {
-				s.word = append(s.word, elem{kind: f.kind, conf: f.conf, r: fr, src: from, end: to})
+				s.word = append(s.word, elem{kind: f.kind, r: fr, src: from, end: to})
+				s.lookalike = s.lookalike || f.kind == kConf
 			}
 		}
 		i += size
 	}
 	s.endWord()
-	if s.spaced {
-		s.joinSpaced()
-	}
-}
-
-// latinMajority reports whether a text has more letters in Latin words than
-// in words of other scripts. A word that mixes scripts counts as Latin: it
-// is folded either way, and counting it so keeps Normalize idempotent.
-func latinMajority(text string) bool {
-	latin, other := 0, 0
-	wl, wo := 0, 0
-	flush := func() {
-		if wl > 0 {
-			latin += wl + wo
-		} else {
-			other += wo
+	// Joining spaced letters can make a word that mixes scripts, and
+	// folding look-alikes can make new one-letter words: repeat until
+	// neither changes anything (each step only merges or folds, so this
+	// ends), which is what makes Normalize idempotent.
+	for range 8 {
+		changed := s.spaced && s.joinSpaced()
+		if !s.lookalike {
+			break
 		}
-		wl, wo = 0, 0
-	}
-	for _, r := range text {
-		switch lookup(r).kind {
-		case kLatin:
-			wl++
-		case kOther, kConf:
-			wo++
-		case kSep, kSym:
-			flush()
+		if !s.foldLookalikes() && !changed {
+			break
 		}
+		s.spaced = true
 	}
-	flush()
-	return latin > other
 }
 
 func isLetter(k uint8) bool { return k == kLatin || k == kOther || k == kConf }
@@ -189,21 +170,16 @@ func (s *stream) endWord() {
 		return
 	}
 	s.word = w[:0]
-	var latin, foreign, conf, letters int
+	letters := 0
 	for i := range w {
 		switch w[i].kind {
 		case kSym:
 			s.emitWord(w)
 			return
-		case kLatin:
-			latin++
-		case kConf:
-			conf++
-		case kOther:
-			foreign++
+		case kLatin, kConf, kOther:
+			letters++
 		}
 	}
-	letters = latin + conf + foreign
 	if letters == 0 {
 		if !leetOnly(w) {
 			// Numbers and symbols alone: "2024", "!!!" and "$5" are not words.
@@ -213,16 +189,6 @@ func (s *stream) endWord() {
 		// "@$$": every character stands for a letter, and not all the same one.
 		for i := range w {
 			w[i].kind, w[i].r = kLatin, leetLetter(&w[i])
-		}
-	}
-	// Look-alikes are folded in a word that mixes scripts, or in a word
-	// wholly made of look-alikes inside Latin text; a Russian word in a
-	// Russian comment stays Russian.
-	if conf > 0 && (latin > 0 || foreign == 0 && s.latinCtx) {
-		for i := range w {
-			if w[i].kind == kConf {
-				w[i].kind, w[i].r = kLatin, rune(w[i].conf)
-			}
 		}
 	}
 	// Leading stars are decoration ("**bold**"), not letters.
@@ -349,10 +315,13 @@ func (s *stream) emitWord(w []elem) {
 			continue
 		}
 		s.push(r, e.src, e.end, soft)
+		if k := rune(rendered(byte(r))); r >= utf8.RuneSelf || k != rune(rendered(byte(prev))) || prev >= utf8.RuneSelf {
+			runs++
+		}
 		prev = r
-		runs++
 	}
-	single := runs == 1 && first >= 0 && w[first].kind != kSym
+	c := s.sym[start]
+	single := runs == 1 && (c >= 'a' && c <= 'z' || c == 'I' || c >= utf8.RuneSelf && w[0].kind != kSym)
 	s.words = append(s.words, wordRec{start: start, single: single})
 	if single {
 		s.singles++
@@ -411,9 +380,11 @@ func (s *stream) extend(to int32) {
 
 // joinSpaced reads runs of one-letter words close together ("f u c k",
 // "f.u.c.k", "f_u_c_k") as one word whose letters may each start a match.
-func (s *stream) joinSpaced() {
+// It reports whether it joined any.
+func (s *stream) joinSpaced() bool {
+	s.indexWords()
 	// Mark the spaces to remove with 0, a byte no symbol uses.
-	run := 0
+	run, any := 0, false
 	for k := 0; k <= len(s.words); k++ {
 		ok := k < len(s.words) && s.words[k].single
 		if ok && run > 0 {
@@ -430,11 +401,15 @@ func (s *stream) joinSpaced() {
 			for j := k - run + 1; j < k; j++ {
 				s.sym[s.words[j].start-1] = 0
 			}
+			any = true
 		}
 		run = 0
 		if k < len(s.words) && s.words[k].single {
 			run = 1
 		}
+	}
+	if !any {
+		return false
 	}
 	j := 0
 	joined := false
@@ -447,6 +422,7 @@ func (s *stream) joinSpaced() {
 			c := int(s.cnt[j-1]) + int(s.cnt[i])
 			s.cnt[j-1] = uint8(min(c, 255))
 			s.end[j-1] = s.end[i]
+			s.soft[j-1] |= joinedRun
 			joined = false
 			continue
 		}
@@ -459,11 +435,152 @@ func (s *stream) joinSpaced() {
 		j++
 	}
 	s.sym, s.cnt, s.src, s.end, s.soft = s.sym[:j], s.cnt[:j], s.src[:j], s.end[:j], s.soft[:j]
-	s.words = s.words[:0] // indexes are stale now
+	return true
+}
+
+// rendered is how Normalize writes a symbol byte.
+func rendered(c byte) byte {
+	if c == 'I' {
+		return 'i'
+	}
+	return c
+}
+
+// indexWords lists the words of the stream and whether each is one letter.
+func (s *stream) indexWords() {
+	s.words = s.words[:0]
+	for i := 0; i < len(s.sym); {
+		w := wordRec{start: int32(i)}
+		c := s.sym[i]
+		size := 1
+		switch {
+		case c >= 'a' && c <= 'z' || c == 'I':
+			w.single = true
+		case c >= utf8.RuneSelf:
+			var r rune
+			r, size = utf8.DecodeRune(s.sym[i:])
+			w.single = isLetter(lookup(r).kind)
+		}
+		i += size
+		// "oo" may be two symbols (the second was a leet 0 at the word's
+		// edge) yet reads as one run when normalized again.
+		for i < len(s.sym) && s.sym[i] != ' ' {
+			if rendered(s.sym[i]) != rendered(c) || size > 1 {
+				w.single = false
+			}
+			i++
+		}
+		s.words = append(s.words, w)
+		i++
+	}
 }
 
 // hasNewline reports whether the gap recorded by the space symbol at i
 // crosses a line: letters on separate lines are not one word.
 func (s *stream) hasNewline(i int32) bool {
 	return strings.IndexByte(s.text[s.src[i]:s.end[i]], '\n') >= 0
+}
+
+// foldLookalikes replaces Cyrillic and Greek look-alike letters with the
+// Latin letters they pass for, in a word that mixes scripts ("сunt"), or in
+// a word wholly made of look-alikes ("сосk") when the text is mostly Latin.
+// A Russian comment stays Russian. It runs after spaced letters are joined,
+// so "с о с k" is one mixed word; a mixed word counts as Latin, which keeps
+// Normalize idempotent.
+func (s *stream) foldLookalikes() bool {
+	type word struct {
+		start, end           int
+		latin, conf, foreign int
+	}
+	var words [64]word
+	ws := words[:0]
+	latin, other := 0, 0
+	for i := 0; i < len(s.sym); {
+		w := word{start: i}
+		for i < len(s.sym) && s.sym[i] != ' ' {
+			c := s.sym[i]
+			n := int(s.cnt[i])
+			switch {
+			case c >= 'a' && c <= 'z' || c == 'I':
+				w.latin += n
+				i++
+			case c >= utf8.RuneSelf:
+				r, size := utf8.DecodeRune(s.sym[i:])
+				if lookup(r).kind == kConf {
+					w.conf += n
+				} else {
+					w.foreign += n
+				}
+				i += size
+			default:
+				i++
+			}
+		}
+		w.end = i
+		if w.latin > 0 {
+			latin += w.latin + w.conf + w.foreign
+		} else {
+			other += w.conf + w.foreign
+		}
+		ws = append(ws, w)
+		i++ // the space
+	}
+	folded := false
+	j := 0
+	for k, w := range ws {
+		if k > 0 {
+			s.move(j, w.start-1)
+			j++
+		}
+		fold := w.conf > 0 && (w.latin > 0 || w.foreign == 0 && latin > other)
+		wordStart := j
+		for i := w.start; i < w.end; {
+			c := s.sym[i]
+			size := 1
+			if c >= utf8.RuneSelf {
+				_, size = utf8.DecodeRune(s.sym[i:])
+				if fold {
+					orig, _ := utf8.DecodeRuneInString(s.text[s.src[i]:])
+					if l := lookup(orig).conf; l != 0 {
+						c = l
+						folded = true
+					}
+				}
+			}
+			if c < utf8.RuneSelf && size > 1 || c >= utf8.RuneSelf {
+				if c < utf8.RuneSelf { // folded: one byte now
+					if j > wordStart && s.sym[j-1] == c && s.soft[i] == 0 {
+						s.cnt[j-1] = uint8(min(int(s.cnt[j-1])+int(s.cnt[i]), 255))
+						s.end[j-1] = s.end[i]
+					} else {
+						s.move(j, i)
+						s.sym[j] = c
+						j++
+					}
+				} else {
+					for b := range size {
+						s.move(j, i+b)
+						j++
+					}
+				}
+				i += size
+				continue
+			}
+			if fold && j > wordStart && s.sym[j-1] == c && s.soft[i] == 0 {
+				s.cnt[j-1] = uint8(min(int(s.cnt[j-1])+int(s.cnt[i]), 255))
+				s.end[j-1] = s.end[i]
+			} else {
+				s.move(j, i)
+				j++
+			}
+			i++
+		}
+	}
+	s.sym, s.cnt, s.src, s.end, s.soft = s.sym[:j], s.cnt[:j], s.src[:j], s.end[:j], s.soft[:j]
+	return folded
+}
+
+// move copies symbol i to position j (j <= i).
+func (s *stream) move(j, i int) {
+	s.sym[j], s.cnt[j], s.src[j], s.end[j], s.soft[j] = s.sym[i], s.cnt[i], s.src[i], s.end[i], s.soft[i]
 }

@@ -43,7 +43,7 @@ func TestNormalize(t *testing.T) {
 		{"hyphenated letters", "s-h-i-t", "shit"},
 		{"starred letters", "s*h*i*t", "shit"},
 		{"two letters are not spaced", "e.g. this", "e g this"},
-		{"letters on separate lines are not joined", "a\nb\nc", "a b c"},
+		{"letters on separate lines are not joined", "a\nb\nc", "a\nb\nc"},
 		{"wildcard inside word", "sh*t", "sh*t"},
 		{"decorative stars", "**bold**", "bold**"},
 		{"repeated letters kept", "soooo good", "soooo good"},

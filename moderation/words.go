@@ -41,8 +41,11 @@ type matcher struct {
 	wild    []int32 // entries a word with a wildcard is compared against
 }
 
-// maxVariants bounds the leet spellings of one entry (2^4: four i or l).
+// maxLeetPositions bounds the spellings of one entry: 2^4.
 const maxLeetPositions = 4
+
+// swap is the other spelling of a letter in an entry's variants.
+var swap = [256]byte{'i': 'I', 'l': 'I', 'u': 'v', 'g': 'q'}
 
 // add compiles text into an entry of check, or says why it cannot be one.
 func (m *matcher) add(text string, check int32) error {
@@ -91,10 +94,14 @@ func (m *matcher) add(text string, check int32) error {
 	if e.raw != nil && check != allowed {
 		m.wild = append(m.wild, ei)
 	}
-	// Spellings with a leet 'I' for i or l.
+	// Spellings with a leet 'I' for i or l, v for u ("fvck") and q for g
+	// ("niqqer").
 	var pos []int
 	for i, c := range sym {
-		if (c == 'i' || c == 'l') && len(pos) < maxLeetPositions {
+		if c == 'g' && s.cnt[i] < 2 {
+			continue // "faq" is not "fag"; "niqqer" is "nigger"
+		}
+		if swap[c] != 0 && len(pos) < maxLeetPositions {
 			pos = append(pos, i)
 		}
 	}
@@ -104,7 +111,7 @@ func (m *matcher) add(text string, check int32) error {
 			v = append([]byte(nil), sym...)
 			for b, p := range pos {
 				if mask&(1<<b) != 0 {
-					v[p] = 'I'
+					v[p] = swap[v[p]]
 				}
 			}
 		}
@@ -171,6 +178,9 @@ func (m *matcher) verify(s *stream, pi int32, end int32) (hit, bool) {
 		if tc < pc {
 			return hit{}, false
 		}
+		if s.soft[start+int32(k)]&joinedRun != 0 {
+			continue
+		}
 		extra += int(tc - pc)
 		doubled = doubled || pc == 1 && tc == 2
 	}
@@ -182,7 +192,7 @@ func (m *matcher) verify(s *stream, pi int32, end int32) (hit, bool) {
 
 // boundary reports whether a word may begin (or end) before symbol i.
 func (s *stream) boundary(i int32) bool {
-	return i == 0 || int(i) == len(s.sym) || s.sym[i-1] == ' ' || s.sym[i] == ' ' || s.soft[i] != 0
+	return i == 0 || int(i) == len(s.sym) || s.sym[i-1] == ' ' || s.sym[i] == ' ' || s.soft[i]&(softJoin|softEdge) != 0
 }
 
 // span makes the hit for an entry found at [start, end), widened to the
@@ -278,7 +288,7 @@ func wildEqual(w, p []byte) bool {
 		switch {
 		case c == '*':
 			stars++
-		case c == p[i], c == 'I' && (p[i] == 'i' || p[i] == 'l'):
+		case c == p[i], c == 'I' && (p[i] == 'i' || p[i] == 'l'), c == 'v' && p[i] == 'u':
 		default:
 			return false
 		}

@@ -1,0 +1,264 @@
+package moderation
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The evaluation corpus: every single-word entry of the default lists,
+// disguised by each transformation family, alone and inside a sentence.
+// A disguise is caught when the verdict holds or rejects the comment with
+// evidence that covers the disguised word.
+
+type family struct {
+	name   string
+	inText bool // only inside an English sentence
+	// apply disguises a lower-case word; ok is false when the family does
+	// not apply to it (no vowel to star out, no look-alike letter).
+	apply func(w string) (string, bool)
+}
+
+var families = []family{
+	{"plain", false, func(w string) (string, bool) { return w, true }},
+	{"capitals", false, func(w string) (string, bool) { return strings.ToUpper(w), true }},
+	{"mixed case", false, func(w string) (string, bool) {
+		return mapIndex(w, func(i int, r rune) string { return caseAt(i, r) }), true
+	}},
+	{"spaced", false, join(" ")},
+	{"dotted", false, join(".")},
+	{"underscored", false, join("_")},
+	{"hyphenated", false, join("-")},
+	{"zero-width", false, join("\u200b")},
+	{"soft hyphen", false, join("\u00ad")},
+	{"combining marks", false, func(w string) (string, bool) {
+		return mapIndex(w, func(i int, r rune) string { return string(r) + []string{"\u0301", "\u0336", "\u0308"}[i%3] }), true
+	}},
+	{"fullwidth", false, func(w string) (string, bool) {
+		return mapIndex(w, func(_ int, r rune) string { return string(shift(r, 'ａ')) }), true
+	}},
+	{"math bold", false, func(w string) (string, bool) {
+		return mapIndex(w, func(_ int, r rune) string { return string(shift(r, '𝐚')) }), true
+	}},
+	{"cyrillic letters", false, lookalike(cyrillic, false)},
+	{"greek letters", false, lookalike(greek, false)},
+	{"cyrillic word in English text", true, lookalike(cyrillic, true)},
+	{"leetspeak", false, func(w string) (string, bool) {
+		out := mapIndex(w, func(_ int, r rune) string {
+			if l, ok := leetOf[r]; ok {
+				return l
+			}
+			return string(r)
+		})
+		return out, out != w
+	}},
+	{"star for a vowel", false, func(w string) (string, bool) {
+		i := strings.IndexAny(w[1:], "aeiou")
+		if i < 0 {
+			return w, false
+		}
+		return w[:i+1] + "*" + w[i+2:], true
+	}},
+	{"repeated letter", false, func(w string) (string, bool) {
+		i := strings.IndexAny(w, "aeiou")
+		if i < 0 {
+			i = len(w) - 1
+		}
+		return w[:i+1] + strings.Repeat(w[i:i+1], 4) + w[i+1:], true
+	}},
+	{"doubled letters", false, func(w string) (string, bool) {
+		return mapIndex(w, func(_ int, r rune) string { return string(r) + string(r) }), true
+	}},
+}
+
+var (
+	leetOf   = map[rune]string{'a': "4", 'e': "3", 'i': "1", 'o': "0", 's': "$", 't': "7"}
+	cyrillic = map[rune]rune{'a': 'а', 'c': 'с', 'e': 'е', 'o': 'о', 'p': 'р', 'x': 'х', 'y': 'у', 'i': 'і', 's': 'ѕ', 'h': 'һ', 'k': 'к'}
+	greek    = map[rune]rune{'a': 'α', 'i': 'ι', 'k': 'κ', 'o': 'ο', 'p': 'ρ', 't': 'τ', 'u': 'υ', 'v': 'ν', 'x': 'χ'}
+)
+
+func mapIndex(w string, f func(i int, r rune) string) string {
+	var b strings.Builder
+	i := 0
+	for _, r := range w {
+		b.WriteString(f(i, r))
+		i++
+	}
+	return b.String()
+}
+
+func caseAt(i int, r rune) string {
+	if i%2 == 0 {
+		return strings.ToUpper(string(r))
+	}
+	return string(r)
+}
+
+func join(sep string) func(string) (string, bool) {
+	return func(w string) (string, bool) {
+		return strings.Join(strings.Split(w, ""), sep), utf8.RuneCountInString(w) > 1
+	}
+}
+
+func shift(r, base rune) rune {
+	if r >= 'a' && r <= 'z' {
+		return base + r - 'a'
+	}
+	return r
+}
+
+// lookalike swaps letters for look-alikes: every other one (a word that
+// mixes scripts), or all it can (a whole word in the other script, which
+// counts as disguise only in English text).
+func lookalike(table map[rune]rune, all bool) func(string) (string, bool) {
+	return func(w string) (string, bool) {
+		n := 0
+		out := mapIndex(w, func(_ int, r rune) string {
+			if l, ok := table[r]; ok && (all || n%2 == 0) {
+				n++
+				return string(l)
+			}
+			if _, ok := table[r]; ok {
+				n++
+			}
+			return string(r)
+		})
+		return out, out != w
+	}
+}
+
+// templates put a disguised word into a comment.
+var templates = []string{"%s", "honestly you are a %s, everyone knows it."}
+
+// listedWords returns the single-word entries of the default lists that
+// are rejected or held, without their '*'.
+func listedWords(t testing.TB) []string {
+	var doc struct {
+		Lists map[string][]string `yaml:"lists"`
+	}
+	if err := yaml.Unmarshal(defaultRules, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range doc.Lists {
+		for _, e := range l {
+			w := strings.Trim(e, "*")
+			if strings.Contains(w, " ") || !isASCIIWord(w) {
+				continue
+			}
+			out = append(out, w)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isASCIIWord(w string) bool {
+	for _, r := range w {
+		if r < 'a' || r > 'z' {
+			return false
+		}
+	}
+	return w != ""
+}
+
+type familyResult struct {
+	name          string
+	tried, caught int
+	missed        []string
+}
+
+func evaluateFamilies(t testing.TB, rs *Ruleset) []familyResult {
+	words := listedWords(t)
+	var out []familyResult
+	for _, f := range families {
+		r := familyResult{name: f.name}
+		for _, w := range words {
+			d, ok := f.apply(w)
+			if !ok {
+				continue
+			}
+			for _, tpl := range templates {
+				if f.inText && tpl == "%s" {
+					continue
+				}
+				text := fmt.Sprintf(tpl, d)
+				at := strings.Index(text, d)
+				r.tried++
+				if caught(rs.Evaluate(Input{Text: text}), at, at+len(d)) {
+					r.caught++
+				} else if len(r.missed) < 8 {
+					r.missed = append(r.missed, text)
+				}
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// caught reports whether v holds or rejects with evidence overlapping the
+// disguised word at [start, end).
+func caught(v Verdict, start, end int) bool {
+	if v.Action == Approve {
+		return false
+	}
+	for _, e := range v.Evidence {
+		if e.Start < end && e.End > start {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDisguiseFamilies(t *testing.T) {
+	total, caughtAll := 0, 0
+	for _, r := range evaluateFamilies(t, DefaultRuleset()) {
+		pct := 100 * float64(r.caught) / float64(r.tried)
+		t.Logf("%-30s %4d/%4d caught (%.1f%%)", r.name, r.caught, r.tried, pct)
+		for _, m := range r.missed {
+			t.Logf("    missed: %q", m)
+		}
+		total += r.tried
+		caughtAll += r.caught
+		if pct < 95 {
+			t.Errorf("%s: %.1f%% caught, want at least 95%%", r.name, pct)
+		}
+	}
+	t.Logf("%-30s %4d/%4d caught (%.1f%%)", "all", caughtAll, total, 100*float64(caughtAll)/float64(total))
+}
+
+// A word written wholly in Cyrillic, alone, is Russian and is not matched
+// against English lists, even when its letters look Latin.
+func TestCyrillicAloneIsNotDisguise(t *testing.T) {
+	for _, text := range []string{"соск", "сосна и море", "Привет, как дела?"} {
+		if v := DefaultRuleset().Evaluate(Input{Text: text}); v.Action != Approve {
+			t.Errorf("Evaluate(%q) = %v %v, want approve", text, v.Action, v.Evidence)
+		}
+	}
+}
+
+// TestHeldOut reports the share of hand-written disguises caught. The goal
+// (95%) is for the generated families; this set includes spellings the
+// engine does not read (fvck, niqqer, superscript letters), so the test
+// only guards against a regression below 80%.
+func TestHeldOut(t *testing.T) {
+	lines := readLines(t, "testdata/heldout.txt")
+	n := 0
+	for _, l := range lines {
+		if v := DefaultRuleset().Evaluate(Input{Text: l}); v.Action != Approve {
+			n++
+		} else {
+			t.Logf("missed: %q", l)
+		}
+	}
+	pct := 100 * float64(n) / float64(len(lines))
+	t.Logf("held-out disguises: %d/%d caught (%.1f%%)", n, len(lines), pct)
+	if pct < 80 {
+		t.Errorf("%.1f%% caught, want at least 80%%", pct)
+	}
+}
