@@ -21,7 +21,7 @@ type needs struct {
 
 // evalCtx is one evaluation: the input and the facts computed on demand.
 type evalCtx struct {
-	in *Input
+	in Input // a copy: a pointer to the caller's would make it escape to the heap
 	sc *scratch
 	rs *Ruleset
 
@@ -175,18 +175,34 @@ func (k caps) eval(c *evalCtx) bool {
 type repeated struct{ n int }
 
 func (k repeated) eval(c *evalCtx) bool {
-	var prev rune = -1
+	t := c.in.Text
 	run, start := 0, 0
-	for i, r := range c.in.Text {
-		if r == prev && !unicode.IsSpace(r) {
-			run++
+	for i := 0; i < len(t); {
+		b := t[i]
+		if b < utf8.RuneSelf {
+			if i > 0 && t[i-1] == b && b != ' ' && b != '\t' && b != '\n' && b != '\r' {
+				run++
+			} else {
+				run, start = 1, i
+			}
 			if run == k.n {
-				c.add(start, i+utf8.RuneLen(r))
+				c.add(start, i+1)
 				return true
 			}
+			i++
 			continue
 		}
-		prev, run, start = r, 1, i
+		r, size := utf8.DecodeRuneInString(t[i:])
+		if p, psize := utf8.DecodeLastRuneInString(t[:i]); psize > 0 && p == r && !unicode.IsSpace(r) {
+			run++
+		} else {
+			run, start = 1, i
+		}
+		if run == k.n {
+			c.add(start, i+size)
+			return true
+		}
+		i += size
 	}
 	return false
 }
@@ -260,7 +276,7 @@ type situation struct {
 }
 
 func (k situation) eval(c *evalCtx) bool {
-	in := c.in
+	in := &c.in
 	switch {
 	case k.closed != nil && in.Article.Closed != *k.closed,
 		k.premoderated != nil && in.Article.Premoderated != *k.premoderated,

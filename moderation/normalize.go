@@ -170,15 +170,22 @@ func (s *stream) endWord() {
 		return
 	}
 	s.word = w[:0]
-	letters := 0
+	letters, latin := 0, 0
 	for i := range w {
 		switch w[i].kind {
 		case kSym:
 			s.emitWord(w)
 			return
-		case kLatin, kConf, kOther:
+		case kLatin:
+			latin++
+			letters++
+		case kConf, kOther:
 			letters++
 		}
+	}
+	if latin == len(w) {
+		s.emitPlain(w)
+		return
 	}
 	if letters == 0 {
 		if !leetOnly(w) {
@@ -272,6 +279,37 @@ func (s *stream) emitDigits(w []elem) {
 			started = true
 		}
 		s.push(w[i].r, w[i].src, w[i].end, 0)
+	}
+}
+
+// emitPlain appends a word of Latin letters only, the common case, without
+// the leet and edge handling of emitWord.
+func (s *stream) emitPlain(w []elem) {
+	s.space(w[0].src)
+	start := int32(len(s.sym))
+	prev := rune(-1)
+	runs := 0
+	for i := range w {
+		e := &w[i]
+		if e.r == prev {
+			s.extend(e.end)
+			continue
+		}
+		s.sym = append(s.sym, byte(e.r))
+		s.cnt = append(s.cnt, 1)
+		s.src = append(s.src, e.src)
+		s.end = append(s.end, e.end)
+		s.soft = append(s.soft, 0)
+		prev = e.r
+		runs++
+	}
+	single := runs == 1
+	s.words = append(s.words, wordRec{start: start, single: single})
+	if single {
+		s.singles++
+		s.spaced = s.spaced || s.singles >= minSpaced
+	} else {
+		s.singles = 0
 	}
 }
 

@@ -155,9 +155,12 @@ func (rs *Ruleset) evaluate(in *Input) Verdict {
 	if sc == nil {
 		sc = new(scratch)
 	}
-	defer rs.scratch.Put(sc)
 	c := &sc.ctx
-	*c = evalCtx{in: in, sc: sc, rs: rs}
+	*c = evalCtx{in: *in, sc: sc, rs: rs}
+	defer func() {
+		c.in = Input{} // the pool must not keep the comment
+		rs.scratch.Put(sc)
+	}()
 	if rs.needs.words {
 		sc.s.scan(in.Text)
 		sc.hits = rs.words.find(&sc.s, sc.hits[:0])
