@@ -203,7 +203,7 @@ func (p *parser) parseRules(n *yaml.Node) {
 		if !p.mapping(rn) {
 			continue
 		}
-		r := &rule{line: rn.Line, priority: 0, mode: Enforce}
+		r := &rule{line: rn.Line, priority: 0, mode: enforced}
 		var cond *yaml.Node
 		var message *yaml.Node
 		reasonSet := false
@@ -246,11 +246,11 @@ func (p *parser) parseRules(n *yaml.Node) {
 			case "mode":
 				switch p.str(v) {
 				case "enforce":
-					r.mode = Enforce
+					r.mode = enforced
 				case "shadow":
-					r.mode = Shadow
+					r.mode = shadowed
 				case "off":
-					r.mode = Off
+					r.mode = disabled
 				default:
 					p.fail(v, "mode %q: want enforce, shadow or off", v.Value)
 				}

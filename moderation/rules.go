@@ -102,13 +102,13 @@ type Ruleset struct {
 	scratch sync.Pool
 }
 
-// Mode says whether a rule acts.
-type Mode int
+// mode says whether a rule acts ("mode:" in the rule file).
+type mode int
 
 const (
-	Enforce Mode = iota // the rule decides
-	Shadow              // the rule is recorded in Verdict.Shadow but decides nothing
-	Off                 // the rule is not evaluated
+	enforced mode = iota // the rule decides
+	shadowed             // the rule is recorded in Verdict.Shadow but decides nothing
+	disabled             // the rule is not evaluated
 )
 
 type rule struct {
@@ -118,7 +118,7 @@ type rule struct {
 	action   Action
 	reason   string
 	message  []string // split at {{match}}
-	mode     Mode
+	mode     mode
 	cond     check
 }
 
@@ -170,14 +170,14 @@ func (rs *Ruleset) evaluate(in *Input) Verdict {
 	var decider *rule
 	var firstMatch string
 	for _, r := range rs.rules {
-		if r.mode == Off {
+		if r.mode == disabled {
 			continue
 		}
 		sc.spans = sc.spans[:0]
 		if !r.cond.eval(c) {
 			continue
 		}
-		if r.mode == Shadow {
+		if r.mode == shadowed {
 			v.Shadow = append(v.Shadow, r.id)
 			continue
 		}
