@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // maxFloodObservations bounds the tracker's memory whatever the window.
@@ -43,7 +44,7 @@ func NewFloodTracker() *FloodTracker {
 // window ending then, this submission included. The same event observed
 // again returns what it returned the first time.
 func (f *FloodTracker) Observe(eventID, authorID, text string, at time.Time, window time.Duration) FloodStats {
-	key := maphash.String(f.seed, strings.ToLower(strings.Join(strings.Fields(text), " ")))
+	key := maphash.String(f.seed, floodKey(text))
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if st, ok := f.seen[eventID]; ok {
@@ -74,4 +75,15 @@ func (f *FloodTracker) forget(o observation) {
 		delete(f.author, o.author)
 	}
 	delete(f.seen, o.event)
+}
+
+// floodKey is what makes two texts the same for flood rules: their letters
+// and digits, case folded, so "Buy now!" and "b u y  N.O.W!!" are one text.
+func floodKey(text string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, text)
 }

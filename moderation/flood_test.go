@@ -16,9 +16,9 @@ func TestFloodTracker(t *testing.T) {
 		want                FloodStats
 	}{
 		{"e1", "a", "Buy now!", 0, FloodStats{1, 1}},
-		{"e2", "b", "buy   NOW!", time.Second, FloodStats{2, 1}}, // same text, case and spaces aside
+		{"e2", "b", "b u y   N.O.W!!", time.Second, FloodStats{2, 1}}, // the same text, disguised
 		{"e3", "a", "something else", 2 * time.Second, FloodStats{1, 2}},
-		{"e2", "b", "buy   NOW!", 3 * time.Second, FloodStats{2, 1}}, // redelivered: counted once
+		{"e2", "b", "b u y   N.O.W!!", 3 * time.Second, FloodStats{2, 1}}, // redelivered: counted once
 		{"e4", "c", "Buy now!", 61 * time.Second, FloodStats{2, 1}},  // e1 left the window
 		{"e5", "a", "x", 200 * time.Second, FloodStats{1, 1}},        // everything before left
 	}

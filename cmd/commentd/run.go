@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -58,6 +59,8 @@ type app struct {
 	ncClosed  chan struct{}
 	projector *projections.Projector // nil without the api and projector roles
 	worker    *moderation.Worker     // nil without the worker role
+	rules     *moderation.Rules      // the rule set in force, with the worker
+	log       *events.Log
 	handler   http.Handler
 }
 
@@ -127,13 +130,13 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		ready = p.Ready
 		a.projector = p
 	}
+	a.log = log
 	if cfg.has(roleWorker) {
-		rules, err := loadRules(cfg.RulesFile)
-		if err != nil {
+		if a.rules, err = loadRules(ctx, log, cfg.RulesFile, logger); err != nil {
 			return a, err
 		}
 		a.worker = &moderation.Worker{
-			Log: log, Rules: func() *moderation.Ruleset { return rules },
+			Log: log, Rules: a.rules.Current, Flood: moderation.NewFloodTracker(),
 			Logger: logger.With("component", "worker"), Metrics: moderation.NewWorkerMetrics(reg),
 		}
 	}
@@ -173,6 +176,9 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 	}
 	if a.worker != nil {
 		goRun("worker", a.worker.Run)
+		goRun("rules", func(ctx context.Context) error {
+			return a.rules.Follow(ctx, a.log, a.logger.With("component", "rules"))
+		})
 	}
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	wg.Go(func() {
@@ -234,12 +240,35 @@ func newLogger(cfg Config, w io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(w, opts)), nil
 }
 
-// loadRules reads the rule file, or returns the built-in rule set.
-func loadRules(path string) (*moderation.Ruleset, error) {
-	if path == "" {
-		return moderation.DefaultRuleset(), nil
+// loadRules returns the rule set to start with. A --rules file is
+// published (if the log's newest version differs) and so becomes every
+// worker's; without one, the newest published version stays in force, and
+// the built-in rule set is published when the log has none.
+func loadRules(ctx context.Context, log *events.Log, path string, logger *slog.Logger) (*moderation.Rules, error) {
+	name, source := "default.yaml", moderation.DefaultRulesetSource()
+	if path != "" {
+		var err error
+		if source, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("--rules: %w", err)
+		}
+		name = filepath.Base(path)
+	} else {
+		latest, err := moderation.LatestRuleset(ctx, log)
+		if err == nil {
+			return moderation.NewRules(latest), nil
+		}
+		if !errors.Is(err, events.ErrNotFound) {
+			logger.Error("newest published rule set not usable; publishing the built-in one", "err", err)
+		}
 	}
-	return moderation.LoadRulesetFile(path)
+	rs, published, err := moderation.PublishRuleset(ctx, log, name, source, "operator")
+	if err != nil {
+		return nil, fmt.Errorf("--rules: %w", err)
+	}
+	if published {
+		logger.Info("rule set published", "version", rs.Version, "name", rs.Name)
+	}
+	return moderation.NewRules(rs), nil
 }
 
 // displayAddr turns a wildcard listen address into one a browser opens.

@@ -1,0 +1,192 @@
+package moderation_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/internal/natstest"
+	"github.com/newsroom/commentd/moderation"
+)
+
+type workerFixture struct {
+	t       *testing.T
+	nc      *nats.Conn
+	log     *events.Log
+	reg     *prometheus.Registry
+	metrics *moderation.WorkerMetrics
+}
+
+func newWorkerFixture(t *testing.T) *workerFixture {
+	t.Helper()
+	nc, js := natstest.Connect(t, natstest.Server(t))
+	l, err := events.Open(context.Background(), js, events.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	return &workerFixture{t: t, nc: nc, log: l, reg: reg, metrics: moderation.NewWorkerMetrics(reg)}
+}
+
+// run starts a worker and stops it at the end of the test.
+func (f *workerFixture) run() {
+	f.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	w := &moderation.Worker{Log: f.log, Rules: moderation.DefaultRuleset, Metrics: f.metrics, Flood: moderation.NewFloodTracker()}
+	go func() { done <- w.Run(ctx) }()
+	f.t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			f.t.Errorf("worker: %v", err)
+		}
+	})
+}
+
+func (f *workerFixture) submit(text string) events.Envelope {
+	f.t.Helper()
+	e, err := events.New(uuid.NewString(), events.CommentSubmitted, "a1", uuid.NewString(), events.ActorReader, "", time.Now(),
+		events.Submitted{Author: "Anna", AuthorID: "name:" + uuid.NewString(), Text: text})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if e.Seq, err = f.log.Append(context.Background(), e); err != nil {
+		f.t.Fatal(err)
+	}
+	return e
+}
+
+func (f *workerFixture) history(e events.Envelope) []events.Envelope {
+	f.t.Helper()
+	h, err := f.log.History(context.Background(), e.Article, e.Comment)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return h
+}
+
+func (f *workerFixture) waitDecided(e events.Envelope) events.Envelope {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if h := f.history(e); len(h) > 1 {
+			return h[len(h)-1]
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	f.t.Fatalf("comment %s not decided", e.Comment)
+	return events.Envelope{}
+}
+
+func TestWorkerDecidesWithEvidence(t *testing.T) {
+	f := newWorkerFixture(t)
+	f.run()
+	clean, rude := f.submit("Good piece."), f.submit("What a fucking joke.")
+	if d := f.waitDecided(clean); d.Type != events.CommentApproved || d.CausationID != clean.ID || d.Actor != events.RulesActor(moderation.DefaultRuleset().Version) {
+		t.Fatalf("clean comment: %+v", d)
+	}
+	d := f.waitDecided(rude)
+	var dec events.Decision
+	if err := d.Payload(&dec); err != nil {
+		t.Fatal(err)
+	}
+	if d.Type != events.CommentRejected || len(dec.Evidence) == 0 || dec.Ruleset == "" || dec.Reason == "" {
+		t.Fatalf("profane comment: %s %+v", d.Type, dec)
+	}
+	if ev := dec.Evidence[0]; "What a fucking joke."[ev.Start:ev.End] != ev.Match {
+		t.Fatalf("evidence span %+v does not point into the original text", ev)
+	}
+}
+
+// A submission delivered again (here: the same event appended twice after
+// the worker decided, as a redelivery would) never yields two decisions.
+func TestWorkerDecidesOnceAndNeverOverAHuman(t *testing.T) {
+	f := newWorkerFixture(t)
+	// A moderator decides before the worker runs: the worker must not
+	// decide after them.
+	early := f.submit("Good piece.")
+	human, _ := events.New(uuid.NewString(), events.CommentRejected, early.Article, early.Comment, "moderator:m1", early.ID, time.Now(), events.Decision{Reason: "off-topic"})
+	if _, err := f.log.AppendAfter(context.Background(), human, early.Seq); err != nil {
+		t.Fatal(err)
+	}
+	later := f.submit("Another good piece.")
+	f.run()
+	f.waitDecided(later)
+	// Wait until the consumer has acknowledged both submissions.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cons, err := f.log.Stream().Consumer(context.Background(), moderation.ConsumerName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := cons.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.AckFloor.Stream >= later.Seq && info.NumAckPending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer did not ack: %+v", info)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if h := f.history(early); len(h) != 2 || h[1].Actor != "moderator:m1" {
+		t.Fatalf("the worker decided after a moderator: %d events", len(h))
+	}
+	if h := f.history(later); len(h) != 2 {
+		t.Fatalf("%d events for one submission, want 2", len(h))
+	}
+	if got := f.total("comments_moderation_decisions_total"); got != 1 {
+		t.Fatalf("decisions counted %v, want 1", got)
+	}
+}
+
+// total sums every series of a counter.
+func (f *workerFixture) total(name string) float64 {
+	f.t.Helper()
+	mfs, err := f.reg.Gather()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
+}
+
+// An event that can never be decoded is terminated and counted, and the
+// pipeline goes on.
+func TestWorkerTerminatesPoisonAndGoesOn(t *testing.T) {
+	f := newWorkerFixture(t)
+	if _, err := f.log.Stream().Info(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(f.nc)
+	if _, err := js.Publish(context.Background(), "comments.a1.poison.submitted", []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	f.run()
+	good := f.submit("Good piece.")
+	if d := f.waitDecided(good); d.Type != events.CommentApproved {
+		t.Fatalf("after poison: %s", d.Type)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.total("comments_events_terminated_total") < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("poison event not terminated")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
