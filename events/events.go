@@ -67,6 +67,9 @@ type Decision struct {
 	Ruleset  string     `json:"ruleset,omitempty"`
 	Rules    []string   `json:"rules,omitempty"`
 	Evidence []Evidence `json:"evidence,omitempty"`
+	// Shadow lists rules in shadow mode that would have fired: recorded so
+	// a rule can be tried on live traffic before it acts.
+	Shadow []string `json:"shadow,omitempty"`
 }
 
 // Reported is the payload of CommentReported. ReporterID is a keyed hash

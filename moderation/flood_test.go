@@ -19,8 +19,8 @@ func TestFloodTracker(t *testing.T) {
 		{"e2", "b", "b u y   N.O.W!!", time.Second, FloodStats{2, 1}}, // the same text, disguised
 		{"e3", "a", "something else", 2 * time.Second, FloodStats{1, 2}},
 		{"e2", "b", "b u y   N.O.W!!", 3 * time.Second, FloodStats{2, 1}}, // redelivered: counted once
-		{"e4", "c", "Buy now!", 61 * time.Second, FloodStats{2, 1}},  // e1 left the window
-		{"e5", "a", "x", 200 * time.Second, FloodStats{1, 1}},        // everything before left
+		{"e4", "c", "Buy now!", 61 * time.Second, FloodStats{2, 1}},       // e1 left the window
+		{"e5", "a", "x", 200 * time.Second, FloodStats{1, 1}},             // everything before left
 	}
 	for _, s := range steps {
 		if got := f.Observe(s.event, s.author, s.text, t0.Add(s.at), w); got != s.want {
