@@ -59,6 +59,17 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Log, error)
 	return &Log{js: js, stream: stream, onAppend: cfg.OnAppend}, nil
 }
 
+// Attach returns the log of an existing COMMENTS stream without changing
+// its configuration: for tools, which must not undo an operator's
+// replicas or limits.
+func Attach(ctx context.Context, js jetstream.JetStream) (*Log, error) {
+	stream, err := js.Stream(ctx, StreamName)
+	if err != nil {
+		return nil, fmt.Errorf("events: stream %s: %w", StreamName, err)
+	}
+	return &Log{js: js, stream: stream}, nil
+}
+
 // Stream exposes the underlying stream for consumers.
 func (l *Log) Stream() jetstream.Stream { return l.stream }
 

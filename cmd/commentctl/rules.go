@@ -15,14 +15,16 @@ import (
 func init() {
 	commands["rules"] = command{
 		summary: "validate FILE: check a rule file and report every problem\n" +
-			"check [--rules FILE]: evaluate one comment per line of stdin, one JSON verdict per line",
+			"check [--rules FILE]: evaluate one comment per line of stdin, one JSON verdict per line\n" +
+			"publish [--nats-url URL] FILE: make FILE the rule set every worker applies, now\n" +
+			"dryrun [--nats-url URL] [--article ID] FILE: the comments in the log FILE would decide differently",
 		run: runRules,
 	}
 }
 
 func runRules(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: commentctl rules validate FILE | commentctl rules check [--rules FILE]")
+		fmt.Fprintln(stderr, "usage: commentctl rules validate FILE | check [--rules FILE] | publish FILE | dryrun FILE")
 		return errUsage
 	}
 	switch args[0] {
@@ -30,6 +32,10 @@ func runRules(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return rulesValidate(args[1:], stdout, stderr)
 	case "check":
 		return rulesCheck(ctx, args[1:], stdin, stdout, stderr)
+	case "publish":
+		return rulesPublish(ctx, args[1:], stdout, stderr)
+	case "dryrun":
+		return rulesDryRun(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "commentctl rules: unknown subcommand %q\n", args[0])
 	return errUsage
