@@ -83,7 +83,9 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 	return principal{Name: a.Name, Role: a.Role, Actor: a.Actor(), Session: &sess}, nil
 }
 
-func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
 
 // checkCSRF: a signed-in browser's change must carry the session's token.
 // Bearer requests carry no ambient credentials and need none.
