@@ -51,7 +51,7 @@ type modPage struct {
 	Me      viewer
 	Queue   projections.Queue
 	Article string
-	Counts  map[projections.Queue]int
+	Counts  map[string]int
 	Items   []uiItem
 	Next    string
 	Reasons []string
@@ -204,7 +204,7 @@ func (s *Server) queueData(r *http.Request) (modPage, error) {
 	}
 	resp := s.queuePage(q)
 	pg := s.modPage(r, fmt.Sprintf("%s (%d)", q.queue, resp.Counts[q.queue]))
-	pg.Queue, pg.Article, pg.Counts, pg.Next = q.queue, q.article, resp.Counts, resp.NextCursor
+	pg.Queue, pg.Article, pg.Counts, pg.Next = q.queue, q.article, counts(resp.Counts), resp.NextCursor
 	for _, it := range resp.Items {
 		pg.Items = append(pg.Items, s.uiItem(it))
 	}
@@ -243,9 +243,18 @@ func (s *Server) handleAuthorPage() http.HandlerFunc {
 			return
 		}
 		pg := s.modPage(r, rec.Name)
-		pg.Record, pg.Counts = rec, s.cfg.Views.QueueCounts("")
+		pg.Record, pg.Counts = rec, counts(s.cfg.Views.QueueCounts(""))
 		s.render(w, http.StatusOK, "author", pg)
 	}
+}
+
+// counts keys queue counts by plain strings, for the templates.
+func counts(c map[projections.Queue]int) map[string]int {
+	out := make(map[string]int, len(c))
+	for q, n := range c {
+		out[string(q)] = n
+	}
+	return out
 }
 
 // handleAsset serves the UI's embedded script and style sheet. They are
