@@ -6,6 +6,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/moderation"
+	"github.com/newsroom/commentd/projections"
 	"github.com/newsroom/commentd/web"
 )
 
@@ -31,3 +33,18 @@ func moderationConfig(ctx context.Context, js jetstream.JetStream, cfg Config) (
 	}
 	return mc, nil
 }
+
+// ruleContext gives the rules what the read models of this process know
+// of an author, so a banned author's next comment is rejected at once.
+// Article settings are left to their own read model (zero until then).
+type ruleContext struct{ views *projections.Store }
+
+func (c ruleContext) Author(authorID string) moderation.AuthorStats {
+	a := c.views.Author(authorID)
+	return moderation.AuthorStats{
+		ApprovedCount: a.ApprovedCount, FirstSeen: a.FirstSeen,
+		RecentRejectionRate: a.RecentRejectionRate, Banned: a.Banned,
+	}
+}
+
+func (c ruleContext) Article(string) moderation.ArticleSettings { return moderation.ArticleSettings{} }

@@ -140,6 +140,9 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 			Log: log, Rules: a.rules.Current, Flood: moderation.NewFloodTracker(),
 			Logger: logger.With("component", "worker"), Metrics: moderation.NewWorkerMetrics(reg),
 		}
+		if views != nil {
+			a.worker.Context = ruleContext{views} // moderators.go
+		}
 	}
 	if !cfg.has(roleAPI) {
 		views = nil
