@@ -31,7 +31,7 @@ const adminToken = "test-admin-token-0123456789"
 // projector feeding the views (and the server's OnChange), as commentd
 // does.
 type modFixture struct {
-	t        *testing.T
+	t        testing.TB
 	log      *events.Log
 	views    *projections.Store
 	accounts *accounts.Store
@@ -40,7 +40,7 @@ type modFixture struct {
 	modTok   string // API token of moderator "mia"
 }
 
-func newModFixture(t *testing.T, mc web.ModerationConfig) *modFixture {
+func newModFixture(t testing.TB, mc web.ModerationConfig) *modFixture {
 	t.Helper()
 	ctx := context.Background()
 	_, js := natstest.Connect(t, natstest.Server(t))
@@ -110,7 +110,7 @@ func (f *modFixture) call(method, path, body string, auth func(*http.Request)) (
 	return callWith(f.t, http.DefaultClient, method, f.srv.URL+path, body, auth)
 }
 
-func callWith(t *testing.T, c *http.Client, method, url, body string, auth func(*http.Request)) (int, map[string]any) {
+func callWith(t testing.TB, c *http.Client, method, url, body string, auth func(*http.Request)) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	if body != "" {
