@@ -6,6 +6,8 @@ package events
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -111,19 +113,35 @@ type Evidence struct {
 	Match string `json:"match"`
 }
 
-// Actor prefixes. RulesActor builds the actor of an automatic decision.
+// Actor prefixes. RulesActor and ReportsActor build the actors of
+// automatic decisions.
 const (
 	ActorReader    = "reader"
 	rulesPrefix    = "rules@"
+	reportsPrefix  = "reports@"
 	ModeratorActor = "moderator:"
 )
+
+// automaticPrefixes are the actors that are machines: a decision by any
+// of them never overrides a person's.
+var automaticPrefixes = []string{rulesPrefix, reportsPrefix}
 
 // RulesActor is the actor recorded for a decision of the given rule set.
 func RulesActor(version string) string { return rulesPrefix + version }
 
-// IsHuman reports whether an actor is a person rather than the rules.
+// ReportsActor is the actor recorded when a comment is held because
+// threshold readers reported it.
+func ReportsActor(threshold int) string { return reportsPrefix + strconv.Itoa(threshold) }
+
+// IsHuman reports whether an actor is a person rather than an automatic
+// decider (the rules, the report threshold).
 func IsHuman(actor string) bool {
-	return len(actor) < len(rulesPrefix) || actor[:len(rulesPrefix)] != rulesPrefix
+	for _, p := range automaticPrefixes {
+		if strings.HasPrefix(actor, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // IsDecision reports whether t changes a comment's moderation state.

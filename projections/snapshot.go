@@ -8,12 +8,14 @@ import (
 
 // snapshotVersion changes when the snapshot layout does; an older snapshot
 // is then ignored and the views are rebuilt from the log.
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 type snapshot struct {
 	Version  int        `json:"v"`
 	Applied  uint64     `json:"applied"`
 	Comments []*Comment `json:"comments"`
+	// Moderation: reports and bans, since version 2.
+	Moderation modSnapshot `json:"moderation"`
 }
 
 // WriteSnapshot writes the read models and the sequence they reflect.
@@ -24,6 +26,7 @@ func (s *Store) WriteSnapshot(w io.Writer) error {
 		cc := *c
 		snap.Comments = append(snap.Comments, &cc)
 	}
+	snap.Moderation = s.mod.snapshot()
 	s.mu.RUnlock()
 	return json.NewEncoder(w).Encode(snap)
 }
@@ -46,8 +49,9 @@ func (s *Store) LoadSnapshot(r io.Reader) error {
 			fresh.article(c.Article).insert(c)
 		}
 	}
+	fresh.mod.restore(fresh.comments, snap.Moderation)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.applied, s.comments, s.articles = fresh.applied, fresh.comments, fresh.articles
+	s.applied, s.comments, s.articles, s.mod = fresh.applied, fresh.comments, fresh.articles, fresh.mod
 	return nil
 }

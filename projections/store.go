@@ -79,11 +79,12 @@ type Store struct {
 	applied  uint64
 	comments map[string]*Comment
 	articles map[string]*article
+	mod      modState // the moderators' views (moderation.go)
 }
 
 // NewStore returns empty read models.
 func NewStore() *Store {
-	return &Store{comments: make(map[string]*Comment), articles: make(map[string]*article)}
+	return &Store{comments: make(map[string]*Comment), articles: make(map[string]*article), mod: newModState()}
 }
 
 // Applied is the stream sequence of the last event applied.
@@ -110,6 +111,7 @@ func (s *Store) Apply(e events.Envelope) Change {
 	case e.Type.IsDecision():
 		s.decide(e, &ch)
 	}
+	s.moderate(e, &ch)
 	return ch
 }
 

@@ -1,5 +1,11 @@
 package web
 
+import (
+	"net/http"
+
+	"github.com/newsroom/commentd/accounts"
+)
+
 // routes lists every route of the product in one place.
 func (s *Server) routes() {
 	// Operations, in every role.
@@ -14,6 +20,45 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/articles/{article}/comments", s.handlePostComment())
 	s.mux.Handle("GET /api/articles/{article}/comments", s.handleListComments())
 	s.mux.Handle("GET /api/comments/{id}", s.handleGetComment())
+
+	s.mux.Handle("POST /api/comments/{id}/reports", s.handleReport())
+
+	// Moderators' JSON API (auth.go, moderation.go): 401 without
+	// credentials, 403 for a role that may not.
+	mod, admin := accounts.Moderator, accounts.Admin
+	s.mux.Handle("POST /api/moderation/login", s.handleAPILogin())
+	s.mux.Handle("POST /api/moderation/logout", s.requireAPI(mod, s.handleAPILogout()))
+	s.mux.Handle("GET /api/moderation/me", s.requireAPI(mod, s.handleMe()))
+	s.mux.Handle("GET /api/moderation/accounts", s.requireAPI(admin, s.handleListAccounts()))
+	s.mux.Handle("POST /api/moderation/accounts", s.requireAPI(admin, s.handleAddAccount()))
+	s.mux.Handle("DELETE /api/moderation/accounts/{name}", s.requireAPI(admin, s.handleRemoveAccount()))
+	s.mux.Handle("GET /api/moderation/tokens", s.requireAPI(mod, s.handleListTokens()))
+	s.mux.Handle("POST /api/moderation/tokens", s.requireAPI(mod, s.handleNewToken()))
+	s.mux.Handle("DELETE /api/moderation/tokens/{id}", s.requireAPI(mod, s.handleRevokeToken()))
+	s.mux.Handle("GET /api/moderation/queue", s.requireAPI(mod, s.handleQueue()))
+	s.mux.Handle("GET /api/moderation/events", s.requireAPI(mod, s.handleStream()))
+	s.mux.Handle("GET /api/moderation/comments/{id}", s.requireAPI(mod, s.handleModComment()))
+	s.mux.Handle("GET /api/moderation/comments/{id}/history", s.requireAPI(mod, s.handleHistory()))
+	s.mux.Handle("POST /api/moderation/comments/{id}/decision", s.requireAPI(mod, s.handleDecision()))
+	s.mux.Handle("POST /api/moderation/decisions", s.requireAPI(mod, s.handleBulkDecisions()))
+	s.mux.Handle("GET /api/moderation/authors/{author}", s.requireAPI(mod, s.handleAuthor()))
+	s.mux.Handle("POST /api/moderation/authors/{author}/ban", s.requireAPI(mod, s.handleBan(true)))
+	s.mux.Handle("POST /api/moderation/authors/{author}/unban", s.requireAPI(mod, s.handleBan(false)))
+	s.mux.Handle("PUT /api/moderation/articles/{article}/settings", s.requireAPI(mod, s.handleArticleSettings()))
+	s.mux.Handle("/api/moderation/", s.requireAPI(mod, s.handleModNotFound()))
+
+	// The moderation UI (modui.go).
+	s.mux.Handle("GET /moderation/login", s.handleLoginPage())
+	s.mux.Handle("POST /moderation/login", s.handleLoginForm())
+	s.mux.Handle("GET /moderation/assets/{name}", s.handleAsset())
+	s.mux.Handle("POST /moderation/logout", s.requirePage(mod, s.handleLogoutForm()))
+	s.mux.Handle("GET /moderation/{$}", s.requirePage(mod, s.handleQueuePage()))
+	s.mux.Handle("GET /moderation/items", s.requirePage(mod, s.handleQueueItems()))
+	s.mux.Handle("GET /moderation/authors/{author}", s.requirePage(mod, s.handleAuthorPage()))
+	s.mux.Handle("GET /moderation", http.RedirectHandler("/moderation/", http.StatusMovedPermanently))
+	s.mux.Handle("/moderation/", s.requirePage(mod, func(w http.ResponseWriter, r *http.Request) {
+		s.renderMessage(w, http.StatusNotFound, "Not found", "There is no such page.")
+	}))
 
 	// Pages.
 	s.mux.Handle("GET /{$}", s.handleIndex())

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/newsroom/commentd/accounts"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/projections"
 )
@@ -39,6 +40,8 @@ type Config struct {
 	RateLimitPerAuthor int
 	Logger             *slog.Logger
 	Registry           *prometheus.Registry
+	// Moderators: see ModerationConfig (moderation.go).
+	Moderation ModerationConfig
 }
 
 // Server is the HTTP handler of the whole product.
@@ -50,6 +53,7 @@ type Server struct {
 	ipLimit   *limiter
 	authLimit *limiter
 	pages     *pageCache
+	mod       *moderators // moderation.go
 }
 
 // New builds the server and its routes.
@@ -69,6 +73,7 @@ func New(cfg Config) *Server {
 		authLimit: newLimiter(cfg.RateLimitPerAuthor),
 		pages:     newPageCache(),
 	}
+	s.mod = newModerators(s)
 	s.routes()
 	return s
 }
@@ -116,6 +121,8 @@ type apiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Current is the comment as it stands, with a 409 from a decision.
+	Current any `json:"current,omitempty"`
 	// retryAfter is the Retry-After of a 429, in seconds.
 	retryAfter int
 }
@@ -129,6 +136,20 @@ func badRequest(code, field, msg string) *apiError {
 // writeError answers with the JSON error body. Errors that are not an
 // *apiError are mapped from the events sentinels, in this one place.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ae := s.apiErrorOf(r, err)
+	switch ae.Status {
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="commentd"`)
+	}
+	writeJSON(w, ae.Status, map[string]*apiError{"error": ae})
+}
+
+// apiErrorOf maps any error to the API's error, and counts refused input.
+func (s *Server) apiErrorOf(r *http.Request, err error) *apiError {
 	var ae *apiError
 	switch {
 	case errors.As(err, &ae):
@@ -136,6 +157,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "not found"}
 	case errors.Is(err, events.ErrConflict):
 		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "changed by someone else; reload and try again"}
+	case errors.Is(err, accounts.ErrBadCredentials):
+		ae = errUnauthenticated
 	case errors.Is(err, events.ErrInvalid):
 		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: err.Error()}
 	default:
@@ -145,13 +168,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.Status < 500 {
 		s.metrics.rejected(ae.Code)
 	}
-	switch ae.Status {
-	case http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
-	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", "1")
-	}
-	writeJSON(w, ae.Status, map[string]*apiError{"error": ae})
+	return ae
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -34,6 +34,13 @@ type Config struct {
 	LogFormat          string
 	LogLevel           string
 	ShutdownTimeout    time.Duration
+
+	// Moderators.
+	AdminToken       string
+	Secret           string
+	ReportsToHold    int
+	RateLimitReports int
+	SessionTTL       time.Duration
 }
 
 // has reports whether the process takes role.
@@ -67,6 +74,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "bootstrap secret accepted as 'Authorization: Bearer' with the admin role (at least 16 characters); empty turns it off")
+	fs.StringVar(&c.Secret, "secret", "", "key for hashing reporters' addresses; empty makes one and keeps it in the ACCOUNTS bucket")
+	fs.IntVar(&c.ReportsToHold, "reports-to-hold", 3, "readers' reports that hold a visible comment for review; 0 never holds")
+	fs.IntVar(&c.RateLimitReports, "rate-limit-reports", 10, "reports a minute from one address; 0 turns the limit off")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", 12*time.Hour, "how long a moderator stays signed in")
 
 	set := map[string]bool{}
 	if err := fs.Parse(args); err != nil {
@@ -110,6 +122,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if c.Replicas < 1 || c.Replicas > 5 {
 		return c, errors.New("--replicas is 1 to 5")
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		return c, errors.New("--admin-token is at least 16 characters")
+	}
+	if c.ReportsToHold < 0 || c.RateLimitReports < 0 {
+		return c, errors.New("--reports-to-hold and --rate-limit-reports are 0 or more")
+	}
+	if c.SessionTTL < time.Minute {
+		return c, errors.New("--session-ttl is at least a minute")
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return c, errors.New("--log-format is json or text")

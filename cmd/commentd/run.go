@@ -62,6 +62,7 @@ type app struct {
 	rules     *moderation.Rules      // the rule set in force, with the worker
 	log       *events.Log
 	handler   http.Handler
+	web       *web.Server
 }
 
 func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err error) {
@@ -139,15 +140,27 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 			Log: log, Rules: a.rules.Current, Flood: moderation.NewFloodTracker(),
 			Logger: logger.With("component", "worker"), Metrics: moderation.NewWorkerMetrics(reg),
 		}
+		if views != nil {
+			a.worker.Context = ruleContext{views} // moderators.go
+		}
 	}
 	if !cfg.has(roleAPI) {
 		views = nil
 	}
-	a.handler = web.New(web.Config{
+	modCfg, err := moderationConfig(ctx, js, cfg)
+	if err != nil {
+		return a, err
+	}
+	a.web = web.New(web.Config{
 		Log: log, Views: views, Ready: ready,
 		RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
 		Logger: logger.With("component", "http"), Registry: reg,
+		Moderation: modCfg,
 	})
+	a.handler = a.web
+	if a.projector != nil && views != nil {
+		a.projector.OnChange = a.web.OnChange
+	}
 	return a, nil
 }
 
@@ -181,6 +194,9 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 		})
 	}
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	if a.web != nil {
+		srv.RegisterOnShutdown(a.web.CloseStreams) // live streams would hold Shutdown up
+	}
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			failed <- fmt.Errorf("http: %w", err)

@@ -1,0 +1,100 @@
+package accounts_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/internal/natstest"
+)
+
+func open(t *testing.T) *accounts.Store {
+	t.Helper()
+	_, js := natstest.Connect(t, natstest.Server(t))
+	s, err := accounts.Open(context.Background(), js, accounts.Config{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestAccountsSessionsAndTokens(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	if _, err := s.Add(ctx, "alice", "correct horse", accounts.Moderator, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range map[string]error{
+		"taken":          must(s.Add(ctx, "alice", "correct horse", accounts.Moderator, "")),
+		"bad name":       must(s.Add(ctx, "Alice Smith", "correct horse", accounts.Moderator, "")),
+		"short password": must(s.Add(ctx, "bob", "short", accounts.Moderator, "")),
+		"bad role":       must(s.Add(ctx, "bob", "correct horse", "king", "")),
+	} {
+		if err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := s.Verify(ctx, "alice", "wrong horse!"); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Errorf("wrong password: %v", err)
+	}
+	if _, err := s.Verify(ctx, "nobody", "correct horse"); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Errorf("unknown name: %v", err)
+	}
+	a, err := s.Verify(ctx, "alice", "correct horse")
+	if err != nil || a.Role != accounts.Moderator || a.PasswordHash != nil || a.Actor() != "moderator:alice" {
+		t.Fatalf("verify = %+v, %v", a, err)
+	}
+
+	sec, sess, err := s.NewSession(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, acc, err := s.Session(ctx, sec); err != nil || got.CSRF != sess.CSRF || acc.Name != "alice" {
+		t.Fatalf("session = %+v %+v %v", got, acc, err)
+	}
+	tok, info, err := s.NewToken(ctx, "alice", "cron")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc, err := s.TokenAccount(ctx, tok); err != nil || acc.Name != "alice" {
+		t.Fatalf("token = %+v %v", acc, err)
+	}
+	if list, err := s.Tokens(ctx, "alice"); err != nil || len(list) != 1 || list[0].ID != info.ID {
+		t.Fatalf("tokens = %+v %v", list, err)
+	}
+	if err := s.RevokeToken(ctx, "alice", info.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TokenAccount(ctx, tok); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Errorf("revoked token still works: %v", err)
+	}
+	if err := s.RevokeToken(ctx, "alice", info.ID); !errors.Is(err, events.ErrNotFound) {
+		t.Errorf("revoke twice: %v", err)
+	}
+
+	// Removing the account ends its sessions at once.
+	if err := s.Remove(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Session(ctx, sec); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Errorf("session of a removed account: %v", err)
+	}
+	if err := s.Remove(ctx, "alice"); !errors.Is(err, events.ErrNotFound) {
+		t.Errorf("remove twice: %v", err)
+	}
+	if err := s.EndSession(ctx, sec); err != nil {
+		t.Error(err)
+	}
+}
+
+func must(_ accounts.Account, err error) error { return err }
+
+func TestRoles(t *testing.T) {
+	if !accounts.Admin.Allows(accounts.Moderator) || accounts.Moderator.Allows(accounts.Admin) || !accounts.Moderator.Allows(accounts.Moderator) {
+		t.Error("roles")
+	}
+}

@@ -1,0 +1,707 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/projections"
+)
+
+// ModerationConfig is what the moderators' side of the server needs.
+type ModerationConfig struct {
+	// Accounts keeps moderators, sessions and API tokens; nil turns
+	// sign-in off (the admin token still works).
+	Accounts *accounts.Store
+	// AdminToken, when set, is accepted as Authorization: Bearer with the
+	// admin role: the way to make the first accounts.
+	AdminToken string
+	// SessionTTL is how long the session cookie lives; the sessions
+	// bucket forgets sessions after the same time.
+	SessionTTL time.Duration
+	// Secret keys the hash that turns a reporter's address into an id.
+	Secret []byte
+	// ReportsToHold is how many readers' reports hold a visible comment
+	// for review; 0 never holds.
+	ReportsToHold int
+	// RateLimitReports is reports a minute from one address; 0 is no
+	// limit. LoginsPerMinute is failed sign-ins a minute per address and
+	// per account name (default 10).
+	RateLimitReports int
+	LoginsPerMinute  int
+}
+
+// ReasonCodes are the reasons a moderator rejects for, and a reader
+// reports for.
+var ReasonCodes = []string{"offensive", "abusive", "spam", "off-topic", "personal-information", "other"}
+
+// MaxMessageRunes bounds the message a moderator writes to an author.
+const MaxMessageRunes = 500
+
+// MaxBulk bounds one bulk decision.
+const MaxBulk = 100
+
+// moderators is the state of the moderators' side of the server.
+type moderators struct {
+	origin    *http.CrossOriginProtection
+	loginIP   *limiter
+	loginName *limiter
+	reportIP  *limiter
+	streams   *broker
+	decisions *prometheus.CounterVec
+	overturns *prometheus.CounterVec
+}
+
+func newModerators(s *Server) *moderators {
+	mc := &s.cfg.Moderation
+	if mc.LoginsPerMinute == 0 {
+		mc.LoginsPerMinute = 10
+	}
+	if mc.SessionTTL == 0 {
+		mc.SessionTTL = 12 * time.Hour
+	}
+	m := &moderators{
+		origin:    http.NewCrossOriginProtection(),
+		loginIP:   newLimiter(mc.LoginsPerMinute),
+		loginName: newLimiter(mc.LoginsPerMinute),
+		reportIP:  newLimiter(mc.RateLimitReports),
+		streams:   newBroker(),
+		// The same series as the worker's (moderation/worker.go), with
+		// actor_kind "human": one metric for every decision.
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name:        "comments_moderation_decisions_total",
+			Help:        "Moderation decisions, by outcome, kind of actor (rules, human) and deciding rule.",
+			ConstLabels: prometheus.Labels{"actor_kind": "human"},
+		}, []string{"outcome", "rule"}),
+		overturns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "comments_moderation_overturns_total",
+			Help: "Automatic approvals or rejections a moderator reversed, by the rule that decided.",
+		}, []string{"rule"}),
+	}
+	m.origin.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, &apiError{Status: http.StatusForbidden, Code: "cross_origin", Message: "cross-origin requests are refused"})
+	}))
+	if s.cfg.Views != nil {
+		s.cfg.Registry.MustRegister(m.decisions, m.overturns)
+		for _, q := range projections.Queues {
+			s.cfg.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "comments_queue_depth", Help: "Comments waiting in a moderation queue.",
+				ConstLabels: prometheus.Labels{"queue": string(q)},
+			}, func() float64 { return float64(s.cfg.Views.QueueCounts("")[q]) }))
+		}
+	}
+	return m
+}
+
+// observe counts a moderator's decision, and an overturn when it reverses
+// an automatic approval or rejection.
+func (m *moderators) observe(prior projections.Comment, now projections.Status) {
+	rule := "none"
+	if len(prior.Rules) > 0 {
+		rule = prior.Rules[0]
+	}
+	outcome := "approve"
+	if now == projections.Rejected {
+		outcome = "reject"
+	}
+	m.decisions.WithLabelValues(outcome, rule).Inc()
+	automatic := prior.DecidedBy != "" && !prior.HumanDecided()
+	if automatic && (prior.Status == projections.Approved || prior.Status == projections.Rejected) && prior.Status != now {
+		m.overturns.WithLabelValues(rule).Inc()
+	}
+}
+
+// Queue.
+
+type queueResponse struct {
+	Queue      projections.Queue         `json:"queue"`
+	Article    string                    `json:"article,omitempty"`
+	Counts     map[projections.Queue]int `json:"counts"`
+	Total      int                       `json:"total"`
+	Items      []projections.QueueItem   `json:"items"`
+	NextCursor string                    `json:"next_cursor"`
+}
+
+type queueQuery struct {
+	queue   projections.Queue
+	article string
+	after   uint64
+	limit   int
+}
+
+func parseQueueQuery(r *http.Request) (queueQuery, error) {
+	v := r.URL.Query()
+	q := queueQuery{queue: projections.QueueHeld, article: v.Get("article"), limit: defaultPageSize}
+	if s := v.Get("queue"); s != "" {
+		q.queue = projections.Queue(s)
+		if !slices.Contains(projections.Queues, q.queue) {
+			return q, badRequest("invalid_queue", "queue", "queue is held or reported")
+		}
+	}
+	if q.article != "" && !events.ValidArticleID(q.article) {
+		return q, badRequest("invalid_article", "article", "not an article id")
+	}
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > maxPageSize {
+			return q, badRequest("invalid_limit", "limit", fmt.Sprintf("limit is a number from 1 to %d", maxPageSize))
+		}
+		q.limit = n
+	}
+	if c := v.Get("cursor"); c != "" {
+		n, err := strconv.ParseUint(c, 36, 64)
+		if err != nil {
+			return q, badRequest("invalid_cursor", "cursor", "use the next_cursor of the previous page")
+		}
+		q.after = n
+	}
+	return q, nil
+}
+
+func (s *Server) queuePage(q queueQuery) queueResponse {
+	page := s.cfg.Views.Queue(q.queue, q.article, q.after, q.limit)
+	resp := queueResponse{Queue: q.queue, Article: q.article, Counts: s.cfg.Views.QueueCounts(q.article), Total: page.Total, Items: page.Items}
+	if resp.Items == nil {
+		resp.Items = []projections.QueueItem{}
+	}
+	if page.Next != 0 {
+		resp.NextCursor = strconv.FormatUint(page.Next, 36)
+	}
+	return resp
+}
+
+func (s *Server) handleQueue() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q, err := parseQueueQuery(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.queuePage(q))
+	}
+}
+
+func (s *Server) handleModComment() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		it, ok := s.cfg.Views.Item(r.PathValue("id"))
+		if !ok {
+			s.writeError(w, r, events.ErrNotFound)
+			return
+		}
+		writeJSON(w, http.StatusOK, it)
+	}
+}
+
+// Decisions.
+
+type decisionRequest struct {
+	ID      string `json:"id,omitempty"` // bulk only
+	Action  string `json:"action"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+	// ExpectedSeq is the comment's seq as the moderator saw it: when the
+	// comment changed since, the decision is refused with 409. Without
+	// it, the decision applies to the comment as it stands.
+	ExpectedSeq *uint64 `json:"expected_seq"`
+}
+
+func (in *decisionRequest) validate() (events.Type, error) {
+	var typ events.Type
+	switch in.Action {
+	case "approve":
+		typ = events.CommentApproved
+		if in.Reason != "" && !slices.Contains(ReasonCodes, in.Reason) {
+			return "", badRequest("invalid_reason", "reason", "an unknown reason code")
+		}
+	case "reject":
+		typ = events.CommentRejected
+		if !slices.Contains(ReasonCodes, in.Reason) {
+			return "", badRequest("invalid_reason", "reason", "a rejection needs a reason: one of offensive, abusive, spam, off-topic, personal-information, other")
+		}
+	default:
+		return "", badRequest("invalid_action", "action", "action is approve or reject")
+	}
+	if !utf8.ValidString(in.Message) || utf8.RuneCountInString(in.Message) > MaxMessageRunes {
+		return "", badRequest("too_long", "message", fmt.Sprintf("a message is at most %d characters", MaxMessageRunes))
+	}
+	return typ, nil
+}
+
+// fold is one comment as its own history says, independent of the read
+// models' lag: the authority for what a decision found and left.
+type fold struct {
+	store   *projections.Store
+	article string
+	id      string
+}
+
+func (f fold) comment() projections.Comment {
+	c, _ := f.store.Comment(f.id)
+	return c
+}
+
+// current reads a comment's history from the log and folds it.
+func (s *Server) current(ctx context.Context, id string) (fold, error) {
+	article, _, err := s.cfg.Log.FindComment(ctx, id)
+	if err != nil {
+		return fold{}, err
+	}
+	hist, err := s.cfg.Log.History(ctx, article, id)
+	if err != nil {
+		return fold{}, err
+	}
+	f := fold{store: projections.NewStore(), article: article, id: id}
+	for _, e := range hist {
+		f.store.Apply(e)
+	}
+	if _, ok := f.store.Comment(id); !ok {
+		return fold{}, events.ErrNotFound
+	}
+	return f, nil
+}
+
+func conflict(c projections.Comment) error {
+	return &apiError{Status: http.StatusConflict, Code: "conflict",
+		Message: fmt.Sprintf("the comment changed meanwhile (now %s, by %s); look again", c.Status, c.DecidedBy), Current: c}
+}
+
+// decide appends a moderator's decision on one comment, unless it changed
+// since the moderator looked (409 with the comment as it stands).
+func (s *Server) decide(ctx context.Context, p principal, id string, in decisionRequest, causation string) (projections.Comment, error) {
+	typ, err := in.validate()
+	if err != nil {
+		return projections.Comment{}, err
+	}
+	f, err := s.current(ctx, id)
+	if err != nil {
+		return projections.Comment{}, err
+	}
+	prior := f.comment()
+	if in.ExpectedSeq != nil && *in.ExpectedSeq != prior.Seq {
+		return projections.Comment{}, conflict(prior)
+	}
+	e, err := events.New(uuid.NewString(), typ, f.article, id, p.Actor, causation, time.Now(),
+		events.Decision{Reason: in.Reason, Message: in.Message})
+	if err != nil {
+		return projections.Comment{}, err
+	}
+	// The sequence the moderator's view rests on: another decision
+	// stored since makes this one lose, with 409.
+	e.Seq, err = s.cfg.Log.AppendAfter(ctx, e, prior.Seq)
+	if errors.Is(err, events.ErrConflict) {
+		if f, err = s.current(ctx, id); err != nil {
+			return projections.Comment{}, err
+		}
+		return projections.Comment{}, conflict(f.comment())
+	}
+	if err != nil {
+		return projections.Comment{}, err
+	}
+	f.store.Apply(e)
+	after := f.comment()
+	s.mod.observe(prior, after.Status)
+	s.log.Info("moderator decided", "comment", id, "actor", p.Actor, "action", in.Action, "reason", in.Reason)
+	return after, nil
+}
+
+func (s *Server) handleDecision() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in decisionRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		c, err := s.decide(r.Context(), principalOf(r.Context()), r.PathValue("id"), in, "")
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"comment": c})
+	}
+}
+
+type bulkResult struct {
+	ID      string               `json:"id"`
+	Status  int                  `json:"status"`
+	Comment *projections.Comment `json:"comment,omitempty"`
+	Error   *apiError            `json:"error,omitempty"`
+}
+
+// handleBulkDecisions decides each comment of a list on its own: each
+// gets its own result, as if it had been sent alone.
+func (s *Server) handleBulkDecisions() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Decisions []decisionRequest `json:"decisions"`
+		}
+		if err := decodeJSON(w, r, &in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if len(in.Decisions) == 0 || len(in.Decisions) > MaxBulk {
+			s.writeError(w, r, badRequest("invalid_bulk", "decisions", fmt.Sprintf("send 1 to %d decisions", MaxBulk)))
+			return
+		}
+		p := principalOf(r.Context())
+		results := make([]bulkResult, len(in.Decisions))
+		for i, d := range in.Decisions {
+			res := bulkResult{ID: d.ID, Status: http.StatusOK}
+			c, err := s.decide(r.Context(), p, d.ID, d, "")
+			if err != nil {
+				res.Error = s.apiErrorOf(r, err)
+				res.Status = res.Error.Status
+			} else {
+				res.Comment = &c
+			}
+			results[i] = res
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"results": results})
+	}
+}
+
+// History.
+
+type historyEvent struct {
+	Seq         uint64          `json:"seq"`
+	ID          string          `json:"id"`
+	Type        events.Type     `json:"type"`
+	Actor       string          `json:"actor"`
+	ActorKind   string          `json:"actor_kind"` // reader, human, automatic
+	OccurredAt  time.Time       `json:"occurred_at"`
+	CausationID string          `json:"causation_id,omitempty"`
+	Data        json.RawMessage `json:"data,omitempty"`
+}
+
+func actorKind(actor string) string {
+	switch {
+	case actor == events.ActorReader:
+		return "reader"
+	case events.IsHuman(actor):
+		return "human"
+	}
+	return "automatic"
+}
+
+func (s *Server) handleHistory() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, id := r.Context(), r.PathValue("id")
+		article, _, err := s.cfg.Log.FindComment(ctx, id)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		hist, err := s.cfg.Log.History(ctx, article, id)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		st := projections.NewStore()
+		out := make([]historyEvent, len(hist))
+		for i, e := range hist {
+			st.Apply(e)
+			out[i] = historyEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, Actor: e.Actor, ActorKind: actorKind(e.Actor),
+				OccurredAt: e.OccurredAt, CausationID: e.CausationID, Data: e.Data}
+		}
+		c, _ := st.Comment(id)
+		writeJSON(w, http.StatusOK, map[string]any{"comment": c, "events": out})
+	}
+}
+
+// Authors.
+
+const maxAuthorIDLen = 256
+
+func validAuthorID(id string) bool {
+	return id != "" && len(id) <= maxAuthorIDLen && utf8.ValidString(id)
+}
+
+func (s *Server) handleAuthor() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		limit := 50
+		if l := r.URL.Query().Get("limit"); l != "" {
+			n, err := strconv.Atoi(l)
+			if err != nil || n < 1 || n > maxPageSize {
+				s.writeError(w, r, badRequest("invalid_limit", "limit", fmt.Sprintf("limit is a number from 1 to %d", maxPageSize)))
+				return
+			}
+			limit = n
+		}
+		rec, ok := s.cfg.Views.AuthorRecord(r.PathValue("author"), limit)
+		if !ok {
+			s.writeError(w, r, events.ErrNotFound)
+			return
+		}
+		writeJSON(w, http.StatusOK, rec)
+	}
+}
+
+type banRequest struct {
+	Reason        string `json:"reason"`
+	Message       string `json:"message"`
+	RejectPending bool   `json:"reject_pending"`
+}
+
+// ban bans or unbans an author; a ban may reject what the author has
+// waiting, each rejection caused by the ban event.
+func (s *Server) ban(ctx context.Context, p principal, authorID string, banned bool, in banRequest) (rejected []string, err error) {
+	if !validAuthorID(authorID) {
+		return nil, events.ErrNotFound
+	}
+	if _, ok := s.cfg.Views.AuthorRecord(authorID, 0); !ok {
+		return nil, events.ErrNotFound
+	}
+	if banned && !slices.Contains(ReasonCodes, in.Reason) {
+		return nil, badRequest("invalid_reason", "reason", "a ban needs a reason: one of offensive, abusive, spam, off-topic, personal-information, other")
+	}
+	if !utf8.ValidString(in.Message) || utf8.RuneCountInString(in.Message) > MaxMessageRunes {
+		return nil, badRequest("too_long", "message", fmt.Sprintf("a message is at most %d characters", MaxMessageRunes))
+	}
+	typ := events.AuthorUnbanned
+	if banned {
+		typ = events.AuthorBanned
+	}
+	e, err := events.New(uuid.NewString(), typ, "", "", p.Actor, "", time.Now(),
+		events.AuthorAction{AuthorID: authorID, Reason: in.Reason, RejectPending: banned && in.RejectPending})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.cfg.Log.Append(ctx, e); err != nil {
+		return nil, err
+	}
+	s.log.Info("author "+map[bool]string{true: "banned", false: "unbanned"}[banned], "author_key", events.AuthorKey(authorID), "actor", p.Actor)
+	rejected = []string{}
+	if !banned || !in.RejectPending {
+		return rejected, nil
+	}
+	for _, c := range s.cfg.Views.Undecided(authorID) {
+		seq := c.Seq
+		_, err := s.decide(ctx, p, c.ID, decisionRequest{Action: "reject", Reason: in.Reason, Message: in.Message, ExpectedSeq: &seq}, e.ID)
+		switch {
+		case err == nil:
+			rejected = append(rejected, c.ID)
+		case errors.Is(err, events.ErrConflict) || isConflict(err):
+			// Decided meanwhile by someone else: theirs stands.
+		default:
+			return rejected, err
+		}
+	}
+	return rejected, nil
+}
+
+func isConflict(err error) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && ae.Status == http.StatusConflict
+}
+
+func (s *Server) handleBan(banned bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in banRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		author := r.PathValue("author")
+		rejected, err := s.ban(r.Context(), principalOf(r.Context()), author, banned, in)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"author_id": author, "banned": banned, "rejected": rejected})
+	}
+}
+
+// Article settings.
+
+func (s *Server) handleArticleSettings() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		article := r.PathValue("article")
+		if !events.ValidArticleID(article) {
+			s.writeError(w, r, badRequest("invalid_article", "article", "not an article id"))
+			return
+		}
+		var in struct {
+			Closed       *bool `json:"closed"`
+			Premoderated *bool `json:"premoderated"`
+		}
+		if err := decodeJSON(w, r, &in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if in.Closed == nil || in.Premoderated == nil {
+			s.writeError(w, r, badRequest("missing_field", "", "send the whole settings: closed and premoderated"))
+			return
+		}
+		set := events.ArticleSettings{Closed: *in.Closed, Premoderated: *in.Premoderated}
+		p := principalOf(r.Context())
+		e, err := events.New(uuid.NewString(), events.ArticleSettingsChanged, article, "", p.Actor, "", time.Now(), set)
+		if err == nil {
+			_, err = s.cfg.Log.Append(r.Context(), e)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.log.Info("article settings changed", "article", article, "actor", p.Actor, "closed", set.Closed, "premoderated", set.Premoderated)
+		writeJSON(w, http.StatusOK, map[string]any{"article": article, "closed": set.Closed, "premoderated": set.Premoderated})
+	}
+}
+
+// Live updates.
+
+// OnChange is given every event the projector applies, in stream order:
+// it holds comments that enough readers reported, and tells the open
+// moderation UIs what changed. It runs on the projector's goroutine.
+func (s *Server) OnChange(ch projections.Change) {
+	if s.cfg.Views == nil || !ch.Changed {
+		return
+	}
+	t := ch.Event.Type
+	if t == events.CommentReported {
+		s.holdReported(ch)
+	}
+	if !t.IsDecision() && t != events.CommentReported && t != events.AuthorBanned && t != events.AuthorUnbanned {
+		return
+	}
+	msg := struct {
+		Type      events.Type               `json:"type"`
+		ID        string                    `json:"id,omitempty"`
+		Article   string                    `json:"article,omitempty"`
+		Status    projections.Status        `json:"status,omitempty"`
+		DecidedBy string                    `json:"decided_by,omitempty"`
+		Seq       uint64                    `json:"seq"`
+		Counts    map[projections.Queue]int `json:"counts"`
+	}{Type: t, ID: ch.Comment.ID, Article: ch.Comment.Article, Status: ch.Comment.Status, DecidedBy: ch.Comment.DecidedBy, Seq: ch.Event.Seq, Counts: s.cfg.Views.QueueCounts("")}
+	b, _ := json.Marshal(msg)
+	s.mod.streams.publish([]byte("event: queue\ndata: " + string(b) + "\n\n"))
+}
+
+// reportHoldNamespace derives the id of a hold caused by reports, so every
+// api process that sees the threshold reached appends the same event and
+// the stream keeps one.
+var reportHoldNamespace = uuid.MustParse("0c7f3c2e-5a8d-4b8e-9a61-2f4d7e1b9c55")
+
+// holdReported holds a visible comment when the report just applied is the
+// ReportsToHold-th open one. A moderator's decision is never overridden:
+// reports on a comment a person approved only queue it as reported.
+func (s *Server) holdReported(ch projections.Change) {
+	n, c := s.cfg.Moderation.ReportsToHold, ch.Comment
+	if n <= 0 || c.Status != projections.Approved || c.HumanDecided() || s.cfg.Views.Reports(c.ID).Open != n {
+		return
+	}
+	e, err := events.New(uuid.NewSHA1(reportHoldNamespace, fmt.Appendf(nil, "%s\n%d", c.ID, c.Seq)).String(),
+		events.CommentHeld, c.Article, c.ID, events.ReportsActor(n), ch.Event.ID, time.Now(),
+		events.Decision{Reason: "reported", Rules: []string{"reports"}, Message: "Readers reported your comment; a moderator will look at it."})
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// After the comment's last event as the views know it: during a
+	// replay the log is ahead and this loses, as it should.
+	switch _, err := s.cfg.Log.AppendAfter(ctx, e, c.Seq); {
+	case err == nil:
+		s.log.Info("comment held after reports", "comment", c.ID, "reports", n)
+	case errors.Is(err, events.ErrConflict):
+	default:
+		s.log.Warn("hold after reports not stored", "comment", c.ID, "err", err)
+	}
+}
+
+// CloseStreams ends the live-update streams, so a graceful shutdown does
+// not wait for them. Give it to http.Server.RegisterOnShutdown.
+func (s *Server) CloseStreams() { s.mod.streams.close() }
+
+// broker fans live updates out to the open streams.
+type broker struct {
+	mu   sync.Mutex
+	subs map[chan []byte]struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+func newBroker() *broker {
+	return &broker{subs: make(map[chan []byte]struct{}), done: make(chan struct{})}
+}
+
+func (b *broker) subscribe() (<-chan []byte, func()) {
+	ch := make(chan []byte, 64)
+	b.mu.Lock()
+	b.subs[ch] = struct{}{}
+	b.mu.Unlock()
+	return ch, func() {
+		b.mu.Lock()
+		delete(b.subs, ch)
+		b.mu.Unlock()
+	}
+}
+
+// publish never blocks the projector: a stream too slow to take a message
+// misses it, and the UI resyncs on the next one (it reloads the queue on
+// every message).
+func (b *broker) publish(msg []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for ch := range b.subs {
+		select {
+		case ch <- msg:
+		default:
+		}
+	}
+}
+
+func (b *broker) close() { b.once.Do(func() { close(b.done) }) }
+
+// streamPing keeps proxies from closing an idle stream.
+const streamPing = 25 * time.Second
+
+func (s *Server) handleStream() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		msgs, cancel := s.mod.streams.subscribe()
+		defer cancel()
+		h := w.Header()
+		h.Set("Content-Type", "text/event-stream")
+		h.Set("X-Accel-Buffering", "no")
+		w.WriteHeader(http.StatusOK)
+		if _, err := w.Write([]byte("retry: 2000\n: connected\n\n")); err != nil || rc.Flush() != nil {
+			return
+		}
+		ping := time.NewTicker(streamPing)
+		defer ping.Stop()
+		for {
+			var msg []byte
+			select {
+			case <-r.Context().Done():
+				return
+			case <-s.mod.streams.done:
+				return
+			case msg = <-msgs:
+			case <-ping.C:
+				msg = []byte(": ping\n\n")
+			}
+			if _, err := w.Write(msg); err != nil || rc.Flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+// handleModNotFound answers unknown moderation routes after the
+// credentials check, so the API's shape is not visible without them.
+func (s *Server) handleModNotFound() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route"})
+	}
+}

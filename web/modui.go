@@ -1,0 +1,277 @@
+package web
+
+import (
+	"cmp"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/projections"
+)
+
+// The moderation UI: server-rendered pages (html/template escapes every
+// comment, name and reason wherever it appears), one script and one style
+// sheet embedded in the binary, under a CSP that allows no inline script,
+// no inline style and no other origin.
+
+//go:embed templates/moderation_*.html
+var modTemplateFS embed.FS
+
+//go:embed assets
+var modAssets embed.FS
+
+var modTemplates = template.Must(template.New("moderation").Funcs(template.FuncMap{
+	"inc":       func(i int) int { return i + 1 },
+	"percent":   func(f float64) string { return strconv.Itoa(int(f*100+0.5)) + "%" },
+	"authorURL": func(id string) string { return "/moderation/authors/" + url.PathEscape(id) },
+}).ParseFS(modTemplateFS, "templates/moderation_*.html"))
+
+const modCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+type viewer struct {
+	Name  string
+	Role  accounts.Role
+	Actor string
+}
+
+type modPage struct {
+	Title   string
+	CSRF    string
+	Me      viewer
+	Queue   projections.Queue
+	Article string
+	Counts  map[string]int
+	Items   []uiItem
+	Next    string
+	Reasons []string
+	Record  projections.AuthorRecord
+}
+
+// uiItem is a queue item as the UI shows it.
+type uiItem struct {
+	projections.QueueItem
+	Segments      []segment
+	ArticleTitle  string
+	Parent        *projections.Comment
+	ReportReasons []reasonCount
+}
+
+type reasonCount struct {
+	Reason string
+	N      int
+}
+
+// segment is a run of a comment's text, marked when a rule matched it.
+type segment struct {
+	Text string
+	Mark bool
+	Rule string
+}
+
+// highlight splits text at the evidence spans (byte offsets into the
+// stored text). Spans that overlap an earlier one, fall outside the text
+// or cut a character in two are left unmarked rather than trusted.
+func highlight(text string, evidence []events.Evidence) []segment {
+	ev := slices.SortedFunc(slices.Values(evidence), func(a, b events.Evidence) int { return cmp.Compare(a.Start, b.Start) })
+	var out []segment
+	at := 0
+	for _, e := range ev {
+		if e.Start < at || e.End > len(text) || e.Start >= e.End ||
+			!utf8.RuneStart(text[e.Start]) || e.End < len(text) && !utf8.RuneStart(text[e.End]) {
+			continue
+		}
+		if e.Start > at {
+			out = append(out, segment{Text: text[at:e.Start]})
+		}
+		out = append(out, segment{Text: text[e.Start:e.End], Mark: true, Rule: e.Rule})
+		at = e.End
+	}
+	if at < len(text) {
+		out = append(out, segment{Text: text[at:]})
+	}
+	return out
+}
+
+func (s *Server) uiItem(it projections.QueueItem) uiItem {
+	u := uiItem{QueueItem: it, Segments: highlight(it.Text, it.Evidence)}
+	u.ArticleTitle, _ = articleContent(it.Article)
+	if it.ParentID != "" {
+		if p, ok := s.cfg.Views.Comment(it.ParentID); ok {
+			u.Parent = &p
+		}
+	}
+	for r, n := range it.Reports.Reasons {
+		u.ReportReasons = append(u.ReportReasons, reasonCount{r, n})
+	}
+	slices.SortFunc(u.ReportReasons, func(a, b reasonCount) int { return cmp.Or(b.N-a.N, strings.Compare(a.Reason, b.Reason)) })
+	return u
+}
+
+func (s *Server) modPage(r *http.Request, title string) modPage {
+	p := principalOf(r.Context())
+	pg := modPage{Title: title, Me: viewer{Name: p.Name, Role: p.Role, Actor: p.Actor}, Reasons: ReasonCodes, Queue: projections.QueueHeld}
+	if p.Session != nil {
+		pg.CSRF = p.Session.CSRF
+	}
+	return pg
+}
+
+func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", modCSP)
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	w.WriteHeader(status)
+	if err := modTemplates.ExecuteTemplate(w, name, data); err != nil {
+		s.log.Error("render moderation page", "template", name, "err", err)
+	}
+}
+
+func (s *Server) renderMessage(w http.ResponseWriter, status int, title, text string) {
+	s.render(w, status, "message", struct{ Title, Text, CSRF string }{title, text, ""})
+}
+
+type loginPage struct {
+	Title, CSRF, Next, Name, Error string
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, status int, errText, next string) {
+	s.render(w, status, "login", loginPage{Title: "Sign in", Next: safeNext(next), Error: errText})
+}
+
+// safeNext keeps the page to return to after signing in on this site's
+// moderation pages: never another host.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/moderation/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") ||
+		strings.HasPrefix(next, "/moderation/items") {
+		return "/moderation/"
+	}
+	return next
+}
+
+func (s *Server) handleLoginPage() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		s.renderLogin(w, http.StatusOK, "", r.URL.Query().Get("next"))
+	}
+}
+
+func (s *Server) handleLoginForm() http.Handler {
+	return s.mod.origin.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil {
+			s.renderLogin(w, http.StatusBadRequest, "The form could not be read.", "")
+			return
+		}
+		name, next := r.PostForm.Get("name"), r.PostForm.Get("next")
+		if _, err := s.signIn(w, r, name, r.PostForm.Get("password")); err != nil {
+			ae := s.apiErrorOf(r, err)
+			if ae.Status == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
+			}
+			s.render(w, ae.Status, "login", loginPage{Title: "Sign in", Next: safeNext(next), Name: name, Error: ae.Message})
+			return
+		}
+		http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
+	}))
+}
+
+func (s *Server) handleLogoutForm() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.signOut(w, r)
+		http.Redirect(w, r, "/moderation/login", http.StatusSeeOther)
+	}
+}
+
+// queueData builds the queue page or its list, from the query.
+func (s *Server) queueData(r *http.Request) (modPage, error) {
+	q, err := parseQueueQuery(r)
+	if err != nil {
+		return modPage{}, err
+	}
+	resp := s.queuePage(q)
+	pg := s.modPage(r, fmt.Sprintf("%s (%d)", q.queue, resp.Counts[q.queue]))
+	pg.Queue, pg.Article, pg.Counts, pg.Next = q.queue, q.article, counts(resp.Counts), resp.NextCursor
+	for _, it := range resp.Items {
+		pg.Items = append(pg.Items, s.uiItem(it))
+	}
+	return pg, nil
+}
+
+func (s *Server) handleQueuePage() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		pg, err := s.queueData(r)
+		if err != nil {
+			s.renderMessage(w, http.StatusBadRequest, "Bad request", s.apiErrorOf(r, err).Message)
+			return
+		}
+		s.render(w, http.StatusOK, "queue", pg)
+	}
+}
+
+// handleQueueItems is the queue's list alone: the UI reloads it on every
+// live update, so the list has one renderer (the template), not two.
+func (s *Server) handleQueueItems() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		pg, err := s.queueData(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.render(w, http.StatusOK, "items", pg)
+	}
+}
+
+func (s *Server) handleAuthorPage() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rec, ok := s.cfg.Views.AuthorRecord(r.PathValue("author"), maxPageSize)
+		if !ok {
+			s.renderMessage(w, http.StatusNotFound, "No such author", "No comment by this author is known.")
+			return
+		}
+		pg := s.modPage(r, rec.Name)
+		pg.Record, pg.Counts = rec, counts(s.cfg.Views.QueueCounts(""))
+		s.render(w, http.StatusOK, "author", pg)
+	}
+}
+
+// counts keys queue counts by plain strings, for the templates.
+func counts(c map[projections.Queue]int) map[string]int {
+	out := make(map[string]int, len(c))
+	for q, n := range c {
+		out[string(q)] = n
+	}
+	return out
+}
+
+// handleAsset serves the UI's embedded script and style sheet. They are
+// public: they hold no data.
+func (s *Server) handleAsset() http.HandlerFunc {
+	types := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		b, err := fs.ReadFile(modAssets, "assets/"+name)
+		ct, known := types[path.Ext(name)]
+		if err != nil || !known || strings.Contains(name, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", ct)
+		h.Set("Cache-Control", "no-cache")
+		w.Write(b)
+	}
+}
