@@ -26,7 +26,8 @@ import (
 
 const clients = 64
 
-var benchSnapshotEvery = "1h"
+// benchSnapshotEvery is short so that snapshots are taken during a run.
+var benchSnapshotEvery = "2s"
 
 // benchClient keeps a connection per concurrent client.
 var benchClient = &http.Client{Transport: &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients}}

@@ -55,8 +55,7 @@ type app struct {
 	cfg       Config
 	logger    *slog.Logger
 	ns        *server.Server // nil with an external NATS
-	nc        *nats.Conn
-	ncClosed  chan struct{}
+	conns     []*conn // the main connection first
 	projector *projections.Projector // nil without the api and projector roles
 	worker    *moderation.Worker     // nil without the worker role
 	rules     *moderation.Rules      // the rule set in force, with the worker
@@ -66,32 +65,22 @@ type app struct {
 }
 
 func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err error) {
-	a = &app{cfg: cfg, logger: logger, ncClosed: make(chan struct{})}
+	a = &app{cfg: cfg, logger: logger}
 	defer func() {
 		if err != nil {
 			a.close()
 		}
 	}()
 
-	// The connection to NATS: an embedded server by default.
-	natsOpts := []nats.Option{
-		nats.Name("commentd"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
-		nats.ClosedHandler(func(*nats.Conn) { close(a.ncClosed) }),
-	}
+	// NATS: an embedded server by default.
 	if cfg.NATSURL == "" {
 		a.ns, err = embedded.Start(embedded.Options{StoreDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "commentd"})
 		if err != nil {
 			return a, err
 		}
-		// In-process: no TCP between the API and its own server.
-		natsOpts = append(natsOpts, nats.InProcessServer(a.ns))
 		logger.Info("embedded NATS started", "store_dir", filepath.Join(cfg.DataDir, "jetstream"), "listen", cfg.NATSListen)
 	}
-	a.nc, err = nats.Connect(cfg.NATSURL, natsOpts...)
-	if err != nil {
-		return a, fmt.Errorf("connect to NATS: %w", err)
-	}
-	js, err := jetstream.New(a.nc)
+	js, err := a.connect("commentd")
 	if err != nil {
 		return a, err
 	}
@@ -121,7 +110,13 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 			Log: log, Store: views, Rebuild: cfg.RebuildProjections, MaxLag: cfg.MaxProjectionLag,
 			Logger: logger.With("component", "projector"),
 		}
-		if p.Snapshots, err = projections.OpenSnapshots(ctx, js, cfg.Replicas); err != nil {
+		// Snapshots are megabytes: their own connection keeps them from
+		// queueing ahead of comments on the main one.
+		sjs, err := a.connect("commentd-snapshots")
+		if err != nil {
+			return a, err
+		}
+		if p.Snapshots, err = projections.OpenSnapshots(ctx, sjs, cfg.Replicas); err != nil {
 			return a, err
 		}
 		if cfg.has(roleProjector) {
@@ -222,21 +217,51 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 	}
 	stopWork()
 	wg.Wait()
-	if derr := a.nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
-		a.logger.Warn("nats drain", "err", derr)
+	for _, c := range a.conns {
+		if derr := c.nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
+			a.logger.Warn("nats drain", "err", derr)
+		}
 	}
-	select {
-	case <-a.ncClosed:
-	case <-sctx.Done():
+	for _, c := range a.conns {
+		select {
+		case <-c.closed:
+		case <-sctx.Done():
+		}
 	}
 	a.logger.Info("stopped")
 	return err
 }
 
-// close releases the connection and the embedded server.
+// conn is a NATS connection and a channel closed when it is.
+type conn struct {
+	nc     *nats.Conn
+	closed chan struct{}
+}
+
+// connect opens a connection to the embedded server (in-process, no TCP)
+// or to --nats-url.
+func (a *app) connect(name string) (jetstream.JetStream, error) {
+	c := &conn{closed: make(chan struct{})}
+	opts := []nats.Option{
+		nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
+		nats.ClosedHandler(func(*nats.Conn) { close(c.closed) }),
+	}
+	if a.ns != nil {
+		opts = append(opts, nats.InProcessServer(a.ns))
+	}
+	nc, err := nats.Connect(a.cfg.NATSURL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS: %w", err)
+	}
+	c.nc = nc
+	a.conns = append(a.conns, c)
+	return jetstream.New(nc)
+}
+
+// close releases the connections and the embedded server.
 func (a *app) close() {
-	if a.nc != nil {
-		a.nc.Close()
+	for _, c := range a.conns {
+		c.nc.Close()
 	}
 	if a.ns != nil {
 		a.ns.Shutdown()
