@@ -54,8 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 type app struct {
 	cfg       Config
 	logger    *slog.Logger
-	ns        *server.Server // nil with an external NATS
-	conns     []*conn // the main connection first
+	ns        *server.Server         // nil with an external NATS
+	conns     []*conn                // the main connection first
 	projector *projections.Projector // nil without the api and projector roles
 	worker    *moderation.Worker     // nil without the worker role
 	rules     *moderation.Rules      // the rule set in force, with the worker
