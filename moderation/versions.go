@@ -122,3 +122,14 @@ func (r *Rules) Follow(ctx context.Context, log *events.Log, logger *slog.Logger
 		logger.Error("published rule set not usable; keeping the one in force", "subject", msg.Subject(), "err", err)
 	}
 }
+
+// LatestPublication is the newest RulesetPublished payload, source
+// included, or events.ErrNotFound.
+func LatestPublication(ctx context.Context, log *events.Log) (events.RulesetPublication, error) {
+	var p events.RulesetPublication
+	e, err := log.Last(ctx, events.RulesetSubjects)
+	if err == nil {
+		err = e.Payload(&p)
+	}
+	return p, err
+}

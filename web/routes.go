@@ -45,6 +45,9 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/moderation/authors/{author}/ban", s.requireAPI(mod, s.handleBan(true)))
 	s.mux.Handle("POST /api/moderation/authors/{author}/unban", s.requireAPI(mod, s.handleBan(false)))
 	s.mux.Handle("PUT /api/moderation/articles/{article}/settings", s.requireAPI(mod, s.handleArticleSettings()))
+	s.mux.Handle("GET /api/moderation/rules", s.requireAPI(mod, s.handleGetRules()))
+	s.mux.Handle("PUT /api/moderation/rules", s.requireAPI(admin, s.handlePublishRules()))
+	s.mux.Handle("POST /api/moderation/rules/dryrun", s.requireAPI(mod, s.handleDryRunRules()))
 	s.mux.Handle("/api/moderation/", s.requireAPI(mod, s.handleModNotFound()))
 
 	// The moderation UI (modui.go).

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"maps"
 	"path/filepath"
+	"slices"
 
-	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/moderation"
 )
 
@@ -43,20 +44,10 @@ func rulesPublish(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-// dryRunChange is one comment the rule file would decide differently.
-type dryRunChange struct {
-	Comment  string            `json:"comment"`
-	Article  string            `json:"article"`
-	Was      string            `json:"was"`
-	Now      string            `json:"now"`
-	Rules    []string          `json:"rules,omitempty"`
-	Evidence []events.Evidence `json:"evidence,omitempty"`
-	Human    string            `json:"human,omitempty"`
-}
-
 // rulesDryRun evaluates a rule file on every submission in the log and
 // reports the comments it would decide differently from the rules that
-// did, without writing anything.
+// did, without writing anything: one JSON line a change on stdout, a
+// summary on stderr.
 func rulesDryRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rules dryrun", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -75,65 +66,20 @@ func rulesDryRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer closeLog()
-
-	type past struct {
-		article, text, human string
-		isReply              bool
-		at                   events.Envelope
-		was                  string
-	}
-	comments := map[string]*past{}
-	var order []string
-	filter := "comments.>"
-	if *article != "" {
-		if !events.ValidArticleID(*article) {
-			return fmt.Errorf("--article: %q is not an article id", *article)
-		}
-		filter = "comments." + *article + ".>"
-	}
-	err = log.Replay(ctx, 1, []string{filter}, func(e events.Envelope) error {
-		switch {
-		case e.Type == events.CommentSubmitted:
-			var p events.Submitted
-			if e.Payload(&p) == nil {
-				comments[e.Comment] = &past{article: e.Article, text: p.Text, isReply: p.ParentID != "", at: e, was: "pending"}
-				order = append(order, e.Comment)
-			}
-		case e.Type.IsDecision():
-			if c, ok := comments[e.Comment]; ok {
-				action := map[events.Type]string{events.CommentApproved: "approve", events.CommentHeld: "hold", events.CommentRejected: "reject"}[e.Type]
-				if events.IsHuman(e.Actor) {
-					c.human = action
-				} else {
-					c.was = action
-				}
-			}
-		}
-		return nil
-	})
+	report, err := moderation.DryRun(ctx, log, rs, *article)
 	if err != nil {
 		return err
 	}
 	enc := json.NewEncoder(stdout)
-	matrix := map[[2]string]int{}
-	for _, id := range order {
-		c := comments[id]
-		v := rs.Evaluate(moderation.Input{Text: c.text, IsReply: c.isReply, Now: c.at.OccurredAt})
-		now := v.Action.String()
-		matrix[[2]string{c.was, now}]++
-		if now != c.was {
-			if err := enc.Encode(dryRunChange{Comment: id, Article: c.article, Was: c.was, Now: now, Rules: v.Rules, Evidence: v.Evidence, Human: c.human}); err != nil {
-				return err
-			}
+	for _, c := range report.Changes {
+		if err := enc.Encode(c); err != nil {
+			return err
 		}
 	}
-	fmt.Fprintf(stderr, "rule set %s on %d comments (author, article and flood checks see no history here):\n", rs.Version, len(order))
-	for _, was := range []string{"pending", "approve", "hold", "reject"} {
-		for _, now := range []string{"approve", "hold", "reject"} {
-			if n := matrix[[2]string{was, now}]; n > 0 {
-				fmt.Fprintf(stderr, "  %-8s -> %-8s %d\n", was, now, n)
-			}
-		}
+	fmt.Fprintf(stderr, "rule set %s on %d comments (author, article and flood checks see no history here):\n", rs.Version, report.Comments)
+	keys := slices.Sorted(maps.Keys(report.Counts))
+	for _, k := range keys {
+		fmt.Fprintf(stderr, "  %-20s %d\n", k, report.Counts[k])
 	}
 	return nil
 }

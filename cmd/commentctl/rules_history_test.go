@@ -46,11 +46,11 @@ func TestRulesPublishAndDryRun(t *testing.T) {
 	if err := run(ctx, []string{"rules", "dryrun", "--nats-url", ns.ClientURL(), file}, nil, &out, &errs); err != nil {
 		t.Fatalf("dryrun: %v\n%s", err, errs.String())
 	}
-	var change dryRunChange
+	var change moderation.DryRunChange
 	if err := json.Unmarshal(out.Bytes(), &change); err != nil || change.Comment != ids[0] || change.Was != "approve" || change.Now != "hold" {
 		t.Fatalf("dryrun output %q: %+v %v", out.String(), change, err)
 	}
-	if !strings.Contains(errs.String(), "approve  -> hold     1") || !strings.Contains(errs.String(), "approve  -> approve  1") {
+	if !strings.Contains(errs.String(), "approve->hold        1") || !strings.Contains(errs.String(), "approve->approve     1") {
 		t.Fatalf("summary: %s", errs.String())
 	}
 	if n, _ := log.LastSeq(ctx); n != 4 {
