@@ -61,6 +61,8 @@ type Projector struct {
 	Metrics  *Metrics
 
 	caughtUp  atomic.Bool
+	once      sync.Once
+	caught    chan struct{} // closed when caughtUp first becomes true
 	lag       atomic.Uint64
 	savedSeq  atomic.Uint64
 	lastSaved atomic.Int64 // unix nanos
@@ -69,6 +71,24 @@ type Projector struct {
 // Ready reports whether the views have caught up with the stream since
 // start and lag behind it by at most MaxLag events.
 func (p *Projector) Ready() bool { return p.caughtUp.Load() && p.lag.Load() <= p.MaxLag }
+
+// CaughtUp is closed once the views have caught up with the stream as it
+// was at start: a worker waits for it so that it never decides on stale
+// author stats after a restart.
+func (p *Projector) CaughtUp() <-chan struct{} {
+	p.once.Do(func() { p.caught = make(chan struct{}) })
+	return p.caught
+}
+
+func (p *Projector) setCaughtUp() {
+	p.caughtUp.Store(true)
+	p.CaughtUp()
+	select {
+	case <-p.caught:
+	default:
+		close(p.caught)
+	}
+}
 
 // Run restores and follows until ctx ends; then it saves a last snapshot.
 func (p *Projector) Run(ctx context.Context) error {
@@ -84,7 +104,7 @@ func (p *Projector) Run(ctx context.Context) error {
 		return err
 	}
 	if last < start {
-		p.caughtUp.Store(true)
+		p.setCaughtUp()
 	}
 	p.Logger.Info("projector following the log", "from_seq", start, "stream_last_seq", last)
 
@@ -153,7 +173,7 @@ func (p *Projector) follow(ctx context.Context, start uint64) error {
 		}
 		p.lag.Store(meta.NumPending)
 		if meta.NumPending == 0 && !live {
-			p.caughtUp.Store(true)
+			p.setCaughtUp()
 			p.Logger.Info("projections caught up", "seq", e.Seq)
 		}
 	}

@@ -54,11 +54,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 type app struct {
 	cfg       Config
 	logger    *slog.Logger
-	ns        *server.Server         // nil with an external NATS
-	conns     []*conn                // the main connection first
-	projector *projections.Projector // nil without the api and projector roles
-	worker    *moderation.Worker     // nil without the worker role
-	rules     *moderation.Rules      // the rule set in force, with the worker
+	ns        *server.Server // nil with an external NATS
+	conns     []*conn        // the main connection first
+	projector *projections.Projector
+	worker    *moderation.Worker // nil without the worker role
+	rules     *moderation.Rules  // the rule set in force, with the worker
 	log       *events.Log
 	handler   http.Handler
 	web       *web.Server
@@ -102,30 +102,27 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		return a, err
 	}
 
-	ready := func() bool { return true }
-	var views *projections.Store
-	if cfg.has(roleAPI) || cfg.has(roleProjector) {
-		views = projections.NewStore()
-		p := &projections.Projector{
-			Log: log, Store: views, Rebuild: cfg.RebuildProjections, MaxLag: cfg.MaxProjectionLag,
-			Logger: logger.With("component", "projector"),
-		}
-		// Snapshots are megabytes: their own connection keeps them from
-		// queueing ahead of comments on the main one.
-		sjs, err := a.connect("commentd-snapshots")
-		if err != nil {
-			return a, err
-		}
-		if p.Snapshots, err = projections.OpenSnapshots(ctx, sjs, cfg.Replicas); err != nil {
-			return a, err
-		}
-		if cfg.has(roleProjector) {
-			p.SaveEvery = cfg.SnapshotEvery
-		}
-		p.Metrics = projections.NewMetrics(reg, p)
-		ready = p.Ready
-		a.projector = p
+	// Every role keeps the read models: the api serves them, the worker's
+	// rules read author stats and article settings from them, and the
+	// projector role snapshots them.
+	views := projections.NewStore()
+	a.projector = &projections.Projector{
+		Log: log, Store: views, Rebuild: cfg.RebuildProjections, MaxLag: cfg.MaxProjectionLag,
+		Logger: logger.With("component", "projector"),
 	}
+	// Snapshots are megabytes: their own connection keeps them from
+	// queueing ahead of comments on the main one.
+	sjs, err := a.connect("commentd-snapshots")
+	if err != nil {
+		return a, err
+	}
+	if a.projector.Snapshots, err = projections.OpenSnapshots(ctx, sjs, cfg.Replicas); err != nil {
+		return a, err
+	}
+	if cfg.has(roleProjector) {
+		a.projector.SaveEvery = cfg.SnapshotEvery
+	}
+	a.projector.Metrics = projections.NewMetrics(reg, a.projector)
 	a.log = log
 	if cfg.has(roleWorker) {
 		if a.rules, err = loadRules(ctx, log, cfg.RulesFile, logger); err != nil {
@@ -135,9 +132,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 			Log: log, Rules: a.rules.Current, Flood: moderation.NewFloodTracker(),
 			Logger: logger.With("component", "worker"), Metrics: moderation.NewWorkerMetrics(reg),
 		}
-		if views != nil {
-			a.worker.Context = ruleContext{views} // moderators.go
-		}
+		a.worker.Context = ruleContext{views} // moderators.go
 	}
 	if !cfg.has(roleAPI) {
 		views = nil
@@ -147,13 +142,13 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		return a, err
 	}
 	a.web = web.New(web.Config{
-		Log: log, Views: views, Ready: ready,
+		Log: log, Views: views, Ready: a.projector.Ready,
 		RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
 		Logger: logger.With("component", "http"), Registry: reg,
 		Moderation: modCfg,
 	})
 	a.handler = a.web
-	if a.projector != nil && views != nil {
+	if views != nil {
 		a.projector.OnChange = a.web.OnChange
 	}
 	return a, nil
@@ -171,19 +166,30 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var wg sync.WaitGroup
-	failed := make(chan error, 3)
+	failed := make(chan error, 1) // the first failure stops the process
+	fail := func(err error) {
+		select {
+		case failed <- err:
+		default:
+		}
+	}
 	goRun := func(name string, f func(context.Context) error) {
 		wg.Go(func() {
 			if err := f(work); err != nil {
-				failed <- fmt.Errorf("%s: %w", name, err)
+				fail(fmt.Errorf("%s: %w", name, err))
 			}
 		})
 	}
-	if a.projector != nil {
-		goRun("projector", a.projector.Run)
-	}
+	goRun("projector", a.projector.Run)
 	if a.worker != nil {
-		goRun("worker", a.worker.Run)
+		goRun("worker", func(ctx context.Context) error {
+			select { // decide only on current author stats and settings
+			case <-a.projector.CaughtUp():
+			case <-ctx.Done():
+				return nil
+			}
+			return a.worker.Run(ctx)
+		})
 		goRun("rules", func(ctx context.Context) error {
 			return a.rules.Follow(ctx, a.log, a.logger.With("component", "rules"))
 		})
@@ -194,7 +200,7 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 	}
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			failed <- fmt.Errorf("http: %w", err)
+			fail(fmt.Errorf("http: %w", err))
 		}
 	})
 	a.logger.Info("commentd started", "http", ln.Addr().String(), "roles", a.cfg.Roles)
