@@ -215,8 +215,9 @@ type Metrics struct {
 	consumed      *prometheus.CounterVec
 	undecodables  prometheus.Counter
 	lag           prometheus.Gauge
-	toDecision    prometheus.Histogram
-	toVisible     prometheus.Histogram
+	toDecision    *prometheus.HistogramVec
+	toVisible     *prometheus.HistogramVec
+	overturns     *prometheus.CounterVec
 	checkpointAge prometheus.GaugeFunc
 }
 
@@ -238,17 +239,32 @@ func NewMetrics(reg prometheus.Registerer, p *Projector) *Metrics {
 		lag: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "comments_projection_lag_events", Help: "Events stored in the stream but not yet applied to the read models.",
 		}),
-		toDecision: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "comments_time_to_first_decision_seconds", Help: "Time from submission to the first decision, seen by the projector.",
+		// actor_kind separates the rules (milliseconds) from people
+		// (minutes to hours), whose latencies would drown the pipeline's.
+		toDecision: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "comments_time_to_first_decision_seconds", Help: "Time from submission to the first decision, seen by the projector, by kind of actor (rules, human).",
 			Buckets: latencyBuckets,
-		}),
-		toVisible: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "comments_time_to_visible_seconds", Help: "Time from submission until the comment is visible in the approved view.",
+		}, []string{"actor_kind"}),
+		toVisible: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "comments_time_to_visible_seconds", Help: "Time from submission until the comment is visible in the approved view, by kind of actor (rules, human) that approved it.",
 			Buckets: latencyBuckets,
-		}),
+		}, []string{"actor_kind"}),
+		overturns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "comments_moderation_overturns_total", Help: "Automatic decisions a moderator changed, by the rule that had decided (none: no rule fired).",
+		}, []string{"rule"}),
 	}
-	cs := []prometheus.Collector{m.consumed, m.undecodables, m.lag, m.toDecision, m.toVisible}
+	for _, kind := range []string{actorRules, actorHuman} {
+		m.toDecision.WithLabelValues(kind)
+		m.toVisible.WithLabelValues(kind)
+	}
+	cs := []prometheus.Collector{m.consumed, m.undecodables, m.lag, m.toDecision, m.toVisible, m.overturns}
 	if p != nil {
+		for _, q := range []Status{Pending, Held} {
+			cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "comments_moderation_queue_depth", Help: "Comments waiting in a queue of the read models: pending (for the rules), held (for a moderator).",
+				ConstLabels: prometheus.Labels{"queue": string(q)},
+			}, func() float64 { return float64(p.Store.Count(q)) }))
+		}
 		m.checkpointAge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "comments_projection_checkpoint_age_seconds", Help: "Seconds since the read models were last snapshotted (or found unchanged).",
 		}, func() float64 {
@@ -281,11 +297,32 @@ func (m *Metrics) applied(ch Change, live bool, pending uint64) {
 	if !live || !ch.Changed || !ch.Event.Type.IsDecision() {
 		return
 	}
+	kind := actorKind(ch.Event.Actor)
+	if kind == actorHuman && ch.BeforeActor != "" && !events.IsHuman(ch.BeforeActor) && ch.Before != ch.Comment.Status {
+		rule := "none"
+		if len(ch.BeforeRules) > 0 {
+			rule = ch.BeforeRules[0]
+		}
+		m.overturns.WithLabelValues(rule).Inc()
+	}
 	since := time.Since(ch.Comment.CreatedAt).Seconds()
 	if ch.Before == Pending {
-		m.toDecision.Observe(since)
+		m.toDecision.WithLabelValues(kind).Observe(since)
 	}
 	if ch.Comment.Status == Approved && ch.Before != Approved {
-		m.toVisible.Observe(since)
+		m.toVisible.WithLabelValues(kind).Observe(since)
 	}
+}
+
+// Values of the actor_kind label, as in the worker's decision counter.
+const (
+	actorRules = "rules"
+	actorHuman = "human"
+)
+
+func actorKind(actor string) string {
+	if events.IsHuman(actor) {
+		return actorHuman
+	}
+	return actorRules
 }

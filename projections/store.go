@@ -60,7 +60,12 @@ type Change struct {
 	Event   events.Envelope
 	Comment Comment // after the event; zero when the event changed nothing
 	Before  Status  // "" for a new comment
-	Changed bool
+	// BeforeActor and BeforeRules are who made the decision this event
+	// replaced, and the rules that fired for it; empty when the comment
+	// was pending. Metrics count a person reversing the rules with them.
+	BeforeActor string
+	BeforeRules []string
+	Changed     bool
 }
 
 // article is the approved view of one article: its approved comments in
@@ -80,11 +85,22 @@ type Store struct {
 	comments map[string]*Comment
 	articles map[string]*article
 	mod      modState // the moderators' views (moderation.go)
+	// counts are comments by status, kept with every change so queue
+	// depths cost nothing to read.
+	counts map[Status]int
 }
 
 // NewStore returns empty read models.
 func NewStore() *Store {
-	return &Store{comments: make(map[string]*Comment), articles: make(map[string]*article), mod: newModState()}
+	return &Store{comments: make(map[string]*Comment), articles: make(map[string]*article), mod: newModState(), counts: make(map[Status]int)}
+}
+
+// Count is how many comments have status st: Pending ones wait for the
+// rules, Held ones for a moderator.
+func (s *Store) Count(st Status) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.counts[st]
 }
 
 // Applied is the stream sequence of the last event applied.
@@ -116,8 +132,12 @@ func (s *Store) Apply(e events.Envelope) Change {
 }
 
 func (s *Store) submit(e events.Envelope, ch *Change) {
-	if _, dup := s.comments[e.Comment]; dup {
-		return // the same comment submitted again after the duplicate window
+	if c, dup := s.comments[e.Comment]; dup {
+		// The same comment submitted again after the duplicate window, or
+		// redelivered from the dead letters: nothing changes, but the
+		// next decision now comes after this event.
+		c.Seq = e.Seq
+		return
 	}
 	var p events.Submitted
 	if e.Payload(&p) != nil {
@@ -129,6 +149,7 @@ func (s *Store) submit(e events.Envelope, ch *Change) {
 		Status: Pending, SubmittedSeq: e.Seq, Seq: e.Seq,
 	}
 	s.comments[c.ID] = c
+	s.counts[Pending]++
 	ch.Comment, ch.Changed = *c, true
 }
 
@@ -145,8 +166,10 @@ func (s *Store) decide(e events.Envelope, ch *Change) {
 	if e.Payload(&d) != nil {
 		return
 	}
-	ch.Before = c.Status
+	ch.Before, ch.BeforeActor, ch.BeforeRules = c.Status, c.DecidedBy, c.Rules
 	c.Status = statusOf[e.Type]
+	s.counts[ch.Before]--
+	s.counts[c.Status]++
 	c.Reason, c.Message, c.Rules, c.Evidence = d.Reason, d.Message, d.Rules, d.Evidence
 	c.DecidedBy, c.DecidedAt = e.Actor, e.OccurredAt
 	if ch.Before != c.Status {
