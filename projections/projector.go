@@ -116,7 +116,9 @@ func (p *Projector) follow(ctx context.Context, start uint64) error {
 	if err != nil {
 		return fmt.Errorf("projections: consumer: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	// Short pulls notice a stream leader lost to a failover within
+	// seconds (two missed heartbeats), instead of ten.
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024), jetstream.PullExpiry(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("projections: consume: %w", err)
 	}
