@@ -144,7 +144,7 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 		t.Logf("worker logs:\n%s", worker.logs)
 	})
 	for _, p := range apis {
-		eventually(t, 30*time.Second, func() error {
+		pollUntil(t, 30*time.Second, func() error {
 			for id := range ids {
 				st, err := commentStatus(p.URL, id)
 				if err != nil {
@@ -205,7 +205,7 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, func() error {
+	pollUntil(t, 10*time.Second, func() error {
 		if st, err := commentStatus(apis[1].URL, id); err != nil || st != "approved" {
 			return fmt.Errorf("comment after recovery: %q %v", st, err)
 		}

@@ -67,7 +67,7 @@ func (p *process) stop(t testing.TB) {
 // waitReady polls /readyz until it answers 200.
 func (p *process) waitReady(t testing.TB) {
 	t.Helper()
-	eventually(t, 30*time.Second, func() error {
+	pollUntil(t, 30*time.Second, func() error {
 		resp, err := http.Get(p.URL + "/readyz")
 		if err != nil {
 			return err
@@ -80,9 +80,9 @@ func (p *process) waitReady(t testing.TB) {
 	})
 }
 
-// eventually polls f until it returns nil, and fails the test with its last
+// pollUntil polls f until it returns nil, and fails the test with its last
 // error when timeout passes.
-func eventually(t testing.TB, timeout time.Duration, f func() error) {
+func pollUntil(t testing.TB, timeout time.Duration, f func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {

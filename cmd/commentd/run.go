@@ -104,9 +104,9 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	}
 	// Every role creates the dead-letter stream, so advisories are kept
 	// from the first event on, and reports its size.
-	dead, err := deadletter.Open(openCtx, js, log, deadletter.Config{Replicas: cfg.Replicas})
+	dead, err := deadletter.Open(ctx, js, log, deadletter.Config{Replicas: cfg.Replicas})
 	if err != nil {
-		return err
+		return a, err
 	}
 	deadletter.NewCollector(reg, dead, logger.With("component", "deadletter"), moderation.ConsumerName)
 
