@@ -119,6 +119,24 @@ func Open(ctx context.Context, js jetstream.JetStream, log *events.Log, cfg Conf
 	return &Queue{stream: s, log: log}, nil
 }
 
+// Attach opens the existing dead letters and log without changing their
+// configuration, for operator tools. It is events.ErrNotFound when no
+// commentd has created them yet.
+func Attach(ctx context.Context, js jetstream.JetStream) (*Queue, error) {
+	log, err := events.Attach(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	s, err := js.Stream(ctx, StreamName)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("deadletter: stream %s: %w", StreamName, events.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("deadletter: stream %s: %w", StreamName, err)
+	}
+	return &Queue{stream: s, log: log}, nil
+}
+
 // List returns the dead letters, oldest first.
 func (q *Queue) List(ctx context.Context) ([]Letter, error) {
 	var out []Letter
