@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -40,7 +39,7 @@ func runDLQ(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	fs := flag.NewFlagSet("dlq "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, dlqUsage) }
-	url := fs.String("nats-url", "", "NATS servers of the commentd cluster (comma-separated)")
+	url := natsURLFlag(fs)
 	asJSON := fs.Bool("json", false, "list: one JSON object per line")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
@@ -65,12 +64,6 @@ func runDLQ(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	default:
 		fmt.Fprintf(stderr, "commentctl dlq: unknown subcommand %q\n", sub)
 		return errUsage
-	}
-	if *url == "" {
-		*url = os.Getenv("COMMENTD_NATS_URL")
-	}
-	if *url == "" {
-		*url = nats.DefaultURL
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -112,7 +105,7 @@ func runDLQ(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 func openDLQ(ctx context.Context, url string) (*deadletter.Queue, func(), error) {
 	nc, err := nats.Connect(url, nats.Name("commentctl"))
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+		return nil, nil, fmt.Errorf("connect to %s: %w", url, err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
