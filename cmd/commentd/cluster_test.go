@@ -206,7 +206,8 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	pollUntil(t, 10*time.Second, func() error {
-		if st, err := commentStatus(apis[1].URL, id); err != nil || st != "approved" {
+		// Any final status: the flood rules may hold a reader's 241st comment.
+		if st, err := commentStatus(apis[1].URL, id); err != nil || st == "pending" || st == "" {
 			return fmt.Errorf("comment after recovery: %q %v", st, err)
 		}
 		return nil
