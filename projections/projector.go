@@ -219,7 +219,6 @@ type Metrics struct {
 	lag           prometheus.Gauge
 	toDecision    *prometheus.HistogramVec
 	toVisible     *prometheus.HistogramVec
-	overturns     *prometheus.CounterVec
 	checkpointAge prometheus.GaugeFunc
 }
 
@@ -251,22 +250,13 @@ func NewMetrics(reg prometheus.Registerer, p *Projector) *Metrics {
 			Name: "comments_time_to_visible_seconds", Help: "Time from submission until the comment is visible in the approved view, by kind of actor (rules, human) that approved it.",
 			Buckets: latencyBuckets,
 		}, []string{"actor_kind"}),
-		overturns: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "comments_moderation_overturns_total", Help: "Automatic decisions a moderator changed, by the rule that had decided (none: no rule fired).",
-		}, []string{"rule"}),
 	}
 	for _, kind := range []string{actorRules, actorHuman} {
 		m.toDecision.WithLabelValues(kind)
 		m.toVisible.WithLabelValues(kind)
 	}
-	cs := []prometheus.Collector{m.consumed, m.undecodables, m.lag, m.toDecision, m.toVisible, m.overturns}
+	cs := []prometheus.Collector{m.consumed, m.undecodables, m.lag, m.toDecision, m.toVisible}
 	if p != nil {
-		for _, q := range []Status{Pending, Held} {
-			cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-				Name: "comments_moderation_queue_depth", Help: "Comments waiting in a queue of the read models: pending (for the rules), held (for a moderator).",
-				ConstLabels: prometheus.Labels{"queue": string(q)},
-			}, func() float64 { return float64(p.Store.Count(q)) }))
-		}
 		m.checkpointAge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "comments_projection_checkpoint_age_seconds", Help: "Seconds since the read models were last snapshotted (or found unchanged).",
 		}, func() float64 {
@@ -300,13 +290,6 @@ func (m *Metrics) applied(ch Change, live bool, pending uint64) {
 		return
 	}
 	kind := actorKind(ch.Event.Actor)
-	if kind == actorHuman && ch.BeforeActor != "" && !events.IsHuman(ch.BeforeActor) && ch.Before != ch.Comment.Status {
-		rule := "none"
-		if len(ch.BeforeRules) > 0 {
-			rule = ch.BeforeRules[0]
-		}
-		m.overturns.WithLabelValues(rule).Inc()
-	}
 	since := time.Since(ch.Comment.CreatedAt).Seconds()
 	if ch.Before == Pending {
 		m.toDecision.WithLabelValues(kind).Observe(since)

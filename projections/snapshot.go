@@ -45,7 +45,6 @@ func (s *Store) LoadSnapshot(r io.Reader) error {
 	fresh.applied = snap.Applied
 	for _, c := range snap.Comments {
 		fresh.comments[c.ID] = c
-		fresh.counts[c.Status]++
 		if c.Status == Approved {
 			fresh.article(c.Article).insert(c)
 		}
@@ -53,6 +52,6 @@ func (s *Store) LoadSnapshot(r io.Reader) error {
 	fresh.mod.restore(fresh.comments, snap.Moderation)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.applied, s.comments, s.articles, s.mod, s.counts = fresh.applied, fresh.comments, fresh.articles, fresh.mod, fresh.counts
+	s.applied, s.comments, s.articles, s.mod = fresh.applied, fresh.comments, fresh.articles, fresh.mod
 	return nil
 }

@@ -60,12 +60,7 @@ type Change struct {
 	Event   events.Envelope
 	Comment Comment // after the event; zero when the event changed nothing
 	Before  Status  // "" for a new comment
-	// BeforeActor and BeforeRules are who made the decision this event
-	// replaced, and the rules that fired for it; empty when the comment
-	// was pending. Metrics count a person reversing the rules with them.
-	BeforeActor string
-	BeforeRules []string
-	Changed     bool
+	Changed bool
 }
 
 // article is the approved view of one article: its approved comments in
@@ -85,22 +80,11 @@ type Store struct {
 	comments map[string]*Comment
 	articles map[string]*article
 	mod      modState // the moderators' views (moderation.go)
-	// counts are comments by status, kept with every change so queue
-	// depths cost nothing to read.
-	counts map[Status]int
 }
 
 // NewStore returns empty read models.
 func NewStore() *Store {
-	return &Store{comments: make(map[string]*Comment), articles: make(map[string]*article), mod: newModState(), counts: make(map[Status]int)}
-}
-
-// Count is how many comments have status st: Pending ones wait for the
-// rules, Held ones for a moderator.
-func (s *Store) Count(st Status) int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.counts[st]
+	return &Store{comments: make(map[string]*Comment), articles: make(map[string]*article), mod: newModState()}
 }
 
 // Applied is the stream sequence of the last event applied.
@@ -149,7 +133,6 @@ func (s *Store) submit(e events.Envelope, ch *Change) {
 		Status: Pending, SubmittedSeq: e.Seq, Seq: e.Seq,
 	}
 	s.comments[c.ID] = c
-	s.counts[Pending]++
 	ch.Comment, ch.Changed = *c, true
 }
 
@@ -166,10 +149,8 @@ func (s *Store) decide(e events.Envelope, ch *Change) {
 	if e.Payload(&d) != nil {
 		return
 	}
-	ch.Before, ch.BeforeActor, ch.BeforeRules = c.Status, c.DecidedBy, c.Rules
+	ch.Before = c.Status
 	c.Status = statusOf[e.Type]
-	s.counts[ch.Before]--
-	s.counts[c.Status]++
 	c.Reason, c.Message, c.Rules, c.Evidence = d.Reason, d.Message, d.Rules, d.Evidence
 	c.DecidedBy, c.DecidedAt = e.Actor, e.OccurredAt
 	if ch.Before != c.Status {

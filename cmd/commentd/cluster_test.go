@@ -138,8 +138,8 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 		for _, p := range apis {
 			fams := scrape(t, p.URL)
 			lag, _ := value(fams, "comments_projection_lag_events")
-			pend, _ := value(fams, "comments_moderation_queue_depth", "queue", "pending")
-			t.Logf("%s lag %v pending %v", p.URL, lag, pend)
+			held, _ := value(fams, "comments_queue_depth", "queue", "held")
+			t.Logf("%s lag %v held %v", p.URL, lag, held)
 		}
 		t.Logf("worker logs:\n%s", worker.logs)
 	})

@@ -122,7 +122,8 @@ func commentStatus(base, id string) (string, error) {
 // moving.
 func TestMetricsOfTheRunningPipeline(t *testing.T) {
 	ns := natstest.Server(t)
-	p := launchCommentd(t, "--nats-url", ns.ClientURL(), "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0", "--snapshot-every", "100ms")
+	const admin = "metrics-test-admin-token"
+	p := launchCommentd(t, "--nats-url", ns.ClientURL(), "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0", "--snapshot-every", "100ms", "--admin-token", admin)
 	p.waitReady(t)
 	before := scrape(t, p.URL)
 
@@ -131,7 +132,7 @@ func TestMetricsOfTheRunningPipeline(t *testing.T) {
 	for i := range n {
 		text := fmt.Sprintf("A thoughtful comment number %d.", i)
 		if i%5 == 0 {
-			text = "what a shit article"
+			text = "what the f u c k"
 		}
 		id, code := postText(t, p.URL, "metrics", text)
 		if code != http.StatusAccepted {
@@ -152,9 +153,8 @@ func TestMetricsOfTheRunningPipeline(t *testing.T) {
 		})
 	}
 
-	// A moderator reverses what the rules decided on the first comment:
-	// an overturn of the rule that decided it. Human decisions arrive
-	// through the log like any other.
+	// A moderator reverses what the rules decided on the first comment,
+	// through the moderators' API: an overturn of the rule that decided.
 	nc, js := natstest.Connect(t, ns)
 	ctx := context.Background()
 	log, err := events.Open(ctx, js, events.Config{})
@@ -174,13 +174,25 @@ func TestMetricsOfTheRunningPipeline(t *testing.T) {
 	if len(d.Rules) > 0 {
 		rule = d.Rules[0]
 	}
-	reversal := events.CommentApproved
-	if auto.Type == events.CommentApproved {
-		reversal = events.CommentRejected
+	reversal := "approve"
+	switch auto.Type {
+	case events.CommentApproved:
+		reversal = "reject"
+	case events.CommentRejected:
+	default:
+		t.Fatalf("the rules decided %s on the first comment; an overturn needs an approval or a rejection", auto.Type)
 	}
-	human, _ := events.New(uuid.NewString(), reversal, "metrics", ids[0], events.ModeratorActor+"m1", "", time.Now(), events.Decision{Reason: "moderator"})
-	if _, err := log.AppendAfter(ctx, human, auto.Seq); err != nil {
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/api/moderation/comments/"+ids[0]+"/decision",
+		strings.NewReader(`{"action":"`+reversal+`","reason":"other"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
 		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("moderator decision: %s", resp.Status)
 	}
 	// A submission no code can decode: the worker terminates it and it
 	// becomes a dead letter; the pipeline goes on.
@@ -199,7 +211,6 @@ func TestMetricsOfTheRunningPipeline(t *testing.T) {
 			{"comments_moderation_overturns_total", []string{"rule", rule}, 1},
 			{"comments_events_terminated_total", []string{"consumer", "moderation", "reason", "undecodable"}, 1},
 			{"comments_dead_letters", []string{"kind", "terminated", "consumer", "moderation"}, 1},
-			{"comments_moderation_queue_depth", []string{"queue", "pending"}, 0},
 			{"comments_projection_lag_events", nil, 0},
 		} {
 			if got, ok := value(after, c.name, c.labels...); !ok || got != c.want {
@@ -223,11 +234,12 @@ func TestMetricsOfTheRunningPipeline(t *testing.T) {
 		{"comments_events_consumed_total", []string{"consumer", "moderation", "type", "CommentSubmitted"}, n},
 		{"comments_events_consumed_total", []string{"consumer", "projector", "type", "CommentSubmitted"}, n},
 		{"comments_moderation_decisions_total", []string{"actor_kind", "rules"}, n},
-		{"comments_moderation_decisions_total", []string{"rule", rule}, 1},
+		{"comments_moderation_decisions_total", []string{"actor_kind", "rules", "rule", rule}, 1},
+		{"comments_moderation_decisions_total", []string{"actor_kind", "human"}, 1},
 		{"comments_rule_evaluation_duration_seconds", nil, n},
 		{"comments_time_to_first_decision_seconds", []string{"actor_kind", "rules"}, n},
 		{"comments_time_to_visible_seconds", []string{"actor_kind", "rules"}, 1},
-		{"comments_time_to_first_decision_seconds", []string{"actor_kind", "human"}, 0},
+		{"comments_http_requests_total", []string{"route", "POST /api/moderation/comments/{id}/decision"}, 1},
 	} {
 		was, _ := value(before, c.name, c.labels...)
 		now, ok := value(after, c.name, c.labels...)
@@ -236,7 +248,7 @@ func TestMetricsOfTheRunningPipeline(t *testing.T) {
 		}
 	}
 	// Present in every process.
-	for _, name := range []string{"comments_projection_checkpoint_age_seconds", "comments_consumer_redeliveries_total", "go_goroutines", "process_cpu_seconds_total"} {
+	for _, name := range []string{"comments_queue_depth", "comments_projection_checkpoint_age_seconds", "comments_consumer_redeliveries_total", "go_goroutines", "process_cpu_seconds_total"} {
 		if _, ok := after[name]; !ok {
 			t.Errorf("%s missing", name)
 		}
