@@ -67,7 +67,12 @@ func (w *Worker) Run(ctx context.Context) error {
 		Description:   "The moderation workers: decide each submission once.",
 		FilterSubject: events.SubmittedSubjects,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
+		// A delivery lost in a failover (sent to a pull whose client was
+		// reconnecting) comes back after AckWait. Deciding takes
+		// milliseconds and a redelivery in parallel is harmless (the
+		// decision is appended after the submission or not at all), so
+		// keep it short.
+		AckWait:       10 * time.Second,
 		MaxDeliver:    20,
 		MaxAckPending: 4 * w.Concurrency,
 	})
@@ -82,7 +87,13 @@ func (w *Worker) Run(ctx context.Context) error {
 			defer func() { <-sem }()
 			w.handle(context.WithoutCancel(ctx), msg)
 		})
-	}, jetstream.PullMaxMessages(2*w.Concurrency))
+	},
+		jetstream.PullMaxMessages(2*w.Concurrency),
+		// Short pulls: a pull request held by a consumer leader that
+		// died is noticed after two missed heartbeats (2.5s each here,
+		// 15s each by default), so decisions resume within seconds of a
+		// failover.
+		jetstream.PullExpiry(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("moderation: consume: %w", err)
 	}
@@ -148,6 +159,15 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	case err == nil:
 		w.Metrics.decided(v)
 	case errors.Is(err, events.ErrConflict):
+		// A real conflict means the comment has an event after this
+		// submission. A stream leader elected a moment ago can refuse the
+		// expected sequence before it has applied the submission itself;
+		// acking then would leave the comment pending for ever.
+		if last, lerr := w.Log.CommentSeq(ctx, sub.Article, sub.Comment); lerr != nil || last <= meta.Sequence.Stream {
+			w.Logger.Warn("conflict without a newer event; will retry", "comment", sub.Comment, "event", sub.ID, "last_seq", last, "err", lerr)
+			_ = msg.NakWithDelay(time.Second)
+			return
+		}
 		w.Logger.Debug("comment already decided", "comment", sub.Comment, "event", sub.ID)
 	case errors.Is(err, events.ErrInvalid):
 		w.term(msg, "invalid", err)

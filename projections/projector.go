@@ -136,7 +136,9 @@ func (p *Projector) follow(ctx context.Context, start uint64) error {
 	if err != nil {
 		return fmt.Errorf("projections: consumer: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	// Short pulls notice a stream leader lost to a failover within
+	// seconds (two missed heartbeats), instead of ten.
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024), jetstream.PullExpiry(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("projections: consume: %w", err)
 	}
@@ -235,8 +237,8 @@ type Metrics struct {
 	consumed      *prometheus.CounterVec
 	undecodables  prometheus.Counter
 	lag           prometheus.Gauge
-	toDecision    prometheus.Histogram
-	toVisible     prometheus.Histogram
+	toDecision    *prometheus.HistogramVec
+	toVisible     *prometheus.HistogramVec
 	checkpointAge prometheus.GaugeFunc
 }
 
@@ -258,14 +260,20 @@ func NewMetrics(reg prometheus.Registerer, p *Projector) *Metrics {
 		lag: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "comments_projection_lag_events", Help: "Events stored in the stream but not yet applied to the read models.",
 		}),
-		toDecision: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "comments_time_to_first_decision_seconds", Help: "Time from submission to the first decision, seen by the projector.",
+		// actor_kind separates the rules (milliseconds) from people
+		// (minutes to hours), whose latencies would drown the pipeline's.
+		toDecision: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "comments_time_to_first_decision_seconds", Help: "Time from submission to the first decision, seen by the projector, by kind of actor (rules, human).",
 			Buckets: latencyBuckets,
-		}),
-		toVisible: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "comments_time_to_visible_seconds", Help: "Time from submission until the comment is visible in the approved view.",
+		}, []string{"actor_kind"}),
+		toVisible: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "comments_time_to_visible_seconds", Help: "Time from submission until the comment is visible in the approved view, by kind of actor (rules, human) that approved it.",
 			Buckets: latencyBuckets,
-		}),
+		}, []string{"actor_kind"}),
+	}
+	for _, kind := range []string{actorRules, actorHuman} {
+		m.toDecision.WithLabelValues(kind)
+		m.toVisible.WithLabelValues(kind)
 	}
 	cs := []prometheus.Collector{m.consumed, m.undecodables, m.lag, m.toDecision, m.toVisible}
 	if p != nil {
@@ -301,11 +309,25 @@ func (m *Metrics) applied(ch Change, live bool, pending uint64) {
 	if !live || !ch.Changed || !ch.Event.Type.IsDecision() {
 		return
 	}
+	kind := actorKind(ch.Event.Actor)
 	since := time.Since(ch.Comment.CreatedAt).Seconds()
 	if ch.Before == Pending {
-		m.toDecision.Observe(since)
+		m.toDecision.WithLabelValues(kind).Observe(since)
 	}
 	if ch.Comment.Status == Approved && ch.Before != Approved {
-		m.toVisible.Observe(since)
+		m.toVisible.WithLabelValues(kind).Observe(since)
 	}
+}
+
+// Values of the actor_kind label, as in the worker's decision counter.
+const (
+	actorRules = "rules"
+	actorHuman = "human"
+)
+
+func actorKind(actor string) string {
+	if events.IsHuman(actor) {
+		return actorHuman
+	}
+	return actorRules
 }

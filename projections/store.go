@@ -116,8 +116,12 @@ func (s *Store) Apply(e events.Envelope) Change {
 }
 
 func (s *Store) submit(e events.Envelope, ch *Change) {
-	if _, dup := s.comments[e.Comment]; dup {
-		return // the same comment submitted again after the duplicate window
+	if c, dup := s.comments[e.Comment]; dup {
+		// The same comment submitted again after the duplicate window, or
+		// redelivered from the dead letters: nothing changes, but the
+		// next decision now comes after this event.
+		c.Seq = e.Seq
+		return
 	}
 	var p events.Submitted
 	if e.Payload(&p) != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/embedded"
 	"github.com/newsroom/commentd/moderation"
@@ -101,6 +102,13 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	if err != nil {
 		return a, err
 	}
+	// Every role creates the dead-letter stream, so advisories are kept
+	// from the first event on, and reports its size.
+	dead, err := deadletter.Open(ctx, js, log, deadletter.Config{Replicas: cfg.Replicas})
+	if err != nil {
+		return a, err
+	}
+	deadletter.NewCollector(reg, dead, logger.With("component", "deadletter"), moderation.ConsumerName)
 
 	// Every role keeps the read models: the api serves them, the worker's
 	// rules read author stats and article settings from them, and the

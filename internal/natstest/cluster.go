@@ -1,0 +1,197 @@
+package natstest
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// Cluster is a JetStream cluster of in-process servers on loopback, each
+// with its own store directory, for tests that lose and restart nodes.
+type Cluster struct {
+	t    testing.TB
+	name string
+	dirs []string
+	// ports[i] are node i's client and route ports, kept across restarts.
+	ports   [][2]int
+	Servers []*server.Server // nil while a node is down
+}
+
+// NewCluster starts n clustered JetStream servers and waits until they have
+// elected a meta leader. They are shut down at the end of the test.
+func NewCluster(t testing.TB, n int) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t, name: "test-cluster", Servers: make([]*server.Server, n), ports: make([][2]int, n)}
+	root := t.TempDir()
+	for i := range n {
+		c.dirs = append(c.dirs, filepath.Join(root, fmt.Sprintf("n%d", i)))
+	}
+	// A clustered JetStream server needs its routes from the start, so
+	// the route ports are picked before any node starts.
+	for i, port := range freePorts(t, n) {
+		c.ports[i] = [2]int{server.RANDOM_PORT, port}
+	}
+	for i := range n {
+		c.start(i)
+	}
+	t.Cleanup(func() {
+		for i := range c.Servers {
+			c.Stop(i)
+		}
+	})
+	c.WaitMetaLeader()
+	return c
+}
+
+func (c *Cluster) options(i, clientPort, clusterPort int) *server.Options {
+	return &server.Options{
+		ServerName: fmt.Sprintf("n%d", i),
+		Host:       "127.0.0.1",
+		Port:       clientPort,
+		JetStream:  true,
+		StoreDir:   c.dirs[i],
+		NoLog:      true,
+		NoSigs:     true,
+		Cluster: server.ClusterOpts{
+			Name: c.name, Host: "127.0.0.1", Port: clusterPort,
+		},
+		JetStreamMaxMemory: 64 << 20,
+		JetStreamMaxStore:  1 << 30,
+	}
+}
+
+func (c *Cluster) start(i int) {
+	c.t.Helper()
+	o := c.options(i, c.ports[i][0], c.ports[i][1])
+	for j := range c.ports {
+		if j != i {
+			o.Routes = append(o.Routes, c.routeURL(j))
+		}
+	}
+	s, err := server.NewServer(o)
+	if err != nil {
+		c.t.Fatalf("node %d: %v", i, err)
+	}
+	s.Start()
+	if !s.ReadyForConnections(30 * time.Second) {
+		s.Shutdown()
+		c.t.Fatalf("node %d not ready", i)
+	}
+	// Restarts keep the ports, so clients' URL lists stay right.
+	c.ports[i] = [2]int{s.Addr().(*net.TCPAddr).Port, s.ClusterAddr().Port}
+	c.Servers[i] = s
+}
+
+func (c *Cluster) routeURL(i int) *url.URL {
+	return &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", c.ports[i][1])}
+}
+
+// ClientURLs is the comma-separated client URLs of every node, as
+// nats.Connect and --nats-url take them.
+func (c *Cluster) ClientURLs() string {
+	var urls []string
+	for _, p := range c.ports {
+		urls = append(urls, fmt.Sprintf("nats://127.0.0.1:%d", p[0]))
+	}
+	return strings.Join(urls, ",")
+}
+
+// Stop shuts node i down, as a crash of its process would, keeping its
+// store for Restart.
+func (c *Cluster) Stop(i int) {
+	if s := c.Servers[i]; s != nil {
+		s.Shutdown()
+		s.WaitForShutdown()
+		c.Servers[i] = nil
+	}
+}
+
+// Restart starts node i again on its store and ports, routed to the others.
+func (c *Cluster) Restart(i int) {
+	c.t.Helper()
+	c.start(i)
+}
+
+// freePorts finds n loopback ports no one listens on now.
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var ports []int
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
+}
+
+// WaitMetaLeader waits until the running nodes agree on a meta leader and
+// are current with it.
+func (c *Cluster) WaitMetaLeader() {
+	c.t.Helper()
+	c.wait("a JetStream meta leader", func() bool {
+		leaders := 0
+		for _, s := range c.Servers {
+			if s == nil {
+				continue
+			}
+			if !s.JetStreamIsCurrent() {
+				return false
+			}
+			if s.JetStreamIsLeader() {
+				leaders++
+			}
+		}
+		return leaders == 1
+	})
+}
+
+// StreamLeader returns the index of the node leading stream (in the
+// global account), waiting for one to be elected.
+func (c *Cluster) StreamLeader(stream string) int {
+	c.t.Helper()
+	leader := -1
+	c.wait("a leader of stream "+stream, func() bool {
+		for i, s := range c.Servers {
+			if s != nil && s.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, stream) {
+				leader = i
+				return true
+			}
+		}
+		return false
+	})
+	return leader
+}
+
+// WaitStreamCurrent waits until every running node has caught up with
+// the stream's leader.
+func (c *Cluster) WaitStreamCurrent(stream string) {
+	c.t.Helper()
+	c.wait("every replica of "+stream+" current", func() bool {
+		for _, s := range c.Servers {
+			if s != nil && !s.JetStreamIsStreamCurrent(server.DEFAULT_GLOBAL_ACCOUNT, stream) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func (c *Cluster) wait(what string, ok func() bool) {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("no %s after 30s", what)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
