@@ -13,6 +13,8 @@ require (
 	golang.org/x/time v0.16.0
 )
 
+require github.com/goccy/go-json v0.12.0
+
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/beorn7/perks v1.0.1 // indirect

@@ -9,6 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	// A drop-in encoding/json, five times faster at decoding events: every
+	// event is decoded by the worker and by every process's projector, and
+	// a rebuild decodes the whole log.
+	codec "github.com/goccy/go-json"
 )
 
 // SchemaVersion is the envelope version written by this code. Decode accepts
@@ -151,7 +156,7 @@ func (t Type) IsDecision() bool {
 
 // New builds an envelope for payload, ready to append.
 func New(id string, t Type, article, comment, actor, causation string, at time.Time, payload any) (Envelope, error) {
-	data, err := json.Marshal(payload)
+	data, err := codec.Marshal(payload)
 	if err != nil {
 		return Envelope{}, fmt.Errorf("events: encode %s payload: %w", t, err)
 	}
@@ -165,7 +170,7 @@ func New(id string, t Type, article, comment, actor, causation string, at time.T
 
 // Payload decodes the envelope's data into v.
 func (e Envelope) Payload(v any) error {
-	if err := json.Unmarshal(e.Data, v); err != nil {
+	if err := codec.Unmarshal(e.Data, v); err != nil {
 		return fmt.Errorf("%w: %s %s payload: %v", ErrInvalid, e.Type, e.ID, err)
 	}
 	return nil
@@ -173,14 +178,14 @@ func (e Envelope) Payload(v any) error {
 
 // Encode serializes an envelope for the log.
 func Encode(e Envelope) ([]byte, error) {
-	return json.Marshal(e)
+	return codec.Marshal(e)
 }
 
 // Decode parses an envelope read from the log. It fails with ErrInvalid for
 // bytes that can never be an event, so consumers can terminate them.
 func Decode(b []byte) (Envelope, error) {
 	var e Envelope
-	if err := json.Unmarshal(b, &e); err != nil {
+	if err := codec.Unmarshal(b, &e); err != nil {
 		return Envelope{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	switch {
