@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+
+	"github.com/newsroom/commentd/events"
 )
 
 // snapshotVersion changes when the snapshot layout does; an older snapshot
 // is then ignored and the views are rebuilt from the log.
-const snapshotVersion = 2
+const snapshotVersion = 3
 
 type snapshot struct {
 	Version  int        `json:"v"`
@@ -16,6 +19,8 @@ type snapshot struct {
 	Comments []*Comment `json:"comments"`
 	// Moderation: reports and bans, since version 2.
 	Moderation modSnapshot `json:"moderation"`
+	// Settings: article settings, since version 3.
+	Settings map[string]events.ArticleSettings `json:"settings,omitempty"`
 }
 
 // WriteSnapshot writes the read models and the sequence they reflect.
@@ -27,6 +32,7 @@ func (s *Store) WriteSnapshot(w io.Writer) error {
 		snap.Comments = append(snap.Comments, &cc)
 	}
 	snap.Moderation = s.mod.snapshot()
+	snap.Settings = maps.Clone(s.settings)
 	s.mu.RUnlock()
 	return json.NewEncoder(w).Encode(snap)
 }
@@ -42,7 +48,7 @@ func (s *Store) LoadSnapshot(r io.Reader) error {
 		return fmt.Errorf("projections: snapshot version %d, want %d", snap.Version, snapshotVersion)
 	}
 	fresh := NewStore()
-	fresh.applied = snap.Applied
+	fresh.applied, fresh.settings = snap.Applied, snap.Settings
 	for _, c := range snap.Comments {
 		fresh.comments[c.ID] = c
 		if c.Status == Approved {
@@ -52,6 +58,6 @@ func (s *Store) LoadSnapshot(r io.Reader) error {
 	fresh.mod.restore(fresh.comments, snap.Moderation)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.applied, s.comments, s.articles, s.mod = fresh.applied, fresh.comments, fresh.articles, fresh.mod
+	s.applied, s.comments, s.articles, s.mod, s.settings = fresh.applied, fresh.comments, fresh.articles, fresh.mod, fresh.settings
 	return nil
 }

@@ -79,7 +79,8 @@ type Store struct {
 	applied  uint64
 	comments map[string]*Comment
 	articles map[string]*article
-	mod      modState // the moderators' views (moderation.go)
+	mod      modState                          // the moderators' views (moderation.go)
+	settings map[string]events.ArticleSettings // see articles.go
 }
 
 // NewStore returns empty read models.
@@ -110,6 +111,8 @@ func (s *Store) Apply(e events.Envelope) Change {
 		s.submit(e, &ch)
 	case e.Type.IsDecision():
 		s.decide(e, &ch)
+	case e.Type == events.ArticleSettingsChanged:
+		s.applySettings(e, &ch)
 	}
 	s.moderate(e, &ch)
 	return ch
