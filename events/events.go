@@ -63,6 +63,9 @@ type Submitted struct {
 	AuthorID string `json:"author_id"`
 	Text     string `json:"text"`
 	ParentID string `json:"parent_id,omitempty"`
+	// Source is a keyed hash of the sender's network address (never the
+	// address), for flood rules that count per address.
+	Source string `json:"source,omitempty"`
 }
 
 // Decision is the payload of CommentApproved, CommentRejected and

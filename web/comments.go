@@ -64,19 +64,19 @@ func (s *Server) submit(ctx context.Context, r *http.Request, article string, in
 	if !events.ValidArticleID(article) {
 		return accepted{}, badRequest("invalid_article", "article", fmt.Sprintf("an article id is 1 to %d letters, digits, '-' or '_'", events.MaxArticleIDLen))
 	}
-	in.Author = strings.TrimSpace(in.Author)
+	who, err := s.identify(r, strings.TrimSpace(in.Author))
+	if err != nil {
+		return accepted{}, err
+	}
+	in.Author = who.Author
 	if err := validateComment(in); err != nil {
 		return accepted{}, err
 	}
-	authorID := "name:" + strings.ToLower(in.Author)
-	if err := s.allow(r, authorID); err != nil {
+	if err := s.checkArticle(article, in.ParentID); err != nil {
 		return accepted{}, err
 	}
-	if in.ParentID != "" {
-		parent, ok := s.cfg.Views.Comment(in.ParentID)
-		if !ok || parent.Article != article {
-			return accepted{}, badRequest("unknown_parent", "parent_id", "there is no such comment on this article to reply to")
-		}
+	if err := s.allow(r, who.AuthorID); err != nil {
+		return accepted{}, err
 	}
 
 	commentID, eventID := uuid.Must(uuid.NewV7()).String(), uuid.NewString()
@@ -92,7 +92,7 @@ func (s *Server) submit(ctx context.Context, r *http.Request, article string, in
 		}
 	}
 	e, err := events.New(eventID, events.CommentSubmitted, article, commentID, events.ActorReader, "", time.Now(),
-		events.Submitted{Author: in.Author, AuthorID: authorID, Text: in.Text, ParentID: in.ParentID})
+		events.Submitted{Author: in.Author, AuthorID: who.AuthorID, Text: in.Text, ParentID: in.ParentID, Source: s.addressKey(r)})
 	if err != nil {
 		return accepted{}, err
 	}
@@ -306,8 +306,8 @@ func (s *Server) status(ctx context.Context, id string) (commentStatus, error) {
 	return commentStatus{ID: id, Article: article, Status: string(projections.Pending)}, nil
 }
 
-// clientIP is the address rate limits count by. It is never logged or
-// stored.
+// clientIP is the client's address. It is never logged or stored: limits
+// and events use its keyed hash (addressKey).
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -319,7 +319,7 @@ func clientIP(r *http.Request) string {
 // allow takes a token from the address's and the author's buckets, or
 // neither.
 func (s *Server) allow(r *http.Request, authorID string) error {
-	wait, undo := s.ipLimit.reserve(clientIP(r))
+	wait, undo := s.ipLimit.reserve(s.addressKey(r))
 	if wait > 0 {
 		return tooMany(wait)
 	}

@@ -567,6 +567,7 @@ func (s *Server) OnChange(ch projections.Change) {
 	if s.cfg.Views == nil || !ch.Changed {
 		return
 	}
+	s.readersChanged(ch) // the readers' streams (readers.go)
 	t := ch.Event.Type
 	if t == events.CommentReported {
 		s.holdReported(ch)
@@ -621,7 +622,10 @@ func (s *Server) holdReported(ch projections.Change) {
 
 // CloseStreams ends the live-update streams, so a graceful shutdown does
 // not wait for them. Give it to http.Server.RegisterOnShutdown.
-func (s *Server) CloseStreams() { s.mod.streams.close() }
+func (s *Server) CloseStreams() {
+	s.mod.streams.close()
+	s.readers.live.Close() // the readers' streams (readers.go)
+}
 
 // broker fans live updates out to the open streams.
 type broker struct {

@@ -16,10 +16,16 @@ func (s *Server) routes() {
 		return
 	}
 
-	// Readers' JSON API (the HTTP contract in DESIGN.md).
-	s.mux.Handle("POST /api/articles/{article}/comments", s.handlePostComment())
-	s.mux.Handle("GET /api/articles/{article}/comments", s.handleListComments())
-	s.mux.Handle("GET /api/comments/{id}", s.handleGetComment())
+	// Readers' JSON API (the HTTP contract in DESIGN.md). s.cors lets the
+	// widget call it from the publishers' origins (--allowed-origins).
+	s.mux.Handle("POST /api/articles/{article}/comments", s.cors(s.handlePostComment()))
+	s.mux.Handle("GET /api/articles/{article}/comments", s.cors(s.handleListComments()))
+	s.mux.Handle("GET /api/comments/{id}", s.cors(s.handleGetComment()))
+	s.mux.Handle("GET /api/articles/{article}/events", s.cors(s.handleArticleEvents()))
+	s.mux.Handle("GET /api/counts", s.cors(s.handleCounts()))
+	s.mux.Handle("OPTIONS /api/articles/{article}/comments", s.handlePreflight())
+	s.mux.Handle("OPTIONS /api/articles/{article}/events", s.handlePreflight())
+	s.mux.Handle("OPTIONS /api/comments/{id}/reports", s.handlePreflight())
 
 	s.mux.Handle("POST /api/comments/{id}/reports", s.handleReport())
 
@@ -67,4 +73,5 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /{$}", s.handleIndex())
 	s.mux.Handle("GET /articles/{article}", s.handleArticlePage())
 	s.mux.Handle("POST /articles/{article}", s.handleArticleForm())
+	s.mux.Handle("GET /embed.js", s.handleEmbedJS())
 }

@@ -42,6 +42,16 @@ type Config struct {
 	Registry           *prometheus.Registry
 	// Moderators: see ModerationConfig (moderation.go).
 	Moderation ModerationConfig
+
+	// Readers (see readers.go): origins allowed to call the reader API
+	// from the browser ("*" for any), the shared secret of sign-in tokens
+	// (empty: anonymous only), the key of address hashes (random when
+	// empty, so set it when several api processes must agree), and how
+	// deep replies may nest.
+	AllowedOrigins []string
+	SSOSecret      []byte
+	Secret         []byte
+	MaxReplyDepth  int
 }
 
 // Server is the HTTP handler of the whole product.
@@ -54,6 +64,7 @@ type Server struct {
 	authLimit *limiter
 	pages     *pageCache
 	mod       *moderators // moderation.go
+	readers   *readers
 }
 
 // New builds the server and its routes.
@@ -74,6 +85,7 @@ func New(cfg Config) *Server {
 		pages:     newPageCache(),
 	}
 	s.mod = newModerators(s)
+	s.readers = newReaders(&s.cfg)
 	s.routes()
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +42,11 @@ type Config struct {
 	ReportsToHold    int
 	RateLimitReports int
 	SessionTTL       time.Duration
+
+	// Readers.
+	AllowedOrigins []string
+	SSOSecret      string
+	MaxReplyDepth  int
 }
 
 // has reports whether the process takes role.
@@ -75,13 +81,18 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "bootstrap secret accepted as 'Authorization: Bearer' with the admin role (at least 16 characters); empty turns it off")
-	fs.StringVar(&c.Secret, "secret", "", "key for hashing reporters' addresses; empty makes one and keeps it in the ACCOUNTS bucket")
+	fs.StringVar(&c.Secret, "secret", "", "key of the hashes that stand in for client addresses (reporters, rate limits, flood rules); empty makes one and keeps it in the ACCOUNTS bucket")
 	fs.IntVar(&c.ReportsToHold, "reports-to-hold", 3, "readers' reports that hold a visible comment for review; 0 never holds")
 	fs.IntVar(&c.RateLimitReports, "rate-limit-reports", 10, "reports a minute from one address; 0 turns the limit off")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", 12*time.Hour, "how long a moderator stays signed in")
+	var origins string
+	fs.StringVar(&origins, "allowed-origins", "", "origins whose pages may embed the widget, comma-separated (https://www.example.com); * for any")
+	fs.StringVar(&c.SSOSecret, "sso-secret", "", "shared secret of the publisher's HS256 sign-in tokens; empty: anonymous readers only")
+	fs.IntVar(&c.MaxReplyDepth, "max-reply-depth", 6, "how deep replies may nest")
 
 	set := map[string]bool{}
-	if err := fs.Parse(args); err != nil {
+	var err error
+	if err = fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
@@ -132,8 +143,39 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if c.SessionTTL < time.Minute {
 		return c, errors.New("--session-ttl is at least a minute")
 	}
+	if c.AllowedOrigins, err = parseOrigins(origins); err != nil {
+		return c, fmt.Errorf("--allowed-origins: %w", err)
+	}
+	if c.SSOSecret != "" && len(c.SSOSecret) < 32 {
+		return c, errors.New("--sso-secret: use at least 32 characters; a short HMAC key can be guessed offline")
+	}
+	if c.MaxReplyDepth < 1 || c.MaxReplyDepth > 50 {
+		return c, errors.New("--max-reply-depth is 1 to 50")
+	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return c, errors.New("--log-format is json or text")
 	}
 	return c, nil
+}
+
+// parseOrigins reads a list of browser origins: scheme://host[:port], no
+// path, or "*".
+func parseOrigins(v string) ([]string, error) {
+	var out []string
+	for o := range strings.SplitSeq(v, ",") {
+		o = strings.TrimSuffix(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		if o == "*" {
+			out = append(out, o)
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			return nil, fmt.Errorf("%q is not an origin like https://www.example.com", o)
+		}
+		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	return out, nil
 }

@@ -154,6 +154,10 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
 		Logger: logger.With("component", "http"), Registry: reg,
 		Moderation: modCfg,
+		// Readers: the address-hash key is the moderators' secret, kept
+		// in the ACCOUNTS bucket, so every api process agrees on it.
+		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
+		MaxReplyDepth: cfg.MaxReplyDepth,
 	})
 	a.handler = a.web
 	if views != nil {

@@ -1,0 +1,167 @@
+package web
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Single sign-on: a publisher that knows its readers signs a short-lived
+// HS256 JWT with a secret it shares with commentd, and the widget sends it
+// as "Authorization: Bearer <token>". The standard library is enough for
+// one algorithm, and a hand-written verifier that accepts exactly HS256 has
+// no algorithm-confusion surface ("none", RS256-with-the-secret-as-key).
+
+// MaxSSOTokenBytes bounds a token before any decoding.
+const MaxSSOTokenBytes = 4096
+
+// ssoLeeway tolerates clock skew between the publisher and commentd.
+const ssoLeeway = 30 * time.Second
+
+// ErrInvalidToken is why a token was refused; the message says which check
+// failed but never echoes the token.
+var ErrInvalidToken = errors.New("invalid sign-in token")
+
+// SSOClaims are the claims commentd reads from a publisher's token.
+type SSOClaims struct {
+	Subject string `json:"sub"`  // the publisher's stable user id
+	Name    string `json:"name"` // the display name
+	Expires int64  `json:"exp"`  // required: seconds since the epoch
+	NotBef  int64  `json:"nbf,omitempty"`
+}
+
+// VerifySSO checks an HS256 JWT against secret at now and returns its
+// claims. Only alg HS256 is accepted; exp is required; sub and name must
+// be usable as an author.
+func VerifySSO(token string, secret []byte, now time.Time) (SSOClaims, error) {
+	var c SSOClaims
+	fail := func(why string) (SSOClaims, error) { return SSOClaims{}, fmt.Errorf("%w: %s", ErrInvalidToken, why) }
+	if len(secret) == 0 {
+		return fail("sign-in is not configured on this server")
+	}
+	if len(token) > MaxSSOTokenBytes {
+		return fail("too long")
+	}
+	head, rest, ok1 := strings.Cut(token, ".")
+	payload, sig, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.Contains(sig, ".") {
+		return fail("not a JWT")
+	}
+	var h struct {
+		Alg  string `json:"alg"`
+		Typ  string `json:"typ"`
+		Crit any    `json:"crit"`
+	}
+	if err := decodeSegment(head, &h); err != nil {
+		return fail("bad header")
+	}
+	if h.Alg != "HS256" {
+		return fail("algorithm must be HS256")
+	}
+	if h.Crit != nil || h.Typ != "" && !strings.EqualFold(h.Typ, "JWT") {
+		return fail("unsupported header")
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		return fail("bad signature encoding")
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(head + "." + payload))
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return fail("bad signature")
+	}
+	// Only a signed payload is parsed.
+	if err := decodeSegment(payload, &c); err != nil {
+		return fail("bad claims")
+	}
+	switch {
+	case c.Expires == 0:
+		return fail("exp is required")
+	case now.After(time.Unix(c.Expires, 0).Add(ssoLeeway)):
+		return fail("expired")
+	case c.NotBef != 0 && now.Add(ssoLeeway).Before(time.Unix(c.NotBef, 0)):
+		return fail("not valid yet")
+	case c.Subject == "" || len(c.Subject) > 200 || !utf8.ValidString(c.Subject):
+		return fail("sub must be 1 to 200 bytes")
+	}
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Name == "" || utf8.RuneCountInString(c.Name) > MaxAuthorRunes || !utf8.ValidString(c.Name) || strings.IndexFunc(c.Name, unicode.IsControl) >= 0 {
+		return fail(fmt.Sprintf("name must be 1 to %d characters without control characters", MaxAuthorRunes))
+	}
+	return c, nil
+}
+
+func decodeSegment(seg string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+// SignSSO makes a token VerifySSO accepts. Publishers use their own JWT
+// library; this serves tests, the docs' examples and commentctl.
+func SignSSO(c SSOClaims, secret []byte) string {
+	head := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	body, _ := json.Marshal(c)
+	payload := base64.RawURLEncoding.EncodeToString(body)
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(head + "." + payload))
+	return head + "." + payload + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// identity is who posts: an anonymous display name, or a signed-in reader.
+type identity struct {
+	Author   string // display name
+	AuthorID string // "name:<lower-case name>" or "sso:<publisher's id>"
+}
+
+// identify reads the optional SSO token of a request. A request without
+// one is anonymous under the name it gave; a request with a bad one is
+// refused, never silently downgraded to anonymous.
+func (s *Server) identify(r *http.Request, name string) (identity, error) {
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		return identity{Author: name, AuthorID: "name:" + strings.ToLower(name)}, nil
+	}
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok {
+		return identity{}, &apiError{Status: http.StatusUnauthorized, Code: "invalid_token", Message: "send Authorization: Bearer <sign-in token>"}
+	}
+	c, err := VerifySSO(strings.TrimSpace(token), s.cfg.SSOSecret, time.Now())
+	if err != nil {
+		return identity{}, &apiError{Status: http.StatusUnauthorized, Code: "invalid_token", Message: err.Error()}
+	}
+	return identity{Author: c.Name, AuthorID: "sso:" + c.Subject}, nil
+}
+
+// addressKey is the keyed hash of the client's address: what rate limits
+// and flood rules count by, so no raw address reaches an event, a log
+// line or a metric. IPv6 clients are keyed by their /64, the block one
+// subscriber usually holds, so rotating addresses does not escape limits.
+func (s *Server) addressKey(r *http.Request) string {
+	host := clientIP(r)
+	if ip := net.ParseIP(host); ip != nil {
+		if ip.To4() == nil {
+			host = ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+		} else {
+			host = ip.To4().String()
+		}
+	}
+	mac := hmac.New(sha256.New, s.cfg.Secret)
+	mac.Write([]byte("address\n" + host))
+	return hex.EncodeToString(mac.Sum(nil)[:16])
+}

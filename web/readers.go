@@ -1,0 +1,175 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/projections"
+)
+
+// DefaultMaxReplyDepth is how deep replies nest when Config leaves it 0:
+// deep enough for a conversation, shallow enough to stay readable on a
+// phone and to stop reply-chain flooding.
+const DefaultMaxReplyDepth = 6
+
+// Live streams: each subscriber may lag this many updates behind before
+// it is dropped (its client reconnects and reloads), and at most
+// maxStreams are open at once, so idle connections cannot exhaust memory.
+const (
+	liveBuffer = 64
+	maxStreams = 10000
+)
+
+// readers is the state of the reader features beyond the base API: live
+// updates per article and the CORS allow-list.
+type readers struct {
+	live    *hub[liveUpdate]
+	streams atomic.Int64
+	anyOrig bool
+	origins map[string]bool
+}
+
+func newReaders(cfg *Config) *readers {
+	if len(cfg.Secret) == 0 {
+		cfg.Secret = make([]byte, 32)
+		rand.Read(cfg.Secret) // never fails (crypto/rand)
+		cfg.Logger.Warn("no --secret set: address hashes are keyed by a random key and differ between processes and restarts")
+	}
+	if cfg.MaxReplyDepth <= 0 {
+		cfg.MaxReplyDepth = DefaultMaxReplyDepth
+	}
+	rd := &readers{live: newHub[liveUpdate](liveBuffer), origins: make(map[string]bool)}
+	for _, o := range cfg.AllowedOrigins {
+		if o == "*" {
+			rd.anyOrig = true
+		}
+		rd.origins[strings.ToLower(strings.TrimSuffix(o, "/"))] = true
+	}
+	return rd
+}
+
+// liveUpdate is one change of an article, encoded once for all of its
+// subscribers.
+type liveUpdate struct {
+	seq     uint64
+	comment string
+	event   string // "comment", "removed", "settings"; "" when only watchers care
+	data    []byte
+	status  []byte // the comment's status, sent to streams watching it
+}
+
+// readersChanged feeds the readers' live streams; OnChange calls it for
+// every applied event, in order, so it returns at once when nobody
+// follows the article.
+func (s *Server) readersChanged(ch projections.Change) {
+	e := ch.Event
+	if !ch.Changed || !s.readers.live.Has(e.Article) {
+		return
+	}
+	u := liveUpdate{seq: e.Seq, comment: e.Comment}
+	switch {
+	case e.Type.IsDecision():
+		c := ch.Comment
+		switch {
+		case c.Status == projections.Approved && ch.Before != projections.Approved:
+			u.event = "comment"
+			u.data, _ = json.Marshal(toPublic(c))
+		case c.Status != projections.Approved && ch.Before == projections.Approved:
+			u.event = "removed"
+			u.data, _ = json.Marshal(map[string]string{"id": c.ID})
+		}
+		u.status, _ = json.Marshal(statusOf(c))
+	case e.Type == events.ArticleSettingsChanged:
+		u.event = "settings"
+		u.data, _ = json.Marshal(s.cfg.Views.ArticleSettings(e.Article))
+	default:
+		return
+	}
+	if n := s.readers.live.Publish(e.Article, u); n > 0 {
+		s.log.Info("slow live streams dropped", "article", e.Article, "dropped", n)
+	}
+}
+
+func toPublic(c projections.Comment) publicComment {
+	return publicComment{ID: c.ID, ParentID: c.ParentID, Author: c.Author, Text: c.Text, CreatedAt: c.CreatedAt}
+}
+
+func statusOf(c projections.Comment) commentStatus {
+	return commentStatus{ID: c.ID, Article: c.Article, Status: string(c.Status), Reason: c.Reason, Message: c.Message}
+}
+
+// allowedOrigin reports whether a browser page from origin may call the
+// reader API.
+func (rd *readers) allowedOrigin(origin string) bool {
+	return origin != "" && (rd.anyOrig || rd.origins[strings.ToLower(origin)])
+}
+
+// Headers the widget sends cross-origin, checked in preflights.
+var corsHeaders = map[string]bool{"content-type": true, "idempotency-key": true, "authorization": true, "last-event-id": true}
+
+// cors lets the allowed origins read h's answers. Nothing else changes:
+// the same-origin pages and non-browser clients are not affected.
+func (s *Server) cors(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Add("Vary", "Origin")
+		if o := r.Header.Get("Origin"); s.readers.allowedOrigin(o) {
+			hd.Set("Access-Control-Allow-Origin", o)
+			hd.Set("Access-Control-Expose-Headers", "Retry-After")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// handlePreflight answers CORS preflights of the reader API: allowed
+// origins may GET and POST with the widget's headers. Credentials
+// (cookies) are never allowed: sign-in travels in the Authorization
+// header, which a page can only set if it holds the token.
+func (s *Server) handlePreflight() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		o := r.Header.Get("Origin")
+		m := r.Header.Get("Access-Control-Request-Method")
+		ok := s.readers.allowedOrigin(o) && (m == "GET" || m == "POST")
+		for h := range strings.SplitSeq(r.Header.Get("Access-Control-Request-Headers"), ",") {
+			if h = strings.ToLower(strings.TrimSpace(h)); h != "" && !corsHeaders[h] {
+				ok = false
+			}
+		}
+		hd := w.Header()
+		hd.Add("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+		if !ok {
+			s.writeError(w, r, &apiError{Status: http.StatusForbidden, Code: "origin_not_allowed", Message: "this origin may not call the API from a browser; see --allowed-origins"})
+			return
+		}
+		hd.Set("Access-Control-Allow-Origin", o)
+		hd.Set("Access-Control-Allow-Methods", "GET, POST")
+		hd.Set("Access-Control-Allow-Headers", "Content-Type, Idempotency-Key, Authorization, Last-Event-ID")
+		hd.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// checkArticle refuses what the article does not take: any comment when
+// it is closed, and replies to unknown comments or nested too deep.
+// Pre-moderated articles take comments; the worker holds them all.
+func (s *Server) checkArticle(article, parentID string) error {
+	if s.cfg.Views.ArticleSettings(article).Closed {
+		return &apiError{Status: http.StatusForbidden, Code: "article_closed", Message: "comments on this article are closed"}
+	}
+	if parentID == "" {
+		return nil
+	}
+	parent, ok := s.cfg.Views.Comment(parentID)
+	if !ok || parent.Article != article {
+		return badRequest("unknown_parent", "parent_id", "there is no such comment on this article to reply to")
+	}
+	if s.cfg.Views.Depth(parentID)+1 > s.cfg.MaxReplyDepth {
+		return badRequest("reply_too_deep", "parent_id", fmt.Sprintf("replies nest at most %d deep; reply to an earlier comment in the thread", s.cfg.MaxReplyDepth))
+	}
+	return nil
+}

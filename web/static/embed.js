@@ -1,0 +1,401 @@
+/* commentd widget: <div id="comments" data-article="ID"></div>
+ * <script src="https://HOST/embed.js" async></script>
+ * Optional: data-sso="<HS256 JWT from the publisher>" signs the reader in.
+ * No framework, no globals (one IIFE), styles scoped in a shadow root, and
+ * every piece of reader text inserted as text, never as HTML. */
+(function () {
+  'use strict';
+
+  var me = document.currentScript;
+  if (!me || !me.src) return;
+  var base = new URL('.', me.src); // the API lives next to this script
+
+  var CSS = [
+    ':host{display:block;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a}',
+    '*{box-sizing:border-box}',
+    'h2{font-size:1.15rem;margin:.2rem 0 .6rem}',
+    '.bar{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap;margin-bottom:.4rem}',
+    '.note{font-size:.9rem;color:#444;margin:.3rem 0}',
+    'ol{list-style:none;margin:0;padding:0}',
+    'ol ol{margin-left:min(1.2rem,4vw);border-left:2px solid #e3e3e3;padding-left:min(.8rem,3vw)}',
+    'li{margin:0}',
+    '.c{padding:.55rem 0;border-top:1px solid #e6e6e6}',
+    '.meta{font-size:.85rem;color:#4a4a4a}',
+    '.meta strong{color:#1a1a1a}',
+    '.text{white-space:pre-wrap;overflow-wrap:anywhere;margin:.2rem 0}',
+    '.badge{display:inline-block;font-size:.8rem;padding:0 .4rem;border-radius:3px;margin-left:.4rem;background:#fff4d6;border:1px solid #b58a00;color:#4d3b00}',
+    '.badge.bad{background:#fbeeee;border-color:#a33;color:#6b1111}',
+    '.pending .text{color:#333}',
+    'label{display:block;font-weight:600;font-size:.9rem;margin-top:.6rem}',
+    'input,textarea{width:100%;font:inherit;padding:.45rem;border:1px solid #767676;border-radius:4px;background:#fff;color:#1a1a1a}',
+    'textarea{min-height:5.5rem;resize:vertical}',
+    'button{font:inherit;font-weight:600;padding:.4rem .9rem;border-radius:4px;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer;margin-top:.5rem}',
+    'button.link{background:none;border:0;color:#0b57d0;padding:0;margin:0 0 0 .6rem;font-weight:600;font-size:.85rem;text-decoration:underline}',
+    'button[disabled]{opacity:.6;cursor:default}',
+    'button:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid #f5a623;outline-offset:1px}',
+    '.msg{min-height:1.5em;font-size:.9rem;margin:.3rem 0}',
+    '.msg.bad{color:#a11}',
+    '.reply{margin:.3rem 0 .5rem}'
+  ].join('\n');
+
+  // el builds an element; string children become text nodes, so reader
+  // text can never become markup.
+  function el(tag, attrs, kids) {
+    var n = document.createElement(tag);
+    if (attrs) {
+      for (var k in attrs) {
+        if (!Object.prototype.hasOwnProperty.call(attrs, k) || attrs[k] == null) continue;
+        if (k === 'class') n.className = attrs[k];
+        else if (k.slice(0, 2) === 'on') n.addEventListener(k.slice(2), attrs[k]);
+        else n.setAttribute(k, attrs[k]);
+      }
+    }
+    (kids || []).forEach(function (c) {
+      if (c == null) return;
+      n.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+    });
+    return n;
+  }
+
+  // store keeps the reader's own pending comments; localStorage may be
+  // missing or refuse (private modes, sandboxed frames): then memory.
+  function store(key) {
+    var mem = '[]';
+    return {
+      load: function () {
+        var v = mem;
+        try { v = window.localStorage.getItem(key) || '[]'; } catch (e) {}
+        try { var a = JSON.parse(v); return Array.isArray(a) ? a : []; } catch (e) { return []; }
+      },
+      save: function (list) {
+        mem = JSON.stringify(list);
+        try { window.localStorage.setItem(key, mem); } catch (e) {}
+      }
+    };
+  }
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+  }
+
+  // ssoName reads the display name from the publisher's token, for show
+  // only: the server verifies the token.
+  function ssoName(token) {
+    try {
+      var p = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      var json = decodeURIComponent(Array.prototype.map.call(atob(p), function (c) {
+        return '%' + ('00' + c.charCodeAt(0).toString(16)).slice(-2);
+      }).join(''));
+      return String(JSON.parse(json).name || '');
+    } catch (e) { return ''; }
+  }
+
+  function when(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? '' : d.toLocaleString();
+  }
+
+  function Widget(host) {
+    this.article = host.getAttribute('data-article') || '';
+    this.token = host.getAttribute('data-sso') || '';
+    this.sort = host.getAttribute('data-sort') === 'newest' ? 'newest' : 'oldest';
+    this.mine = store('commentd:' + base.host + ':' + this.article);
+    this.nodes = {};    // id -> {li, kids, c}
+    this.total = 0;
+    this.cursor = '';
+    this.closed = false;
+    this.replyTo = '';
+    this.retry = 1000;
+    var root = host.attachShadow ? host.attachShadow({ mode: 'open' }) : host;
+    this.build(root);
+    this.pending().forEach(this.place, this);
+    this.loadPage('');
+    this.connect();
+  }
+
+  Widget.prototype.api = function (path) { return new URL(path, base).toString(); };
+
+  Widget.prototype.build = function (root) {
+    var self = this;
+    root.appendChild(el('style', null, [CSS]));
+    this.heading = el('h2', { id: 'h' }, ['Comments']);
+    this.note = el('p', { class: 'note', hidden: '' });
+    this.list = el('ol', { 'aria-labelledby': 'h' });
+    this.more = el('button', { type: 'button', hidden: '', onclick: function () { self.loadPage(self.cursor); } }, ['Show more comments']);
+    this.form = this.makeForm('');
+    root.appendChild(el('section', { 'aria-labelledby': 'h' }, [this.heading, this.note, this.list, this.more, this.form.node]));
+  };
+
+  // makeForm builds the comment form, or a reply form under a comment.
+  Widget.prototype.makeForm = function (parentID) {
+    var self = this, uid = 'f' + (parentID || 'top');
+    var name = ssoName(this.token);
+    var author = el('input', { id: uid + 'a', name: 'author', maxlength: '80', autocomplete: 'nickname', required: '' });
+    try { author.value = window.localStorage.getItem('commentd:name') || ''; } catch (e) {}
+    var text = el('textarea', { id: uid + 't', name: 'text', maxlength: '5000', required: '' });
+    var msg = el('p', { class: 'msg', role: 'status', 'aria-live': 'polite' });
+    var button = el('button', { type: 'submit' }, [parentID ? 'Post reply' : 'Post comment']);
+    var who = name ? [el('p', { class: 'note' }, ['Posting as ', el('strong', null, [name])])]
+      : [el('label', { for: uid + 'a' }, ['Name']), author];
+    var node = el('form', { class: parentID ? 'reply' : 'top', novalidate: '' }, (parentID ? [] : [el('h2', null, ['Leave a comment'])])
+      .concat(who, [el('label', { for: uid + 't' }, [parentID ? 'Your reply' : 'Comment']), text, button, msg]));
+    var f = { node: node, text: text, msg: msg, author: author };
+    node.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      self.post(parentID, name ? '' : author.value.trim(), text.value, f, button);
+    });
+    return f;
+  };
+
+  Widget.prototype.say = function (f, text, bad) {
+    f.msg.textContent = text;
+    f.msg.className = bad ? 'msg bad' : 'msg';
+  };
+
+  Widget.prototype.post = function (parentID, author, text, f, button) {
+    var self = this;
+    if (!text.trim()) { this.say(f, 'Please write a comment first.', true); f.text.focus(); return; }
+    if (!this.token && !author) { this.say(f, 'Please give a name.', true); f.author.focus(); return; }
+    try { if (author) window.localStorage.setItem('commentd:name', author); } catch (e) {}
+    var headers = { 'Content-Type': 'application/json', 'Idempotency-Key': newKey() };
+    if (this.token) headers.Authorization = 'Bearer ' + this.token;
+    button.disabled = true;
+    this.say(f, 'Posting…');
+    fetch(this.api('api/articles/' + encodeURIComponent(this.article) + '/comments'), {
+      method: 'POST', mode: 'cors', credentials: 'omit', headers: headers,
+      body: JSON.stringify({ author: author, text: text, parent_id: parentID })
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) { return { r: r, body: body }; });
+    }).then(function (res) {
+      button.disabled = false;
+      if (res.r.status !== 202) {
+        var e = res.body && res.body.error || {};
+        if (e.code === 'article_closed') self.setSettings({ closed: true });
+        self.say(f, e.message || 'Your comment could not be posted (' + res.r.status + ').', true);
+        return;
+      }
+      var mine = { id: res.body.id, parent_id: parentID, author: author || ssoName(self.token), text: text,
+        created_at: new Date().toISOString(), status: 'pending' };
+      var list = self.pending();
+      list.push(mine);
+      self.mine.save(list);
+      f.text.value = '';
+      self.say(f, 'Thank you. Your comment is awaiting review.');
+      if (parentID) self.closeReply();
+      self.place(mine);
+      self.connect(); // watch the new comment's status
+    }, function () {
+      button.disabled = false;
+      self.say(f, 'The comment could not be sent. Check your connection and try again.', true);
+    });
+  };
+
+  Widget.prototype.pending = function () {
+    return this.mine.load().filter(function (c) { return c && typeof c.id === 'string'; });
+  };
+
+  // place shows a comment (approved, or the reader's own) in its thread,
+  // or updates the one already shown.
+  Widget.prototype.place = function (c) {
+    var self = this, n = this.nodes[c.id];
+    if (!n) {
+      var kids = el('ol');
+      var li = el('li', { 'data-id': c.id }, [el('article', { class: 'c', 'aria-label': 'Comment by ' + c.author }), kids]);
+      n = this.nodes[c.id] = { li: li, kids: kids, c: c };
+      this.insert(n);
+      // Replies that arrived before this comment move under it.
+      for (var id in this.nodes) {
+        var o = this.nodes[id];
+        if (o.c.parent_id === c.id && o.li.parentNode !== kids) this.insertInto(kids, o, false);
+      }
+    }
+    n.c = c;
+    var body = n.li.firstChild;
+    body.textContent = '';
+    var meta = el('div', { class: 'meta' }, [el('strong', null, [String(c.author)]), ' · ',
+      el('time', { datetime: c.created_at }, [when(c.created_at)])]);
+    if (c.status === 'pending' || c.status === 'held') {
+      meta.appendChild(el('span', { class: 'badge' }, ['Awaiting review']));
+      body.className = 'c pending';
+    } else if (c.status === 'rejected') {
+      meta.appendChild(el('span', { class: 'badge bad' }, ['Not published' + (c.message ? ': ' + c.message : '')]));
+      meta.appendChild(el('button', { type: 'button', class: 'link', onclick: function () { self.forget(c.id, true); } }, ['Dismiss']));
+      body.className = 'c pending';
+    } else {
+      body.className = 'c';
+      if (!this.closed) {
+        meta.appendChild(el('button', { type: 'button', class: 'link', 'aria-expanded': String(this.replyTo === c.id),
+          onclick: function () { self.openReply(c.id); } }, ['Reply']));
+      }
+    }
+    body.appendChild(meta);
+    body.appendChild(el('div', { class: 'text' }, [String(c.text)]));
+  };
+
+  Widget.prototype.insert = function (n) {
+    var parent = n.c.parent_id && this.nodes[n.c.parent_id];
+    this.insertInto(parent ? parent.kids : this.list, n, !parent && this.sort === 'newest');
+  };
+
+  // insertInto keeps siblings in time order (threads newest first when
+  // asked; replies always oldest first).
+  Widget.prototype.insertInto = function (ol, n, newest) {
+    var t = Date.parse(n.c.created_at) || 0, at = null;
+    for (var s = ol.firstChild; s; s = s.nextSibling) {
+      var o = this.nodes[s.getAttribute('data-id')];
+      var ot = o ? Date.parse(o.c.created_at) || 0 : 0;
+      if (newest ? ot < t : ot > t) { at = s; break; }
+    }
+    ol.insertBefore(n.li, at);
+  };
+
+  Widget.prototype.remove = function (id) {
+    var n = this.nodes[id];
+    if (!n) return;
+    // Replies stay visible: they move up to where the thread continues.
+    var kids = Array.prototype.slice.call(n.kids.childNodes);
+    delete this.nodes[id];
+    n.li.parentNode && n.li.parentNode.removeChild(n.li);
+    kids.forEach(function (k) { var o = this.nodes[k.getAttribute('data-id')]; if (o) this.insert(o); }, this);
+  };
+
+  Widget.prototype.forget = function (id, hide) {
+    this.mine.save(this.mine.load().filter(function (c) { return c.id !== id; }));
+    if (hide) this.remove(id);
+  };
+
+  Widget.prototype.openReply = function (id) {
+    this.closeReply();
+    var n = this.nodes[id];
+    if (!n) return;
+    this.replyTo = id;
+    this.reply = this.makeForm(id);
+    n.li.insertBefore(this.reply.node, n.kids);
+    this.reply.text.focus();
+  };
+
+  Widget.prototype.closeReply = function () {
+    if (this.reply && this.reply.node.parentNode) this.reply.node.parentNode.removeChild(this.reply.node);
+    this.reply = null;
+    this.replyTo = '';
+  };
+
+  Widget.prototype.setTotal = function (n) {
+    this.total = Math.max(0, n);
+    this.heading.textContent = this.total === 1 ? '1 comment' : this.total + ' comments';
+  };
+
+  Widget.prototype.setSettings = function (s) {
+    this.closed = !!s.closed;
+    this.form.node.hidden = this.closed;
+    this.note.hidden = !(s.closed || s.premoderated);
+    this.note.textContent = s.closed ? 'Comments on this article are closed.'
+      : s.premoderated ? 'Comments on this article are reviewed before they appear.' : '';
+    if (this.closed) this.closeReply();
+  };
+
+  // approved merges a comment from the list or the stream.
+  Widget.prototype.approved = function (c) {
+    c.status = 'approved';
+    this.forget(c.id, false);
+    this.place(c);
+  };
+
+  Widget.prototype.loadPage = function (cursor) {
+    var self = this;
+    var q = '?limit=100&sort=' + this.sort + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+    return fetch(this.api('api/articles/' + encodeURIComponent(this.article) + '/comments' + q), { credentials: 'omit' })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (page) {
+        (page.comments || []).forEach(self.approved, self);
+        self.setTotal(page.total || 0);
+        if (!cursor || self.cursor === cursor) {
+          self.cursor = page.next_cursor || '';
+          self.more.hidden = !self.cursor;
+        }
+      }, function () { self.say(self.form, 'Comments could not be loaded.', true); });
+  };
+
+  // refreshMine asks for the status of the reader's waiting comments,
+  // for decisions made while no stream was open.
+  Widget.prototype.refreshMine = function () {
+    var self = this;
+    this.pending().forEach(function (c) {
+      if (c.status === 'rejected') return;
+      fetch(self.api('api/comments/' + encodeURIComponent(c.id)), { credentials: 'omit' })
+        .then(function (r) { return r.status === 404 ? { status: 'gone' } : r.json(); })
+        .then(function (st) { self.status(st, c.id); }, function () {});
+    });
+  };
+
+  Widget.prototype.status = function (st, id) {
+    var list = this.mine.load(), mine = null;
+    list.forEach(function (c) { if (c.id === id) mine = c; });
+    if (!mine) return;
+    if (st.status === 'approved') {
+      this.forget(id, false);
+      mine.status = 'approved';
+      if (this.nodes[id] && this.nodes[id].c.status !== 'approved') { this.place(mine); this.setTotal(this.total + 1); }
+      return;
+    }
+    if (st.status === 'gone') { this.forget(id, true); return; }
+    mine.status = st.status;
+    mine.message = st.message || st.reason || '';
+    this.mine.save(list);
+    this.place(mine);
+  };
+
+  // connect (re)opens the live stream; each open reloads what may have
+  // been missed while it was closed.
+  Widget.prototype.connect = function () {
+    var self = this;
+    if (this.es) this.es.close();
+    if (!window.EventSource) return;
+    var ids = this.pending().filter(function (c) { return c.status !== 'rejected'; })
+      .map(function (c) { return c.id; }).slice(-50);
+    var url = this.api('api/articles/' + encodeURIComponent(this.article) + '/events' + (ids.length ? '?watch=' + ids.join(',') : ''));
+    var es = this.es = new EventSource(url);
+    es.onopen = function () {
+      self.retry = 1000;
+      if (self.opened) self.loadPage(''); // the list was loaded at start
+      self.opened = true;
+      self.refreshMine();
+    };
+    es.addEventListener('comment', function (ev) {
+      var c = JSON.parse(ev.data);
+      var known = self.nodes[c.id] && self.nodes[c.id].c.status === 'approved';
+      self.approved(c);
+      if (!known) self.setTotal(self.total + 1);
+    });
+    es.addEventListener('removed', function (ev) {
+      var id = JSON.parse(ev.data).id;
+      if (self.nodes[id] && self.nodes[id].c.status === 'approved') { self.remove(id); self.setTotal(self.total - 1); }
+    });
+    es.addEventListener('status', function (ev) {
+      var st = JSON.parse(ev.data);
+      self.status(st, st.id);
+    });
+    es.addEventListener('settings', function (ev) { self.setSettings(JSON.parse(ev.data)); });
+    es.onerror = function () {
+      if (es.readyState !== EventSource.CLOSED) return; // the browser retries by itself
+      setTimeout(function () { if (self.es === es) self.connect(); }, self.retry);
+      self.retry = Math.min(self.retry * 2, 60000);
+    };
+  };
+
+  function boot() {
+    var hosts = document.querySelectorAll('#comments[data-article], [data-commentd-article]');
+    Array.prototype.forEach.call(hosts, function (h) {
+      if (!h.getAttribute('data-article')) h.setAttribute('data-article', h.getAttribute('data-commentd-article'));
+      if (h.getAttribute('data-commentd-ready')) return;
+      h.setAttribute('data-commentd-ready', '1');
+      new Widget(h);
+    });
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
+  else boot();
+})();
