@@ -7,9 +7,12 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/projections"
@@ -35,12 +38,33 @@ type articlePage struct {
 	Article    string
 	Title      string
 	Paragraphs []string
-	Total      int
-	Comments   []projections.Comment
+	Total      int // approved comments
+	Threads    int
+	Comments   []pageComment
 	Next       string
+	Newest     bool
+	Query      string // the page's sort and cursor, kept across form posts
 	Notice     *notice
-	Form       newComment
+	// Form is what the reader typed, given back with an error; its
+	// ParentID says which form (the main one, or a reply form) it was.
+	Form         newComment
+	Closed       bool
+	Premoderated bool
+	// Key is this rendering's idempotency key: a form posted twice (a
+	// double click, a resend) makes one comment.
+	Key string
 }
+
+// pageComment is a comment as the page shows it.
+type pageComment struct {
+	projections.ThreadComment
+	Indent    int // visual depth, capped so deep threads stay readable on a phone
+	CanReply  bool
+	ReplyOpen bool // the reply form comes back open, with an error
+}
+
+// threadsPerPage: the page shows whole threads, this many at a time.
+const threadsPerPage = 20
 
 func (s *Server) handleIndex() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -81,13 +105,41 @@ func (s *Server) handleArticlePage() http.HandlerFunc {
 }
 
 func (s *Server) renderArticle(w http.ResponseWriter, r *http.Request, status int, article string, n *notice, form newComment) {
+	q := r.URL.Query()
 	var after uint64
-	if c := r.URL.Query().Get("cursor"); c != "" {
+	if c := q.Get("cursor"); c != "" {
 		after, _ = strconv.ParseUint(c, 36, 64)
 	}
-	page := s.cfg.Views.Approved(article, after, defaultPageSize, false)
+	newest := q.Get("sort") == "newest"
+	page := s.cfg.Views.Threads(article, after, threadsPerPage, newest)
+	settings := s.cfg.Views.ArticleSettings(article)
 	title, paras := articleContent(article)
-	data := articlePage{Article: article, Title: title, Paragraphs: paras, Total: page.Total, Comments: page.Comments, Notice: n, Form: form}
+	data := articlePage{
+		Article: article, Title: title, Paragraphs: paras, Total: page.Total, Threads: page.Threads,
+		Newest: newest, Notice: n, Form: form, Closed: settings.Closed, Premoderated: settings.Premoderated,
+		Comments: make([]pageComment, len(page.Comments)), Key: uuid.NewString(),
+	}
+	keep := url.Values{}
+	if newest {
+		keep.Set("sort", "newest")
+	}
+	if after != 0 {
+		keep.Set("cursor", strconv.FormatUint(after, 36))
+	}
+	if len(keep) > 0 {
+		data.Query = "?" + keep.Encode()
+	}
+	for i, c := range page.Comments {
+		data.Comments[i] = pageComment{
+			ThreadComment: c, Indent: min(c.Depth, 5),
+			// The depth limit counts every ancestor, shown or not.
+			CanReply:  !settings.Closed && s.cfg.Views.Depth(c.ID) < s.cfg.MaxReplyDepth,
+			ReplyOpen: form.ParentID == c.ID,
+		}
+	}
+	if !slices.ContainsFunc(data.Comments, func(c pageComment) bool { return c.ReplyOpen }) {
+		data.Form.ParentID = "" // its comment is not on this page: the notice goes on top
+	}
 	if page.Next != 0 {
 		data.Next = strconv.FormatUint(page.Next, 36)
 	}
@@ -115,9 +167,13 @@ func (s *Server) postedNotice(ctx context.Context, id string) *notice {
 		case projections.Approved:
 			return &notice{Text: "Thank you. Your comment is published."}
 		case projections.Rejected:
+			reason := st.Message
+			if reason == "" {
+				reason = st.Reason
+			}
 			msg := "Your comment was not published."
-			if st.Message != "" {
-				msg += " " + st.Message
+			if reason != "" {
+				msg = "Your comment was not published: " + reason
 			}
 			return &notice{Text: msg, Bad: true}
 		case projections.Held:
