@@ -38,8 +38,9 @@ func (s *Server) handleArticleEvents() http.HandlerFunc {
 		}
 		watch := map[string]bool{}
 		if v := r.URL.Query().Get("watch"); v != "" {
-			for id := range strings.SplitSeq(v, ",") {
-				if uuid.Validate(id) != nil || len(watch) >= maxWatched {
+			ids := strings.Split(v, ",")
+			for _, id := range ids {
+				if uuid.Validate(id) != nil || len(ids) > maxWatched {
 					s.writeError(w, r, badRequest("invalid_watch", "watch", fmt.Sprintf("watch is up to %d comment ids, comma-separated", maxWatched)))
 					return
 				}

@@ -25,6 +25,7 @@ type fixture struct {
 	t     *testing.T
 	log   *events.Log
 	views *projections.Store
+	web   *web.Server
 	srv   *httptest.Server
 }
 
@@ -38,16 +39,18 @@ func newFixture(t *testing.T, cfg web.Config) *fixture {
 		t.Fatal(err)
 	}
 	cfg.Log, cfg.Views = l, projections.NewStore()
-	srv := httptest.NewServer(web.New(cfg))
+	w := web.New(cfg)
+	srv := httptest.NewServer(w)
 	t.Cleanup(srv.Close)
-	return &fixture{t: t, log: l, views: cfg.Views, srv: srv}
+	t.Cleanup(w.Close) // runs first: live streams end, so srv.Close returns
+	return &fixture{t: t, log: l, views: cfg.Views, web: w, srv: srv}
 }
 
 // applyAll feeds every stored event to the views, as the projector would.
 func (f *fixture) applyAll() {
 	f.t.Helper()
 	err := f.log.Replay(context.Background(), f.views.Applied()+1, nil, func(e events.Envelope) error {
-		f.views.Apply(e)
+		f.web.Changed(f.views.Apply(e))
 		return nil
 	})
 	if err != nil {
