@@ -116,10 +116,20 @@ func validateComment(in newComment) error {
 		return badRequest("missing_field", "text", "the comment is empty")
 	case utf8.RuneCountInString(in.Text) > MaxTextRunes:
 		return badRequest("too_long", "text", fmt.Sprintf("a comment is at most %d characters", MaxTextRunes))
+	case strings.IndexFunc(in.Text, badTextControl) >= 0:
+		// Terminal escapes, backspaces and NULs mean nothing in a comment
+		// and can attack whoever reads it in a terminal or a log.
+		return badRequest("invalid_field", "text", "a comment cannot contain control characters other than tabs and line breaks")
 	case in.ParentID != "" && uuid.Validate(in.ParentID) != nil:
 		return badRequest("unknown_parent", "parent_id", "parent_id is not a comment id")
 	}
 	return nil
+}
+
+// badTextControl reports the control characters a comment may not hold:
+// all but tab, line feed and carriage return.
+func badTextControl(r rune) bool {
+	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
 }
 
 func checkJSONContentType(r *http.Request) error {

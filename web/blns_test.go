@@ -1,0 +1,113 @@
+package web_test
+
+import (
+	"encoding/json"
+	"html"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/newsroom/commentd/web"
+)
+
+// blns reads the Big List of Naughty Strings shared by the project.
+func blns(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../../shared/data/blns.txt")
+	if err != nil {
+		t.Skipf("shared test data: %v", err)
+	}
+	var out []string
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+var (
+	pageText   = regexp.MustCompile(`(?s)<div class="text" id="t-([0-9a-f-]+)">(.*?)</div>`)
+	pageAuthor = regexp.MustCompile(`(?s)<strong id="a-([0-9a-f-]+)">(.*?)</strong>`)
+	nextPage   = regexp.MustCompile(`cursor=([0-9a-z]+)#comments-h">More`)
+)
+
+// Every naughty string, as a comment and as a name, is refused with a
+// clean 4xx or accepted; once approved, it comes back byte for byte from
+// the API and, escaped, from the page.
+func TestNaughtyStringsRoundTrip(t *testing.T) {
+	strs := blns(t)
+	f := newFixture(t, web.Config{})
+	const a = "blns"
+	type sent struct{ author, text string }
+	want := map[string]sent{}
+	var ids []string
+	post := func(author, text string) {
+		body, _ := json.Marshal(map[string]string{"author": author, "text": text})
+		resp, out := f.post("/api/articles/"+a+"/comments", "application/json", string(body), nil)
+		switch {
+		case resp.StatusCode == 202:
+			id := out["id"].(string)
+			want[id] = sent{strings.TrimSpace(author), text}
+			ids = append(ids, id)
+		case resp.StatusCode >= 400 && resp.StatusCode < 500:
+			if code, _ := errorOf(out); code == "" {
+				t.Errorf("%q/%q: %d without an error body", author, text, resp.StatusCode)
+			}
+		default:
+			t.Errorf("%q/%q: status %d", author, text, resp.StatusCode)
+		}
+	}
+	for _, s := range strs {
+		post("blns", s)
+		post(s, "a name")
+	}
+	if len(ids) < len(strs) {
+		t.Fatalf("only %d of %d strings accepted", len(ids), 2*len(strs))
+	}
+	f.applyAll()
+	f.approve(a, ids...)
+
+	got := map[string]sent{}
+	cursor := ""
+	for {
+		p := f.list("/api/articles/" + a + "/comments?limit=200&cursor=" + cursor)
+		for _, c := range p.Comments {
+			got[c.ID] = sent{c.Author, c.Text}
+		}
+		if cursor = p.NextCursor; cursor == "" {
+			break
+		}
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("API: %q/%q came back as %q/%q", w.author, w.text, got[id].author, got[id].text)
+		}
+	}
+
+	shown := map[string]sent{}
+	for path := "/articles/" + a; path != ""; {
+		page := f.getPage(path)
+		for _, m := range pageText.FindAllStringSubmatch(page, -1) {
+			s := shown[m[1]]
+			s.text = html.UnescapeString(m[2])
+			shown[m[1]] = s
+		}
+		for _, m := range pageAuthor.FindAllStringSubmatch(page, -1) {
+			s := shown[m[1]]
+			s.author = html.UnescapeString(m[2])
+			shown[m[1]] = s
+		}
+		path = ""
+		if m := nextPage.FindStringSubmatch(page); m != nil {
+			path = "/articles/" + a + "?cursor=" + m[1]
+		}
+	}
+	for id, w := range want {
+		if shown[id] != w {
+			t.Errorf("page: %q/%q shown as %q/%q", w.author, w.text, shown[id].author, shown[id].text)
+		}
+	}
+	t.Logf("%d of %d posts accepted and shown back exactly", len(want), 2*len(strs))
+}
