@@ -464,7 +464,7 @@ func TestLiveStream(t *testing.T) {
 	// A client that leaves ends its handler (srv.Close would hang
 	// otherwise); shutdown ends the others.
 	public.body.Close()
-	f.web.Close()
+	f.web.CloseStreams()
 	if _, _, err := s.next(); err != io.EOF {
 		t.Fatalf("after Close: %v", err)
 	}

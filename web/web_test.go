@@ -42,7 +42,7 @@ func newFixture(t *testing.T, cfg web.Config) *fixture {
 	w := web.New(cfg)
 	srv := httptest.NewServer(w)
 	t.Cleanup(srv.Close)
-	t.Cleanup(w.Close) // runs first: live streams end, so srv.Close returns
+	t.Cleanup(w.CloseStreams) // runs first: live streams end, so srv.Close returns
 	return &fixture{t: t, log: l, views: cfg.Views, web: w, srv: srv}
 }
 
@@ -50,7 +50,7 @@ func newFixture(t *testing.T, cfg web.Config) *fixture {
 func (f *fixture) applyAll() {
 	f.t.Helper()
 	err := f.log.Replay(context.Background(), f.views.Applied()+1, nil, func(e events.Envelope) error {
-		f.web.Changed(f.views.Apply(e))
+		f.web.OnChange(f.views.Apply(e))
 		return nil
 	})
 	if err != nil {

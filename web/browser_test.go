@@ -1,0 +1,269 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/projections"
+	"github.com/newsroom/commentd/web"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// browser starts a headless Chromium for the test. Without one the test
+// is skipped on a workstation and fails in CI (CI set), where .ci/run
+// installs it.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if ci := os.Getenv("CI"); ci != "" && ci != "false" {
+			t.Fatalf("CI needs %s for the browser tests: %v", chromiumPath, err)
+		}
+		t.Skipf("no browser at %s: %v", chromiumPath, err)
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(412, 900), // a phone's width
+	)
+	t.Cleanup(cancel)
+	return actx
+}
+
+// tab opens a browser tab that closes at the end of the (sub)test.
+func tab(t *testing.T, actx context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancelT)
+	return ctx
+}
+
+func must[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// live runs a projector over the fixture's log, as commentd does, so the
+// views and the live streams follow the log by themselves.
+func (f *fixture) live() {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &projections.Projector{Log: f.log, Store: f.views, OnChange: f.web.OnChange}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := p.Run(ctx); err != nil {
+			f.t.Errorf("projector: %v", err)
+		}
+	})
+	f.t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
+// decideLive appends a decision and waits until the projector applied it.
+func (f *fixture) decideLive(typ events.Type, article, id, message string) {
+	f.t.Helper()
+	ctx := context.Background()
+	seq, err := f.log.CommentSeq(ctx, article, id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	e, _ := events.New(uuid.NewString(), typ, article, id, "moderator:test", "", time.Now(), events.Decision{Reason: "test", Message: message})
+	seq, err = f.log.AppendAfter(ctx, e, seq)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.views.Applied() < seq {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("projector did not apply seq %d", seq)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+const namePayload = `<img src=x onerror="window.pwned=3">`
+
+const payload = `<script>window.pwned=1</script><img src=x onerror="window.pwned=2"> & "quotes" 'too' </div>`
+
+func TestBrowser(t *testing.T) {
+	actx := browser(t)
+
+	t.Run("article page works without JavaScript", func(t *testing.T) {
+		f := newFixture(t, web.Config{})
+		f.live()
+		ctx := tab(t, actx)
+		must(t, ctx, "blank", chromedp.Navigate("about:blank"))
+		if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+			t.Fatal(err)
+		}
+		page := f.srv.URL + "/articles/nojs"
+		must(t, ctx, "open", chromedp.Navigate(page))
+		must(t, ctx, "name", chromedp.SendKeys(chromedp.CSS("#author"), "Anna"))
+		must(t, ctx, "text", chromedp.SendKeys(chromedp.CSS("#text"), payload))
+		must(t, ctx, "post", chromedp.Click(chromedp.CSS("#comment-form button")))
+		if s := must(t, ctx, "notice", chromedp.Text(chromedp.CSS("#status"))); !strings.Contains(s, "awaiting review") {
+			t.Fatalf("notice after posting: %q", s)
+		}
+		id := f.onlyComment("nojs")
+		f.decideLive(events.CommentApproved, "nojs", id, "")
+		must(t, ctx, "reload", chromedp.Navigate(page))
+		if s := must(t, ctx, "comment", chromedp.TextContent(chromedp.CSS("#t-"+id))); s != payload {
+			t.Fatalf("shown as %q, want %q", s, payload)
+		}
+		if n := must(t, ctx, "images", chromedp.Nodes(chromedp.CSSAll("img"), chromedp.AtLeast(0))); len(n) != 0 {
+			t.Fatalf("the payload became an element: %s", n[0].Dump("", " ", false))
+		}
+
+		// A reply, through the form under the comment.
+		must(t, ctx, "open reply", chromedp.Click(chromedp.CSS("#c-"+id+" summary")))
+		must(t, ctx, "reply name", chromedp.SendKeys(chromedp.CSS("#author-"+id), "Bo"))
+		must(t, ctx, "reply text", chromedp.SendKeys(chromedp.CSS("#text-"+id), "A reply without JavaScript."))
+		must(t, ctx, "post reply", chromedp.Click(chromedp.CSS("#c-"+id+" form button")))
+		if s := must(t, ctx, "notice", chromedp.Text(chromedp.CSS("#status"))); !strings.Contains(s, "awaiting review") {
+			t.Fatalf("notice after replying: %q", s)
+		}
+		reply := f.newestComment("nojs")
+		if c, _ := f.views.Comment(reply); c.ParentID != id {
+			t.Fatalf("the reply's parent is %q", c.ParentID)
+		}
+	})
+
+	t.Run("widget on another origin: post, pending, published live, text stays text", func(t *testing.T) {
+		// The publisher's site: another origin, whose URL the allow-list
+		// needs before its page is written.
+		hostMux := http.NewServeMux()
+		host := httptest.NewServer(hostMux)
+		t.Cleanup(host.Close)
+		f := newFixture(t, web.Config{AllowedOrigins: []string{host.URL}})
+		f.live()
+		const a = "embedded"
+		earlier := f.comment(a, namePayload, payload, "", nil)
+		f.waitApplied()
+		f.decideLive(events.CommentApproved, a, earlier, "")
+
+		hostMux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8">
+<style>button{display:none} li{color:#f00}</style>
+<script>window.hostGlobals = Object.getOwnPropertyNames(window);</script>
+</head><body><h1>A publisher's story</h1>
+<div id="comments" data-article="%s"></div>
+<script src="%s/embed.js" async></script>
+</body></html>`, a, f.srv.URL)
+		})
+		ctx := tab(t, actx)
+		must(t, ctx, "open", chromedp.Navigate(host.URL+"/story"))
+		root := `document.querySelector('#comments').shadowRoot`
+		must(t, ctx, "approved comment shown", chromedp.Poll[chromedp.Void](root+`?.querySelector('li[data-id="`+earlier+`"] .text')`))
+		text := must(t, ctx, "text", chromedp.Evaluate[string](root+`.querySelector('li[data-id="`+earlier+`"] .text').textContent`))
+		author := must(t, ctx, "author", chromedp.Evaluate[string](root+`.querySelector('li[data-id="`+earlier+`"] .meta strong').textContent`))
+		if text != payload || author != namePayload {
+			t.Fatalf("shown as %q by %q", text, author)
+		}
+		if n := must(t, ctx, "elements", chromedp.Evaluate[int](root+`.querySelectorAll('img, script').length`)); n != 0 {
+			t.Fatalf("the payload became %d elements", n)
+		}
+		if leaked := must(t, ctx, "globals", chromedp.Evaluate[[]string](`Object.getOwnPropertyNames(window).filter(n => !hostGlobals.includes(n) && n !== 'hostGlobals')`)); len(leaked) != 0 {
+			t.Fatalf("the widget leaked globals: %v", leaked)
+		}
+		if d := must(t, ctx, "scoped styles", chromedp.Evaluate[string](`getComputedStyle(`+root+`.querySelector('form.top button')).display`)); d == "none" {
+			t.Fatal("the host page's styles reach into the widget")
+		}
+
+		// Post through the widget: it shows as awaiting review.
+		must(t, ctx, "post", chromedp.Evaluate[chromedp.Void](`(() => { const r = `+root+`;
+			const f = r.querySelector('form.top');
+			f.querySelector('input[name=author]').value = 'Reader';
+			f.querySelector('textarea').value = 'Posted from the widget.';
+			f.querySelector('button[type=submit]').click(); })()`))
+		mine := must(t, ctx, "pending", chromedp.Poll[string](`(() => { const b = [...`+root+`.querySelectorAll('.badge')].find(b => b.textContent === 'Awaiting review');
+			return b && b.closest('li').dataset.id; })()`))
+		if c, ok := f.views.Comment(mine); !ok || c.Text != "Posted from the widget." || c.Status != projections.Pending {
+			t.Fatalf("stored: %+v %v", c, ok)
+		}
+		// Approved through the log: the widget shows it published, live.
+		f.decideLive(events.CommentApproved, a, mine, "")
+		must(t, ctx, "published live", chromedp.Poll[chromedp.Void](`(() => { const li = `+root+`.querySelector('li[data-id="`+mine+`"]');
+			return li && !li.querySelector('.badge') && `+root+`.querySelector('h2').textContent === '2 comments'; })()`))
+
+		// Another reader's comment appears without a reload.
+		other := f.comment(a, "Someone", "From elsewhere.", "", nil)
+		f.waitApplied()
+		f.decideLive(events.CommentApproved, a, other, "")
+		must(t, ctx, "other comment live", chromedp.Poll[chromedp.Void](root+`.querySelector('li[data-id="`+other+`"]')`))
+
+		// A refused comment says why, to its author only.
+		must(t, ctx, "post again", chromedp.Evaluate[chromedp.Void](`(() => { const f = `+root+`.querySelector('form.top');
+			f.querySelector('textarea').value = 'Buy cheap watches';
+			f.querySelector('button[type=submit]').click(); })()`))
+		refused := must(t, ctx, "pending again", chromedp.Poll[string](`(() => { const li = [...`+root+`.querySelectorAll('li')].find(li => li.querySelector('.text')?.textContent === 'Buy cheap watches' && li.querySelector('.badge'));
+			return li && li.dataset.id; })()`))
+		f.decideLive(events.CommentRejected, a, refused, "Advertising is not allowed.")
+		must(t, ctx, "refused live", chromedp.Poll[chromedp.Void](`[...`+root+`.querySelectorAll('.badge.bad')].some(b => b.textContent === 'Not published: Advertising is not allowed.')`))
+
+		// It survives a reload: published stays, the refusal is remembered.
+		must(t, ctx, "reload", chromedp.Reload())
+		must(t, ctx, "after reload", chromedp.Poll[chromedp.Void](`(() => { const r = document.querySelector('#comments').shadowRoot;
+			return r && r.querySelector('li[data-id="`+mine+`"]') && r.querySelector('li[data-id="`+refused+`"] .badge.bad'); })()`))
+		if pwned := must(t, ctx, "pwned", chromedp.Evaluate[string](`String(window.pwned)`)); pwned != "undefined" {
+			t.Fatalf("a payload ran: %s", pwned)
+		}
+	})
+}
+
+// onlyComment is the one comment of an article the views know.
+func (f *fixture) onlyComment(article string) string {
+	f.t.Helper()
+	f.waitApplied()
+	id := f.newestComment(article)
+	if id == "" {
+		f.t.Fatalf("no comment on %s", article)
+	}
+	return id
+}
+
+// newestComment finds the newest comment of an article in the log.
+func (f *fixture) newestComment(article string) string {
+	f.t.Helper()
+	f.waitApplied()
+	var id string
+	err := f.log.Replay(context.Background(), 1, []string{"comments." + article + ".*.submitted"}, func(e events.Envelope) error {
+		id = e.Comment
+		return nil
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return id
+}
+
+// waitApplied waits until the projector applied everything in the log.
+func (f *fixture) waitApplied() {
+	f.t.Helper()
+	last := f.lastSeq()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.views.Applied() < last {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("projector stuck at %d of %d", f.views.Applied(), last)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
