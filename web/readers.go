@@ -112,12 +112,18 @@ func (rd *readers) allowedOrigin(origin string) bool {
 // Headers the widget sends cross-origin, checked in preflights.
 var corsHeaders = map[string]bool{"content-type": true, "idempotency-key": true, "authorization": true, "last-event-id": true}
 
+var varyOrigin = []string{"Origin"}
+
 // cors lets the allowed origins read h's answers. Nothing else changes:
 // the same-origin pages and non-browser clients are not affected.
 func (s *Server) cors(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
-		hd.Add("Vary", "Origin")
+		if _, ok := hd["Vary"]; ok {
+			hd.Add("Vary", "Origin")
+		} else {
+			hd["Vary"] = varyOrigin // shared, read-only: no allocation on the hot GET path
+		}
 		if o := r.Header.Get("Origin"); s.readers.allowedOrigin(o) {
 			hd.Set("Access-Control-Allow-Origin", o)
 			hd.Set("Access-Control-Expose-Headers", "Retry-After")
