@@ -35,7 +35,9 @@
     'button:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid #f5a623;outline-offset:1px}',
     '.msg{min-height:1.5em;font-size:.9rem;margin:.3rem 0}',
     '.msg.bad{color:#a11}',
-    '.reply{margin:.3rem 0 .5rem}'
+    '.reply{margin:.3rem 0 .5rem}',
+    'form.top{margin-top:1.2rem}',
+    'button.cancel{background:#fff;color:#0b57d0;margin-left:.5rem}'
   ].join('\n');
 
   // el builds an element; string children become text nodes, so reader
@@ -93,6 +95,8 @@
     } catch (e) { return ''; }
   }
 
+  var rank = { pending: 0, held: 1, approved: 2, rejected: 2, gone: 3 };
+
   function when(iso) {
     var d = new Date(iso);
     return isNaN(d) ? '' : d.toLocaleString();
@@ -112,8 +116,8 @@
     var root = host.attachShadow ? host.attachShadow({ mode: 'open' }) : host;
     this.build(root);
     this.pending().forEach(this.place, this);
-    this.loadPage('');
-    this.connect();
+    if (window.EventSource) this.connect(); // loads the list once the stream is open
+    else this.loadPage('');
   }
 
   Widget.prototype.api = function (path) { return new URL(path, base).toString(); };
@@ -140,8 +144,9 @@
     var button = el('button', { type: 'submit' }, [parentID ? 'Post reply' : 'Post comment']);
     var who = name ? [el('p', { class: 'note' }, ['Posting as ', el('strong', null, [name])])]
       : [el('label', { for: uid + 'a' }, ['Name']), author];
+    var cancel = parentID ? el('button', { type: 'button', class: 'cancel', onclick: function () { self.closeReply(); } }, ['Cancel']) : null;
     var node = el('form', { class: parentID ? 'reply' : 'top', novalidate: '' }, (parentID ? [] : [el('h2', null, ['Leave a comment'])])
-      .concat(who, [el('label', { for: uid + 't' }, [parentID ? 'Your reply' : 'Comment']), text, button, msg]));
+      .concat(who, [el('label', { for: uid + 't' }, [parentID ? 'Your reply' : 'Comment']), text, button, cancel, msg]));
     var f = { node: node, text: text, msg: msg, author: author };
     node.addEventListener('submit', function (ev) {
       ev.preventDefault();
@@ -310,8 +315,9 @@
     return fetch(this.api('api/articles/' + encodeURIComponent(this.article) + '/comments' + q), { credentials: 'omit' })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (page) {
+        self.loaded = true;
         (page.comments || []).forEach(self.approved, self);
-        self.setTotal(page.total || 0);
+        if (!cursor) self.setTotal(page.total || 0); // later pages may be older than live counts
         if (!cursor || self.cursor === cursor) {
           self.cursor = page.next_cursor || '';
           self.more.hidden = !self.cursor;
@@ -335,6 +341,9 @@
     var list = this.mine.load(), mine = null;
     list.forEach(function (c) { if (c.id === id) mine = c; });
     if (!mine) return;
+    // A status fetched before a decision can arrive after the stream
+    // reported it; a comment never goes back to waiting, so ignore that.
+    if (rank[st.status] < rank[mine.status]) return;
     if (st.status === 'approved') {
       this.forget(id, false);
       mine.status = 'approved';
@@ -358,29 +367,41 @@
       .map(function (c) { return c.id; }).slice(-50);
     var url = this.api('api/articles/' + encodeURIComponent(this.article) + '/events' + (ids.length ? '?watch=' + ids.join(',') : ''));
     var es = this.es = new EventSource(url);
+    // Events that arrive while the list loads wait for it: the list may
+    // predate them, and applying them first would let it undo them.
+    var queue = null;
+    function on(name, fn) {
+      es.addEventListener(name, function (ev) {
+        if (self.es !== es) return;
+        var data = JSON.parse(ev.data);
+        if (queue) queue.push(function () { fn(data); });
+        else fn(data);
+      });
+    }
     es.onopen = function () {
       self.retry = 1000;
-      if (self.opened) self.loadPage(''); // the list was loaded at start
-      self.opened = true;
-      self.refreshMine();
+      queue = [];
+      // Each (re)connection reloads what the stream did not carry.
+      self.loadPage('').then(function () {
+        var q = queue;
+        queue = null;
+        q.forEach(function (f) { f(); });
+        self.refreshMine();
+      });
     };
-    es.addEventListener('comment', function (ev) {
-      var c = JSON.parse(ev.data);
+    on('comment', function (c) {
       var known = self.nodes[c.id] && self.nodes[c.id].c.status === 'approved';
       self.approved(c);
       if (!known) self.setTotal(self.total + 1);
     });
-    es.addEventListener('removed', function (ev) {
-      var id = JSON.parse(ev.data).id;
-      if (self.nodes[id] && self.nodes[id].c.status === 'approved') { self.remove(id); self.setTotal(self.total - 1); }
+    on('removed', function (r) {
+      if (self.nodes[r.id] && self.nodes[r.id].c.status === 'approved') { self.remove(r.id); self.setTotal(self.total - 1); }
     });
-    es.addEventListener('status', function (ev) {
-      var st = JSON.parse(ev.data);
-      self.status(st, st.id);
-    });
-    es.addEventListener('settings', function (ev) { self.setSettings(JSON.parse(ev.data)); });
+    on('status', function (st) { self.status(st, st.id); });
+    on('settings', function (st) { self.setSettings(st); });
     es.onerror = function () {
       if (es.readyState !== EventSource.CLOSED) return; // the browser retries by itself
+      if (!self.loaded) self.loadPage(''); // show the comments even without a stream
       setTimeout(function () { if (self.es === es) self.connect(); }, self.retry);
       self.retry = Math.min(self.retry * 2, 60000);
     };
