@@ -35,8 +35,9 @@ func moderationConfig(ctx context.Context, js jetstream.JetStream, cfg Config) (
 }
 
 // ruleContext gives the rules what the read models of this process know
-// of an author, so a banned author's next comment is rejected at once.
-// Article settings are left to their own read model (zero until then).
+// of an author, so a banned author's next comment is rejected at once,
+// and of an article's settings, so a pre-moderated article's comments are
+// held (the default rule set's "premoderated" rule).
 type ruleContext struct{ views *projections.Store }
 
 func (c ruleContext) Author(authorID string) moderation.AuthorStats {
@@ -47,4 +48,7 @@ func (c ruleContext) Author(authorID string) moderation.AuthorStats {
 	}
 }
 
-func (c ruleContext) Article(string) moderation.ArticleSettings { return moderation.ArticleSettings{} }
+func (c ruleContext) Article(article string) moderation.ArticleSettings {
+	set := c.views.ArticleSettings(article)
+	return moderation.ArticleSettings{Closed: set.Closed, Premoderated: set.Premoderated}
+}

@@ -52,3 +52,52 @@ func TestShutdownEndsLiveStreams(t *testing.T) {
 		t.Fatalf("the stream did not end cleanly: %v", err)
 	}
 }
+
+// Article settings changed by a moderator reach both doors: the worker
+// holds every comment of a pre-moderated article, and the API refuses
+// comments on a closed one.
+func TestArticleSettingsEndToEnd(t *testing.T) {
+	const token = "an-admin-token-for-tests"
+	c := start(t, t.TempDir(), "--admin-token", token)
+	settings := func(body string) {
+		req, _ := http.NewRequest("PUT", c.url+"/api/moderation/articles/a1/settings", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("settings %s: %d", body, resp.StatusCode)
+		}
+	}
+	settings(`{"closed":false,"premoderated":true}`)
+	// The worker reads the settings from this process's views: wait until
+	// they are there (a page of the article says so).
+	eventually(t, 10*time.Second, "pre-moderated", func() bool { return strings.Contains(page(c.url+"/articles/a1"), "reviewed by a moderator") })
+	code, id, err := postComment(c.url, "a1", "Anna", "A perfectly fine comment.")
+	if err != nil || code != 202 {
+		t.Fatalf("post: %d %v", code, err)
+	}
+	waitFinal(t, c.url, id)
+	if s := status(c.url, id); s != "held" {
+		t.Fatalf("a comment on a pre-moderated article is %s", s)
+	}
+
+	settings(`{"closed":true,"premoderated":false}`)
+	eventually(t, 10*time.Second, "closed", func() bool {
+		code, _, _ := postComment(c.url, "a1", "Bo", "Too late?")
+		return code == 403
+	})
+}
+
+func page(url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
