@@ -27,7 +27,7 @@ func (s *Server) routes() {
 	s.mux.Handle("OPTIONS /api/articles/{article}/events", s.handlePreflight())
 	s.mux.Handle("OPTIONS /api/comments/{id}/reports", s.handlePreflight())
 
-	s.mux.Handle("POST /api/comments/{id}/reports", s.handleReport())
+	s.mux.Handle("POST /api/comments/{id}/reports", s.cors(s.handleReport())) // the widget may report
 
 	// Moderators' JSON API (auth.go, moderation.go): 401 without
 	// credentials, 403 for a role that may not.
