@@ -163,7 +163,13 @@ func (p *Projector) follow(ctx context.Context, start uint64) error {
 			// The projections skip what can never be an event; the
 			// worker terminates and counts it.
 			p.Logger.Warn("undecodable event skipped", "seq", meta.Sequence.Stream, "subject", msg.Subject(), "err", err)
-			p.Metrics.undecodable()
+			p.Metrics.undecodable(meta.NumPending)
+			// Skipped, but seen: the lag and readiness move on, or an
+			// undecodable last event would leave them stuck.
+			p.lag.Store(meta.NumPending)
+			if meta.NumPending == 0 && !p.caughtUp.Load() {
+				p.setCaughtUp()
+			}
 			continue
 		}
 		e.Seq, e.Subject = meta.Sequence.Stream, msg.Subject()
@@ -294,9 +300,10 @@ func NewMetrics(reg prometheus.Registerer, p *Projector) *Metrics {
 	return m
 }
 
-func (m *Metrics) undecodable() {
+func (m *Metrics) undecodable(pending uint64) {
 	if m != nil {
 		m.undecodables.Inc()
+		m.lag.Set(float64(pending))
 	}
 }
 

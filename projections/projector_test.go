@@ -1,0 +1,44 @@
+package projections
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/internal/natstest"
+)
+
+// An undecodable event at the end of the stream is skipped, but it must
+// not leave the projector short of caught up, or /readyz would say "not
+// ready" until the next good event.
+func TestUndecodableLastEventStillCatchesUp(t *testing.T) {
+	_, js := natstest.Connect(t, natstest.Server(t))
+	ctx := context.Background()
+	l, err := events.Open(ctx, js, events.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := events.New(uuid.NewString(), events.CommentSubmitted, "a1", uuid.NewString(), events.ActorReader, "", time.Now(), events.Submitted{Author: "A", Text: "x"})
+	if _, err := l.Append(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "comments.a1."+uuid.NewString()+".submitted", []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	p := &Projector{Log: l, Store: NewStore()}
+	rctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { p.Run(rctx) })
+	defer func() { cancel(); wg.Wait() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !p.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready; applied %d, lag %d", p.Store.Applied(), p.lag.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
