@@ -206,27 +206,56 @@ var errStop = errors.New("stop")
 // Events that can never be decoded are skipped: a replay must not stop on
 // one bad event. It returns nil when it reached the end.
 func (l *Log) Replay(ctx context.Context, from uint64, filters []string, fn func(Envelope) error) error {
-	if from == 0 {
-		from = 1
+	last, err := l.LastSeq(ctx)
+	if err != nil || last < max(from, 1) {
+		return err
 	}
-	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: filters,
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    from,
+	err = l.Follow(ctx, FollowConfig{From: from, Filters: filters}, func(e Envelope, pending uint64, err error) error {
+		if err == nil {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if pending == 0 {
+			return errStop
+		}
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("events: replay consumer: %w", err)
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("events: replay consumer info: %w", err)
-	}
-	if info.NumPending == 0 {
+	if errors.Is(err, errStop) {
 		return nil
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	return err
+}
+
+// FollowConfig says where a Follow starts and what it sees.
+type FollowConfig struct {
+	From    uint64   // the first sequence; 0 is 1
+	Filters []string // subjects to see; none: every event
+	// LastPerSubject starts with the newest event of each subject that
+	// matches, instead of From.
+	LastPerSubject bool
+}
+
+// Follow calls fn for each event that matches cfg, in stream order, as it
+// is stored, until fn returns an error (which Follow returns) or ctx ends
+// (Follow returns ctx's error). pending is how many matching events were
+// stored after this one: 0 means fn has seen everything so far. An event
+// that can never be decoded comes with err set and only Seq and Subject
+// filled, so the caller can count it and go on.
+func (l *Log) Follow(ctx context.Context, cfg FollowConfig, fn func(e Envelope, pending uint64, err error) error) error {
+	occ := jetstream.OrderedConsumerConfig{FilterSubjects: cfg.Filters, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: max(cfg.From, 1)}
+	if cfg.LastPerSubject {
+		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverLastPerSubjectPolicy, 0
+	}
+	cons, err := l.stream.OrderedConsumer(ctx, occ)
 	if err != nil {
-		return fmt.Errorf("events: replay: %w", err)
+		return fmt.Errorf("events: follow: %w", err)
+	}
+	// Short pulls notice a stream leader lost to a failover within
+	// seconds (two missed heartbeats), instead of ten.
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024), jetstream.PullExpiry(5*time.Second))
+	if err != nil {
+		return fmt.Errorf("events: follow: %w", err)
 	}
 	defer it.Stop()
 	stop := context.AfterFunc(ctx, it.Stop)
@@ -237,23 +266,19 @@ func (l *Log) Replay(ctx context.Context, from uint64, filters []string, fn func
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("events: replay: %w", err)
+			return fmt.Errorf("events: follow: %w", err)
 		}
 		meta, err := msg.Metadata()
 		if err != nil {
-			return fmt.Errorf("events: replay metadata: %w", err)
+			return fmt.Errorf("events: follow: metadata of %s: %w", msg.Subject(), err)
 		}
-		if e, err := Decode(msg.Data()); err == nil {
-			e.Seq, e.Subject = meta.Sequence.Stream, msg.Subject()
-			if err := fn(e); err != nil {
-				if errors.Is(err, errStop) {
-					return nil
-				}
-				return err
-			}
+		e, err := Decode(msg.Data())
+		if err != nil {
+			e = Envelope{}
 		}
-		if meta.NumPending == 0 {
-			return nil
+		e.Seq, e.Subject = meta.Sequence.Stream, msg.Subject()
+		if err := fn(e, meta.NumPending, err); err != nil {
+			return err
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newsroom/commentd/events"
 )
@@ -87,40 +86,25 @@ func (r *Rules) Current() *Ruleset { return r.cur.Load() }
 // after it, until ctx ends. A publication that does not parse (written by
 // an older or newer version of this program) is logged and skipped.
 func (r *Rules) Follow(ctx context.Context, log *events.Log, logger *slog.Logger) error {
-	cons, err := log.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{events.RulesetSubjects},
-		DeliverPolicy:  jetstream.DeliverLastPerSubjectPolicy,
-	})
-	if err != nil {
-		return fmt.Errorf("moderation: follow rule sets: %w", err)
-	}
-	it, err := cons.Messages()
-	if err != nil {
-		return fmt.Errorf("moderation: follow rule sets: %w", err)
-	}
-	defer it.Stop()
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("moderation: follow rule sets: %w", err)
-		}
-		e, err := events.Decode(msg.Data())
+	cfg := events.FollowConfig{Filters: []string{events.RulesetSubjects}, LastPerSubject: true}
+	err := log.Follow(ctx, cfg, func(e events.Envelope, _ uint64, err error) error {
+		var rs *Ruleset
 		if err == nil {
-			var rs *Ruleset
-			if rs, err = parsePublication(e); err == nil {
-				if old := r.cur.Swap(rs); old == nil || old.Version != rs.Version {
-					logger.Info("rule set in force", "version", rs.Version, "name", rs.Name)
-				}
-				continue
-			}
+			rs, err = parsePublication(e)
 		}
-		logger.Error("published rule set not usable; keeping the one in force", "subject", msg.Subject(), "err", err)
+		if err != nil {
+			logger.Error("published rule set not usable; keeping the one in force", "seq", e.Seq, "err", err)
+			return nil
+		}
+		if old := r.cur.Swap(rs); old == nil || old.Version != rs.Version {
+			logger.Info("rule set in force", "version", rs.Version, "name", rs.Name)
+		}
+		return nil
+	})
+	if ctx.Err() != nil {
+		return nil
 	}
+	return err
 }
 
 // LatestPublication is the newest RulesetPublished payload, source

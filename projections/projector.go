@@ -129,62 +129,29 @@ func (p *Projector) Run(ctx context.Context) error {
 }
 
 func (p *Projector) follow(ctx context.Context, start uint64) error {
-	cons, err := p.Log.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   start,
-	})
-	if err != nil {
-		return fmt.Errorf("projections: consumer: %w", err)
-	}
-	// Short pulls notice a stream leader lost to a failover within
-	// seconds (two missed heartbeats), instead of ten.
-	it, err := cons.Messages(jetstream.PullMaxMessages(1024), jetstream.PullExpiry(5*time.Second))
-	if err != nil {
-		return fmt.Errorf("projections: consume: %w", err)
-	}
-	defer it.Stop()
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("projections: next event: %w", err)
-		}
-		meta, err := msg.Metadata()
-		if err != nil {
-			p.Logger.Error("event without metadata", "subject", msg.Subject(), "err", err)
-			continue
-		}
-		e, err := events.Decode(msg.Data())
+	return p.Log.Follow(ctx, events.FollowConfig{From: start}, func(e events.Envelope, pending uint64, err error) error {
+		live := p.caughtUp.Load()
 		if err != nil {
 			// The projections skip what can never be an event; the
 			// worker terminates and counts it.
-			p.Logger.Warn("undecodable event skipped", "seq", meta.Sequence.Stream, "subject", msg.Subject(), "err", err)
-			p.Metrics.undecodable(meta.NumPending)
-			// Skipped, but seen: the lag and readiness move on, or an
-			// undecodable last event would leave them stuck.
-			p.lag.Store(meta.NumPending)
-			if meta.NumPending == 0 && !p.caughtUp.Load() {
-				p.setCaughtUp()
+			p.Logger.Warn("undecodable event skipped", "seq", e.Seq, "subject", e.Subject, "err", err)
+			p.Metrics.undecodable(pending)
+		} else {
+			ch := p.Store.Apply(e)
+			p.Metrics.applied(ch, live, pending)
+			if p.OnChange != nil {
+				p.OnChange(ch)
 			}
-			continue
 		}
-		e.Seq, e.Subject = meta.Sequence.Stream, msg.Subject()
-		ch := p.Store.Apply(e)
-		live := p.caughtUp.Load()
-		p.Metrics.applied(ch, live, meta.NumPending)
-		if p.OnChange != nil {
-			p.OnChange(ch)
-		}
-		p.lag.Store(meta.NumPending)
-		if meta.NumPending == 0 && !live {
+		// Seen either way: the lag and readiness move on, or an
+		// undecodable last event would leave them stuck.
+		p.lag.Store(pending)
+		if pending == 0 && !live {
 			p.setCaughtUp()
 			p.Logger.Info("projections caught up", "seq", e.Seq)
 		}
-	}
+		return nil
+	})
 }
 
 func (p *Projector) restore(ctx context.Context) {

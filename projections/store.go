@@ -177,6 +177,11 @@ func (s *Store) article(id string) *article {
 }
 
 func (a *article) insert(c *Comment) {
+	if n := len(a.approved); n == 0 || a.approved[n-1].SubmittedSeq < c.SubmittedSeq {
+		a.approved = append(a.approved, c) // the usual case: the newest comment
+		a.version++
+		return
+	}
 	i := sort.Search(len(a.approved), func(i int) bool { return a.approved[i].SubmittedSeq >= c.SubmittedSeq })
 	a.approved = append(a.approved, nil)
 	copy(a.approved[i+1:], a.approved[i:])
