@@ -79,11 +79,20 @@ func (l *Log) Append(ctx context.Context, e Envelope) (uint64, error) {
 	return l.append(ctx, e)
 }
 
-// AppendAfter stores e only if the last event of its comment is still at
-// sequence after (0: the comment has no events yet). Two writers that read
-// the same state cannot both win: the loser gets ErrConflict.
+// AppendAfter stores e only if the newest event of its scope is still at
+// sequence after (0: there is none yet). The scope of a comment's event is
+// the comment (its comments.<article>.<comment>.* subjects); of any other
+// event, its own subject. Two writers that read the same state cannot
+// both win: the loser gets ErrConflict.
 func (l *Log) AppendAfter(ctx context.Context, e Envelope, after uint64) (uint64, error) {
-	return l.append(ctx, e, jetstream.WithExpectLastSequenceForSubject(after, CommentSubjects(e.Article, e.Comment)))
+	scope, err := Subject(e)
+	if err != nil {
+		return 0, err
+	}
+	if _, ok := commentToken[e.Type]; ok {
+		scope = CommentSubjects(e.Article, e.Comment)
+	}
+	return l.append(ctx, e, jetstream.WithExpectLastSequenceForSubject(after, scope))
 }
 
 func (l *Log) append(ctx context.Context, e Envelope, opts ...jetstream.PublishOpt) (uint64, error) {
@@ -206,17 +215,31 @@ var errStop = errors.New("stop")
 // Events that can never be decoded are skipped: a replay must not stop on
 // one bad event. It returns nil when it reached the end.
 func (l *Log) Replay(ctx context.Context, from uint64, filters []string, fn func(Envelope) error) error {
-	last, err := l.LastSeq(ctx)
-	if err != nil || last < max(from, 1) {
-		return err
+	// The end is the newest event the filters match now; none: nothing to
+	// replay (following would wait for one forever).
+	var end uint64
+	if len(filters) == 0 {
+		filters = []string{">"}
 	}
-	err = l.Follow(ctx, FollowConfig{From: from, Filters: filters}, func(e Envelope, pending uint64, err error) error {
+	for _, f := range filters {
+		msg, err := l.stream.GetLastMsgForSubject(ctx, f)
+		switch {
+		case err == nil:
+			end = max(end, msg.Sequence)
+		case !errors.Is(err, jetstream.ErrMsgNotFound):
+			return fmt.Errorf("events: replay: newest event on %s: %w", f, err)
+		}
+	}
+	if end < max(from, 1) {
+		return nil
+	}
+	err := l.Follow(ctx, FollowConfig{From: from, Filters: filters}, func(e Envelope, _ uint64, err error) error {
 		if err == nil {
 			if err := fn(e); err != nil {
 				return err
 			}
 		}
-		if pending == 0 {
+		if e.Seq >= end {
 			return errStop
 		}
 		return nil

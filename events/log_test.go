@@ -221,3 +221,27 @@ func TestReportDoesNotConflictWithADecision(t *testing.T) {
 		t.Fatalf("history %v, want %v", types, want)
 	}
 }
+
+// A replay whose filters match nothing ends at once instead of waiting
+// for an event that may never come.
+func TestReplayOfNothingEnds(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	l := openLog(t)
+	if _, err := l.Append(ctx, submitted(t, "a1", uuid.NewString(), "hi")); err != nil {
+		t.Fatal(err)
+	}
+	for _, filters := range [][]string{{"comments.nobody.>"}, {"reports.>"}} {
+		n := 0
+		if err := l.Replay(ctx, 1, filters, func(events.Envelope) error { n++; return nil }); err != nil || n != 0 {
+			t.Fatalf("Replay(%v) = %d events, %v", filters, n, err)
+		}
+	}
+	n := 0
+	if err := l.Replay(ctx, 1, nil, func(events.Envelope) error { n++; return nil }); err != nil || n != 1 {
+		t.Fatalf("Replay(all) = %d events, %v", n, err)
+	}
+	if err := l.Replay(ctx, 2, nil, func(events.Envelope) error { n++; return nil }); err != nil || n != 1 {
+		t.Fatalf("Replay from past the end = %d events, %v", n, err)
+	}
+}

@@ -13,31 +13,32 @@ import (
 	"github.com/newsroom/commentd/events"
 )
 
-// rulesetNamespace derives a publication's event id from the rule set's
-// version, so publishing the same file twice stores it once.
-var rulesetNamespace = uuid.MustParse("b0d8e2a4-1c3f-4e5a-8b7d-9f6e5d4c3b2a")
-
 // PublishRuleset parses a rule file and appends RulesetPublished unless
 // the newest published version is already this one. Invalid files are
-// refused before anything is written.
+// refused before anything is written. Publishing an older version again
+// (a rollback) is a new publication; two publishers racing cannot both
+// win: the loser gets events.ErrConflict.
 func PublishRuleset(ctx context.Context, log *events.Log, name string, source []byte, actor string) (rs *Ruleset, published bool, err error) {
 	rs, err = ParseRuleset(name, source)
 	if err != nil {
 		return nil, false, err
 	}
-	latest, err := LatestRuleset(ctx, log)
-	switch {
-	case err == nil && latest.Version == rs.Version:
-		return rs, false, nil
-	case err != nil && !errors.Is(err, events.ErrNotFound):
+	var after uint64
+	switch last, err := log.Last(ctx, events.RulesetSubjects); {
+	case err == nil:
+		if latest, perr := parsePublication(last); perr == nil && latest.Version == rs.Version {
+			return rs, false, nil
+		}
+		after = last.Seq
+	case !errors.Is(err, events.ErrNotFound):
 		return nil, false, err
 	}
-	e, err := events.New(uuid.NewSHA1(rulesetNamespace, []byte(rs.Version)).String(), events.RulesetPublished, "", "", actor, "", time.Now(),
+	e, err := events.New(uuid.NewString(), events.RulesetPublished, "", "", actor, "", time.Now(),
 		events.RulesetPublication{Version: rs.Version, Name: name, Source: string(source)})
 	if err != nil {
 		return nil, false, err
 	}
-	if _, err := log.Append(ctx, e); err != nil {
+	if _, err := log.AppendAfter(ctx, e, after); err != nil {
 		return nil, false, err
 	}
 	return rs, true, nil

@@ -82,3 +82,23 @@ func waitVersion(t *testing.T, r *moderation.Rules, version string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// Going back to an earlier rule set is a publication like any other, even
+// within the stream's duplicate window.
+func TestRollingBackARuleSet(t *testing.T) {
+	ctx := context.Background()
+	f := newWorkerFixture(t)
+	for i, src := range []string{ruleV1, ruleV2, ruleV1} {
+		if _, published, err := moderation.PublishRuleset(ctx, f.log, "test.yaml", []byte(src), "operator"); err != nil || !published {
+			t.Fatalf("publication %d: %v %v", i, published, err)
+		}
+	}
+	latest, err := moderation.LatestRuleset(ctx, f.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := moderation.ParseRuleset("test.yaml", []byte(ruleV1))
+	if latest.Version != v1.Version {
+		t.Fatalf("after rolling back, %s is in force, want %s", latest.Version, v1.Version)
+	}
+}
