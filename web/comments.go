@@ -72,34 +72,76 @@ func (s *Server) submit(ctx context.Context, r *http.Request, article string, in
 	if err := validateComment(in); err != nil {
 		return accepted{}, err
 	}
+	commentID, eventID := uuid.Must(uuid.NewV7()).String(), uuid.NewString()
+	if key != "" {
+		if len(key) > MaxKeyLen {
+			return accepted{}, badRequest("invalid_idempotency_key", "Idempotency-Key", fmt.Sprintf("at most %d bytes", MaxKeyLen))
+		}
+		// A key is the author's own: the same key from another author is
+		// another comment. The event id covers the body, so a key sent
+		// again with another comment is not taken for a retry.
+		scope := article + "\n" + who.AuthorID + "\n" + key
+		commentID = uuid.NewSHA1(idNamespace, []byte("comment\n"+scope)).String()
+		eventID = uuid.NewSHA1(idNamespace, []byte("submitted\n"+scope+"\n"+in.ParentID+"\n"+in.Text)).String()
+		// A retry the read models know is answered before any limit.
+		if c, ok := s.cfg.Views.Comment(commentID); ok {
+			return retried(c.ID, c.Status, c.Text == in.Text && c.ParentID == in.ParentID)
+		}
+	}
 	if err := s.checkArticle(article, in.ParentID); err != nil {
 		return accepted{}, err
 	}
 	if err := s.allow(r, who.AuthorID); err != nil {
 		return accepted{}, err
 	}
-
-	commentID, eventID := uuid.Must(uuid.NewV7()).String(), uuid.NewString()
-	if key != "" {
-		if len(key) > MaxKeyLen {
-			return accepted{}, badRequest("invalid_idempotency_key", "Idempotency-Key", fmt.Sprintf("at most %d bytes", MaxKeyLen))
-		}
-		commentID = uuid.NewSHA1(idNamespace, []byte("comment\n"+article+"\n"+key)).String()
-		eventID = uuid.NewSHA1(idNamespace, []byte("submitted\n"+article+"\n"+key)).String()
-		// Beyond the stream's duplicate window the read model knows it.
-		if c, ok := s.cfg.Views.Comment(commentID); ok {
-			return accepted{ID: c.ID, Status: string(c.Status)}, nil
-		}
-	}
 	e, err := events.New(eventID, events.CommentSubmitted, article, commentID, events.ActorReader, "", time.Now(),
 		events.Submitted{Author: in.Author, AuthorID: who.AuthorID, Text: in.Text, ParentID: in.ParentID, Source: s.addressKey(r)})
 	if err != nil {
 		return accepted{}, err
 	}
-	if _, err := s.cfg.Log.Append(ctx, e); err != nil {
+	if key == "" {
+		_, err = s.cfg.Log.Append(ctx, e)
+	} else {
+		// Only if the comment does not exist yet. The same request again
+		// inside the duplicate window is the same event and answered
+		// with the first copy's sequence, before this check.
+		_, err = s.cfg.Log.AppendAfter(ctx, e, 0)
+		if errors.Is(err, events.ErrConflict) {
+			return s.keyUsedBefore(ctx, article, commentID, in)
+		}
+	}
+	if err != nil {
 		return accepted{}, err
 	}
 	return accepted{ID: commentID, Status: string(projections.Pending)}, nil
+}
+
+// keyUsedBefore answers a keyed comment that the log already holds and the
+// read models do not know yet.
+func (s *Server) keyUsedBefore(ctx context.Context, article, commentID string, in newComment) (accepted, error) {
+	hist, err := s.cfg.Log.History(ctx, article, commentID)
+	if err != nil {
+		return accepted{}, err
+	}
+	var first events.Submitted
+	if err := hist[0].Payload(&first); err != nil {
+		return accepted{}, err
+	}
+	status := projections.Pending
+	if c, ok := s.cfg.Views.Comment(commentID); ok {
+		status = c.Status
+	}
+	return retried(commentID, status, first.Text == in.Text && first.ParentID == in.ParentID)
+}
+
+// retried answers a comment sent again with its Idempotency-Key: the
+// stored comment, or 422 if the key came with another comment.
+func retried(id string, status projections.Status, same bool) (accepted, error) {
+	if !same {
+		return accepted{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused", Field: "Idempotency-Key",
+			Message: "this Idempotency-Key was used for another comment; use a new key for a new comment"}
+	}
+	return accepted{ID: id, Status: string(status)}, nil
 }
 
 func validateComment(in newComment) error {

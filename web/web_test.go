@@ -272,6 +272,68 @@ func TestIdempotencyKeyGivesOneComment(t *testing.T) {
 	if n := f.lastSeq(); n != 2 {
 		t.Fatalf("%d events stored, want 2", n)
 	}
+	// So is the same key from another author.
+	if _, body := f.post(path, "application/json", `{"author":"Bo","text":"once"}`, key); body["id"] == ids[0] {
+		t.Fatal("a key is shared across authors")
+	}
+	// The same key with another comment is refused, not taken for a retry,
+	// whether or not the read models know the first comment yet.
+	resp, body := f.post(path, "application/json", `{"author":"Bo","text":"something else"}`, key)
+	if resp.StatusCode != 422 || errorCode(body) != "idempotency_key_reused" {
+		t.Fatalf("key reused before the views know it: %d %v", resp.StatusCode, body)
+	}
+	f.applyAll()
+	resp, body = f.post(path, "application/json", `{"author":"Anna","text":"twice"}`, key)
+	if resp.StatusCode != 422 || errorCode(body) != "idempotency_key_reused" {
+		t.Fatalf("key reused: %d %v", resp.StatusCode, body)
+	}
+	if n := f.lastSeq(); n != 3 {
+		t.Fatalf("%d events stored, want 3", n)
+	}
+}
+
+func errorCode(body map[string]any) string {
+	code, _ := errorOf(body)
+	return code
+}
+
+// Beyond the stream's duplicate window, and before the read models know
+// the comment, a retry is still answered with the stored comment.
+func TestIdempotencyKeyBeyondTheDuplicateWindow(t *testing.T) {
+	_, js := natstest.Connect(t, natstest.Server(t))
+	l, err := events.Open(context.Background(), js, events.Config{DuplicateWindow: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(web.Config{Log: l, Views: projections.NewStore()}))
+	t.Cleanup(srv.Close)
+	f := &fixture{t: t, log: l, srv: srv}
+	key := map[string]string{"Idempotency-Key": "k-1"}
+	_, first := f.post(path, "application/json", `{"author":"Anna","text":"once"}`, key)
+	time.Sleep(300 * time.Millisecond) // let the duplicate window pass: what this test is about
+	resp, again := f.post(path, "application/json", `{"author":"Anna","text":"once"}`, key)
+	if resp.StatusCode != 202 || again["id"] != first["id"] {
+		t.Fatalf("retry: %d %v, want 202 %v", resp.StatusCode, again, first["id"])
+	}
+	if resp, body := f.post(path, "application/json", `{"author":"Anna","text":"other"}`, key); resp.StatusCode != 422 {
+		t.Fatalf("reused key: %d %v", resp.StatusCode, body)
+	}
+	if n := f.lastSeq(); n != 1 {
+		t.Fatalf("%d events stored, want 1", n)
+	}
+}
+
+// A retry of an accepted comment is answered even past the rate limit.
+func TestIdempotentRetrySpendsNoRateLimit(t *testing.T) {
+	f := newFixture(t, web.Config{RateLimitPerIP: 1})
+	key := map[string]string{"Idempotency-Key": "k-9"}
+	if resp, body := f.post(path, "application/json", `{"author":"Anna","text":"once"}`, key); resp.StatusCode != 202 {
+		t.Fatalf("first: %d %v", resp.StatusCode, body)
+	}
+	f.applyAll()
+	if resp, body := f.post(path, "application/json", `{"author":"Anna","text":"once"}`, key); resp.StatusCode != 202 {
+		t.Fatalf("retry past the limit: %d %v", resp.StatusCode, body)
+	}
 }
 
 func TestRateLimits(t *testing.T) {
