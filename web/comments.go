@@ -285,6 +285,7 @@ func (s *Server) handleListComments() http.HandlerFunc {
 type pageCache struct {
 	mu    sync.RWMutex
 	pages map[listQuery]cachedPage
+	bytes int // the bodies' total size
 }
 
 type cachedPage struct {
@@ -292,8 +293,11 @@ type cachedPage struct {
 	body    []byte
 }
 
-// maxCachedPages bounds the cache; past it the cache starts over.
-const maxCachedPages = 10000
+// maxCachedBytes bounds the cache; past it the cache starts over. Only
+// first pages are cached (the ones every reader asks for), so a client
+// walking cursors or limits cannot fill memory with pages nobody else
+// reads.
+const maxCachedBytes = 64 << 20
 
 func newPageCache() *pageCache { return &pageCache{pages: make(map[listQuery]cachedPage)} }
 
@@ -314,11 +318,19 @@ func (c *pageCache) get(views *projections.Store, q listQuery) []byte {
 		resp.NextCursor = strconv.FormatUint(page.Next, 36)
 	}
 	body, _ := json.Marshal(resp) // plain strings and times: cannot fail
+	if q.after != 0 {
+		return body
+	}
 	c.mu.Lock()
-	if len(c.pages) >= maxCachedPages {
+	if old, ok := c.pages[q]; ok {
+		c.bytes -= len(old.body)
+	}
+	if c.bytes+len(body) > maxCachedBytes {
 		clear(c.pages)
+		c.bytes = 0
 	}
 	c.pages[q] = cachedPage{version: page.Version, body: body}
+	c.bytes += len(body)
 	c.mu.Unlock()
 	return body
 }
