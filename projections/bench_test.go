@@ -94,7 +94,7 @@ func BenchmarkRebuild(b *testing.B) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- p.Run(ctx) }()
-		for !p.Ready() {
+		for !p.Ready(0) {
 			time.Sleep(time.Millisecond)
 		}
 		cancel()

@@ -70,7 +70,14 @@ type Projector struct {
 
 // Ready reports whether the views have caught up with the stream since
 // start and lag behind it by at most MaxLag events.
-func (p *Projector) Ready() bool { return p.caughtUp.Load() && p.lag.Load() <= p.MaxLag }
+//
+// lastSeq is the stream's newest sequence, asked of the server by the
+// caller: the lag seen with the last delivered event would stay small
+// while deliveries stopped.
+func (p *Projector) Ready(lastSeq uint64) bool {
+	applied := p.Store.Applied()
+	return p.caughtUp.Load() && (lastSeq <= applied || lastSeq-applied <= p.MaxLag)
+}
 
 // CaughtUp is closed once the views have caught up with the stream as it
 // was at start: a worker waits for it so that it never decides on stale

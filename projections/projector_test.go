@@ -35,10 +35,15 @@ func TestUndecodableLastEventStillCatchesUp(t *testing.T) {
 	wg.Go(func() { p.Run(rctx) })
 	defer func() { cancel(); wg.Wait() }()
 	deadline := time.Now().Add(10 * time.Second)
-	for !p.Ready() {
+	for !p.Ready(0) {
 		if time.Now().After(deadline) {
 			t.Fatalf("not ready; applied %d, lag %d", p.Store.Applied(), p.lag.Load())
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	// Ready judges by the stream's newest sequence, not by the lag seen
+	// with the last delivery, which stays put when deliveries stop.
+	if applied := p.Store.Applied(); p.Ready(applied+p.MaxLag+1) || !p.Ready(applied+p.MaxLag) {
+		t.Fatalf("Ready around MaxLag %d past applied %d is wrong", p.MaxLag, applied)
 	}
 }

@@ -32,8 +32,9 @@ type Config struct {
 	// Views are the read models; nil in a process without the api role,
 	// which then serves only health and metrics.
 	Views *projections.Store
-	// Ready reports whether the read models are current; /readyz says so.
-	Ready func() bool
+	// Ready reports whether the read models are current with the stream,
+	// whose newest sequence is lastSeq; /readyz says so.
+	Ready func(lastSeq uint64) bool
 	// RateLimitPerIP and RateLimitPerAuthor are requests per minute that
 	// post comments; 0 turns one off.
 	RateLimitPerIP     int
@@ -111,11 +112,12 @@ func (s *Server) handleHealthz() http.HandlerFunc {
 
 func (s *Server) handleReadyz() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if _, err := s.cfg.Log.LastSeq(r.Context()); err != nil {
+		last, err := s.cfg.Log.LastSeq(r.Context())
+		if err != nil {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "log unavailable"})
 			return
 		}
-		if s.cfg.Ready != nil && !s.cfg.Ready() {
+		if s.cfg.Ready != nil && !s.cfg.Ready(last) {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "projections catching up"})
 			return
 		}

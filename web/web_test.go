@@ -415,7 +415,7 @@ func (f *fixture) getPage(path string) string {
 
 func TestHealthAndReadiness(t *testing.T) {
 	var ready atomic.Bool
-	f := newFixture(t, web.Config{Ready: ready.Load})
+	f := newFixture(t, web.Config{Ready: func(uint64) bool { return ready.Load() }})
 	if resp, _ := f.get("/healthz"); resp.StatusCode != 200 {
 		t.Fatalf("healthz %d", resp.StatusCode)
 	}
