@@ -201,6 +201,9 @@ func decodeJSONBody(w http.ResponseWriter, r *http.Request, v any) error {
 		msg := "the body is not a JSON object of the expected shape"
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
+			if te.Field == "" { // the body itself is not an object
+				return badRequest("invalid_json", "", "the body must be a JSON object")
+			}
 			return badRequest("invalid_json", te.Field, fmt.Sprintf("%s must be a %s", te.Field, te.Type))
 		}
 		return badRequest("invalid_json", "", msg)

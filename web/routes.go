@@ -70,6 +70,7 @@ func (s *Server) routes() {
 	}))
 
 	// Pages.
+	s.mux.Handle("/api/", s.handleAPINotFound())
 	s.mux.Handle("GET /{$}", s.handleIndex())
 	s.mux.Handle("GET /articles/{article}", s.handleArticlePage())
 	s.mux.Handle("POST /articles/{article}", s.handleArticleForm())

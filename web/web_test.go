@@ -427,3 +427,20 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Fatalf("readyz after: %d", resp.StatusCode)
 	}
 }
+
+// Every API answer is JSON, wrong routes and methods included.
+func TestUnknownAPIRoutesAnswerJSON(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	resp, body := f.get("/api/nothing/here")
+	if resp.StatusCode != 404 || errorCode(body) != "not_found" {
+		t.Fatalf("unknown route: %d %v", resp.StatusCode, body)
+	}
+	req, _ := http.NewRequest("DELETE", f.srv.URL+path, nil)
+	resp, body = f.do(req)
+	if resp.StatusCode != 405 || errorCode(body) != "method_not_allowed" || resp.Header.Get("Allow") != "GET, POST" {
+		t.Fatalf("wrong method: %d %v Allow %q", resp.StatusCode, body, resp.Header.Get("Allow"))
+	}
+	if resp, body := f.post(path, "application/json", `[1,2]`, nil); resp.StatusCode != 400 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "JSON object") {
+		t.Fatalf("array body: %d %v", resp.StatusCode, body)
+	}
+}
