@@ -104,8 +104,8 @@ func TestWorkerDecidesWithEvidence(t *testing.T) {
 	}
 }
 
-// A submission delivered again (here: the same event appended twice after
-// the worker decided, as a redelivery would) never yields two decisions.
+// A moderator who decided first is never overruled by the worker, and each
+// submission gets one decision.
 func TestWorkerDecidesOnceAndNeverOverAHuman(t *testing.T) {
 	f := newWorkerFixture(t)
 	// A moderator decides before the worker runs: the worker must not
@@ -188,5 +188,52 @@ func TestWorkerTerminatesPoisonAndGoesOn(t *testing.T) {
 			t.Fatal("poison event not terminated")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Every submission delivered again (the consumer is recreated, as after
+// a lost ack or an operator's reset) still yields one decision each.
+func TestWorkerRedeliveryDecidesNothingTwice(t *testing.T) {
+	f := newWorkerFixture(t)
+	subs := []events.Envelope{f.submit("Good piece."), f.submit("What a fucking joke."), f.submit("Thanks.")}
+	for round := range 2 {
+		if round == 1 {
+			if err := f.log.Stream().DeleteConsumer(context.Background(), moderation.ConsumerName); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		w := &moderation.Worker{Log: f.log, Rules: moderation.DefaultRuleset, Metrics: f.metrics}
+		go func() { done <- w.Run(ctx) }()
+		for _, s := range subs {
+			f.waitDecided(s)
+		}
+		// Wait until this round's consumer has acknowledged every submission.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			cons, err := f.log.Stream().Consumer(context.Background(), moderation.ConsumerName)
+			if err == nil {
+				if info, err := cons.Info(context.Background()); err == nil && info.AckFloor.Stream >= subs[len(subs)-1].Seq && info.NumAckPending == 0 {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: submissions not acknowledged", round)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range subs {
+		if h := f.history(s); len(h) != 2 {
+			t.Fatalf("comment %s has %d events after redelivery, want submitted and one decision", s.Comment, len(h))
+		}
+	}
+	if got := f.total("comments_events_consumed_total"); got != 6 {
+		t.Fatalf("the worker consumed %v submissions, want every one twice (6)", got)
 	}
 }
