@@ -138,13 +138,17 @@ type scratch struct {
 
 type span struct{ start, end int32 }
 
+// ReasonRulesError is the reason of a verdict whose evaluation failed (a
+// bug): the comment is held for a person, and the worker counts it.
+const ReasonRulesError = "rules-error"
+
 // Evaluate applies the rule set to one comment. It is pure and
 // deterministic; if a bug makes a rule panic, the comment is held for a
 // moderator instead of crashing the worker.
 func (rs *Ruleset) Evaluate(in Input) (v Verdict) {
 	defer func() {
 		if recover() != nil {
-			v = Verdict{Action: Hold, Reason: "rules-error", Message: "Your comment is awaiting review."}
+			v = Verdict{Action: Hold, Reason: ReasonRulesError, Message: "Your comment is awaiting review."}
 		}
 	}()
 	return rs.evaluate(&in)

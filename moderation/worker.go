@@ -140,6 +140,10 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	began := time.Now()
 	v := rules.Evaluate(in)
 	w.Metrics.evaluated(time.Since(began))
+	if v.Reason == ReasonRulesError {
+		w.Logger.Error("rule evaluation failed; comment held for a moderator", "comment", sub.Comment, "event", sub.ID, "ruleset", rules.Version)
+		w.Metrics.ruleError()
+	}
 
 	dec, err := events.New(
 		uuid.NewSHA1(decisionNamespace, []byte(sub.ID)).String(),
@@ -196,6 +200,7 @@ type WorkerMetrics struct {
 	evaluation       prometheus.Histogram
 	redeliveries     prometheus.Counter
 	terminatedEvents *prometheus.CounterVec
+	ruleErrors       prometheus.Counter
 }
 
 // NewWorkerMetrics registers the worker's series with reg.
@@ -221,7 +226,10 @@ func NewWorkerMetrics(reg prometheus.Registerer) *WorkerMetrics {
 			Name: "comments_events_terminated_total", Help: "Events a consumer terminated because they can never be processed, by reason.", ConstLabels: consumer,
 		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.consumedTotal, m.decisions, m.evaluation, m.redeliveries, m.terminatedEvents)
+	m.ruleErrors = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "comments_rule_errors_total", Help: "Comments whose rule evaluation failed (a bug); they are held for a moderator.",
+	})
+	reg.MustRegister(m.consumedTotal, m.decisions, m.evaluation, m.redeliveries, m.terminatedEvents, m.ruleErrors)
 	return m
 }
 
@@ -245,6 +253,12 @@ func (m *WorkerMetrics) decided(v Verdict) {
 func (m *WorkerMetrics) evaluated(d time.Duration) {
 	if m != nil {
 		m.evaluation.Observe(d.Seconds())
+	}
+}
+
+func (m *WorkerMetrics) ruleError() {
+	if m != nil {
+		m.ruleErrors.Inc()
 	}
 }
 
