@@ -486,8 +486,18 @@ func (s *Server) ban(ctx context.Context, p principal, authorID string, banned b
 		return rejected, nil
 	}
 	for _, c := range s.cfg.Views.Undecided(authorID) {
-		seq := c.Seq
-		_, err := s.decide(ctx, p, c.ID, decisionRequest{Action: "reject", Reason: in.Reason, Message: in.Message, ExpectedSeq: &seq}, e.ID)
+		// The views may lag the log: judge each comment by the log, and
+		// reject it only if it still waits and no person decided it.
+		f, err := s.current(ctx, c.ID)
+		if err != nil {
+			return rejected, err
+		}
+		now := f.comment()
+		if now.HumanDecided() || (now.Status != projections.Pending && now.Status != projections.Held) {
+			continue
+		}
+		seq := now.Seq
+		_, err = s.decide(ctx, p, c.ID, decisionRequest{Action: "reject", Reason: in.Reason, Message: in.Message, ExpectedSeq: &seq}, e.ID)
 		switch {
 		case err == nil:
 			rejected = append(rejected, c.ID)
