@@ -65,8 +65,11 @@ type Server struct {
 	ipLimit   *limiter
 	authLimit *limiter
 	pages     *pageCache
-	mod       *moderators // moderation.go
-	readers   *readers
+	// live fans changes out to the open Server-Sent Event streams:
+	// readers' per article (stream.go), moderators' on queueTopic.
+	live    *hub[liveUpdate]
+	mod     *moderators // moderation.go
+	readers *readers
 }
 
 // New builds the server and its routes.
@@ -85,6 +88,7 @@ func New(cfg Config) *Server {
 		ipLimit:   newLimiter(cfg.RateLimitPerIP),
 		authLimit: newLimiter(cfg.RateLimitPerAuthor),
 		pages:     newPageCache(),
+		live:      newHub[liveUpdate](liveBuffer),
 	}
 	s.mod = newModerators(s)
 	s.readers = newReaders(&s.cfg)
