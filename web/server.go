@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,9 @@ type Config struct {
 	SSOSecret      []byte
 	Secret         []byte
 	MaxReplyDepth  int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (see clientAddr); empty believes nobody's.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP handler of the whole product.
