@@ -68,7 +68,8 @@ type Server struct {
 	metrics   *httpMetrics
 	ipLimit   *limiter
 	authLimit *limiter
-	pages     *pageCache
+	pages     *pageCache                                       // comments.go
+	articles  *viewCache[articleQuery, articleStamp, [][]byte] // pages.go
 	// live fans changes out to the open Server-Sent Event streams:
 	// readers' per article (stream.go), moderators' on queueTopic.
 	live    *hub[liveUpdate]
@@ -92,6 +93,7 @@ func New(cfg Config) *Server {
 		ipLimit:   newLimiter(cfg.RateLimitPerIP),
 		authLimit: newLimiter(cfg.RateLimitPerAuthor),
 		pages:     newPageCache(),
+		articles:  newArticleCache(),
 		live:      newHub[liveUpdate](liveBuffer),
 	}
 	s.mod = newModerators(s)
