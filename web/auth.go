@@ -158,7 +158,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, name, password s
 	}
 	// A token is taken from the address's and the name's buckets before
 	// the check and given back on success: only failures count.
-	wait, undoIP := s.mod.loginIP.reserve(clientIP(r))
+	wait, undoIP := s.mod.loginIP.reserve(s.addressKey(r))
 	if wait > 0 {
 		return accounts.Session{}, tooManyLogins(wait)
 	}

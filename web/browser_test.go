@@ -146,7 +146,7 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("widget on another origin: post, pending, published live, text stays text", func(t *testing.T) {
+	t.Run("widget on another origin: post, pending, published live, report, text stays text", func(t *testing.T) {
 		// The publisher's site: another origin, whose URL the allow-list
 		// needs before its page is written.
 		hostMux := http.NewServeMux()
@@ -210,6 +210,31 @@ func TestBrowser(t *testing.T) {
 		f.decideLive(events.CommentApproved, a, other, "")
 		must(t, ctx, "other comment live", chromedp.Poll[chromedp.Void](root+`.querySelector('li[data-id="`+other+`"]')`))
 
+		// Report it: a reason must be chosen first, then the thanks replace
+		// the control and the report is in the log.
+		otherLi := root + `.querySelector('li[data-id="` + other + `"]')`
+		must(t, ctx, "open report", chromedp.Evaluate[chromedp.Void](otherLi+`.querySelector('button.report').click()`))
+		if focused := must(t, ctx, "focus", chromedp.Evaluate[string](root+`.activeElement?.name`)); focused != "reason" {
+			t.Fatalf("the report form took no focus (%q has it)", focused)
+		}
+		must(t, ctx, "send without a reason", chromedp.Evaluate[chromedp.Void](otherLi+`.querySelector('form.report button[type=submit]').click()`))
+		if msg := must(t, ctx, "no reason", chromedp.Evaluate[string](otherLi+`.querySelector('form.report .msg').textContent`)); msg != "Please choose a reason." {
+			t.Fatalf("without a reason: %q", msg)
+		}
+		must(t, ctx, "report", chromedp.Evaluate[chromedp.Void](`(() => { const f = `+otherLi+`.querySelector('form.report');
+			f.querySelector('select').value = 'spam';
+			f.querySelector('button[type=submit]').click(); })()`))
+		must(t, ctx, "thanks", chromedp.Poll[chromedp.Void](`(() => { const li = `+otherLi+`;
+			return !li.querySelector('form.report, button.report') && li.querySelector('.done')?.textContent === 'Reported \u2014 thank you'
+				&& `+root+`.activeElement === li.querySelector('.done'); })()`))
+		hist, err := f.log.History(context.Background(), a, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := hist[len(hist)-1]; last.Type != events.CommentReported || !strings.Contains(string(last.Data), `"reason":"spam"`) {
+			t.Fatalf("the log ends with %s %s, want a spam report", last.Type, last.Data)
+		}
+
 		// A refused comment says why, to its author only.
 		must(t, ctx, "post again", chromedp.Evaluate[chromedp.Void](`(() => { const f = `+root+`.querySelector('form.top');
 			f.querySelector('textarea').value = 'Buy cheap watches';
@@ -222,7 +247,8 @@ func TestBrowser(t *testing.T) {
 		// It survives a reload: published stays, the refusal is remembered.
 		must(t, ctx, "reload", chromedp.Reload())
 		must(t, ctx, "after reload", chromedp.Poll[chromedp.Void](`(() => { const r = document.querySelector('#comments').shadowRoot;
-			return r && r.querySelector('li[data-id="`+mine+`"]') && r.querySelector('li[data-id="`+refused+`"] .badge.bad'); })()`))
+			return r && r.querySelector('li[data-id="`+mine+`"]') && r.querySelector('li[data-id="`+refused+`"] .badge.bad')
+				&& r.querySelector('li[data-id="`+other+`"] .done'); })()`))
 		if pwned := must(t, ctx, "pwned", chromedp.Evaluate[string](`String(window.pwned)`)); pwned != "undefined" {
 			t.Fatalf("a payload ran: %s", pwned)
 		}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -371,16 +370,6 @@ func (s *Server) status(ctx context.Context, id string) (commentStatus, error) {
 		return commentStatus{}, err
 	}
 	return commentStatus{ID: id, Article: article, Status: string(projections.Pending)}, nil
-}
-
-// clientIP is the client's address. It is never logged or stored: limits
-// and events use its keyed hash (addressKey).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // allow takes a token from the address's and the author's buckets, or

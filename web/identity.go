@@ -5,11 +5,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -146,22 +144,4 @@ func (s *Server) identify(r *http.Request, name string) (identity, error) {
 		return identity{}, &apiError{Status: http.StatusUnauthorized, Code: "invalid_token", Message: err.Error()}
 	}
 	return identity{Author: c.Name, AuthorID: "sso:" + c.Subject}, nil
-}
-
-// addressKey is the keyed hash of the client's address: what rate limits
-// and flood rules count by, so no raw address reaches an event, a log
-// line or a metric. IPv6 clients are keyed by their /64, the block one
-// subscriber usually holds, so rotating addresses does not escape limits.
-func (s *Server) addressKey(r *http.Request) string {
-	host := clientIP(r)
-	if ip := net.ParseIP(host); ip != nil {
-		if ip.To4() == nil {
-			host = ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
-		} else {
-			host = ip.To4().String()
-		}
-	}
-	mac := hmac.New(sha256.New, s.cfg.Secret)
-	mac.Write([]byte("address\n" + host))
-	return hex.EncodeToString(mac.Sum(nil)[:16])
 }

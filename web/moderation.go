@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -59,7 +58,6 @@ type moderators struct {
 	loginIP   *limiter
 	loginName *limiter
 	reportIP  *limiter
-	streams   *broker
 	decisions *prometheus.CounterVec
 	overturns *prometheus.CounterVec
 }
@@ -77,7 +75,6 @@ func newModerators(s *Server) *moderators {
 		loginIP:   newLimiter(mc.LoginsPerMinute),
 		loginName: newLimiter(mc.LoginsPerMinute),
 		reportIP:  newLimiter(mc.RateLimitReports),
-		streams:   newBroker(),
 		// The same series as the worker's (moderation/worker.go), with
 		// actor_kind "human": one metric for every decision.
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -585,6 +582,9 @@ func (s *Server) OnChange(ch projections.Change) {
 	if !t.IsDecision() && t != events.CommentReported && t != events.AuthorBanned && t != events.AuthorUnbanned {
 		return
 	}
+	if !s.live.Has(queueTopic) {
+		return // no moderator is looking: skip the counts and the encoding
+	}
 	msg := struct {
 		Type      events.Type               `json:"type"`
 		ID        string                    `json:"id,omitempty"`
@@ -595,7 +595,9 @@ func (s *Server) OnChange(ch projections.Change) {
 		Counts    map[projections.Queue]int `json:"counts"`
 	}{Type: t, ID: ch.Comment.ID, Article: ch.Comment.Article, Status: ch.Comment.Status, DecidedBy: ch.Comment.DecidedBy, Seq: ch.Event.Seq, Counts: s.cfg.Views.QueueCounts("")}
 	b, _ := json.Marshal(msg)
-	s.mod.streams.publish([]byte("event: queue\ndata: " + string(b) + "\n\n"))
+	if n := s.live.Publish(queueTopic, liveUpdate{seq: ch.Event.Seq, event: "queue", data: b}); n > 0 {
+		s.log.Info("slow moderation streams dropped", "dropped", n)
+	}
 }
 
 // reportHoldNamespace derives the id of a hold caused by reports, so every
@@ -632,83 +634,21 @@ func (s *Server) holdReported(ch projections.Change) {
 
 // CloseStreams ends the live-update streams, so a graceful shutdown does
 // not wait for them. Give it to http.Server.RegisterOnShutdown.
-func (s *Server) CloseStreams() {
-	s.mod.streams.close()
-	s.readers.live.Close() // the readers' streams (readers.go)
-}
+func (s *Server) CloseStreams() { s.live.Close() }
 
-// broker fans live updates out to the open streams.
-type broker struct {
-	mu   sync.Mutex
-	subs map[chan []byte]struct{}
-	done chan struct{}
-	once sync.Once
-}
+// queueTopic is the moderation queue's topic in s.live. Article ids are
+// letters, digits, '-' and '_', so it cannot collide with an article.
+const queueTopic = "#queue"
 
-func newBroker() *broker {
-	return &broker{subs: make(map[chan []byte]struct{}), done: make(chan struct{})}
-}
-
-func (b *broker) subscribe() (<-chan []byte, func()) {
-	ch := make(chan []byte, 64)
-	b.mu.Lock()
-	b.subs[ch] = struct{}{}
-	b.mu.Unlock()
-	return ch, func() {
-		b.mu.Lock()
-		delete(b.subs, ch)
-		b.mu.Unlock()
-	}
-}
-
-// publish never blocks the projector: a stream too slow to take a message
-// misses it, and the UI resyncs on the next one (it reloads the queue on
-// every message).
-func (b *broker) publish(msg []byte) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for ch := range b.subs {
-		select {
-		case ch <- msg:
-		default:
-		}
-	}
-}
-
-func (b *broker) close() { b.once.Do(func() { close(b.done) }) }
-
-// streamPing keeps proxies from closing an idle stream.
-const streamPing = 25 * time.Second
-
+// handleStream streams changes of the moderation queue as Server-Sent
+// Events ("event: queue", the change and the queue counts), on the same
+// hub as the readers' streams: a UI that falls behind is dropped and
+// reconnects, and reloads the queue when it does.
 func (s *Server) handleStream() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rc := http.NewResponseController(w)
-		msgs, cancel := s.mod.streams.subscribe()
-		defer cancel()
-		h := w.Header()
-		h.Set("Content-Type", "text/event-stream")
-		h.Set("X-Accel-Buffering", "no")
-		w.WriteHeader(http.StatusOK)
-		if _, err := w.Write([]byte("retry: 2000\n: connected\n\n")); err != nil || rc.Flush() != nil {
-			return
-		}
-		ping := time.NewTicker(streamPing)
-		defer ping.Stop()
-		for {
-			var msg []byte
-			select {
-			case <-r.Context().Done():
-				return
-			case <-s.mod.streams.done:
-				return
-			case msg = <-msgs:
-			case <-ping.C:
-				msg = []byte(": ping\n\n")
-			}
-			if _, err := w.Write(msg); err != nil || rc.Flush() != nil {
-				return
-			}
-		}
+		s.serveStream(w, r, queueTopic, []byte(": connected\n\n"), func(b []byte, u liveUpdate) []byte {
+			return appendEvent(b, u.event, strconv.FormatUint(u.seq, 10), u.data)
+		})
 	}
 }
 

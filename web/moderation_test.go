@@ -760,7 +760,7 @@ func TestLiveUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	lines := make(chan string)
@@ -795,6 +795,19 @@ func TestLiveUpdates(t *testing.T) {
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatal("stream still open after CloseStreams")
+		}
+	}
+}
+
+// Moderators' and readers' streams share one hub: after shutdown began,
+// neither takes a new stream, and both say why, so the client retries.
+func TestStreamsRefusedAfterShutdown(t *testing.T) {
+	f := newModFixture(t, web.ModerationConfig{})
+	f.web.CloseStreams()
+	for _, path := range []string{"/api/moderation/events", "/api/articles/a1/events"} {
+		st, body := f.call("GET", path, "", bearer(f.modTok))
+		if st != 503 || !strings.Contains(fmt.Sprint(body), "shutting_down") {
+			t.Errorf("%s after shutdown: %d %v", path, st, body)
 		}
 	}
 }

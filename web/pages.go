@@ -1,10 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"errors"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -104,27 +106,115 @@ func (s *Server) handleArticlePage() http.HandlerFunc {
 	}
 }
 
+// articleQuery is what selects an article page: the article, and the
+// page's cursor and order.
+type articleQuery struct {
+	article string
+	after   uint64
+	newest  bool
+}
+
+// articleStamp is what an article page is built from besides its
+// comments' immutable fields: the approved view's version, and the
+// settings, which the version does not follow.
+type articleStamp struct {
+	version  uint64
+	settings events.ArticleSettings
+}
+
+// Bounds of the cache of article pages. A page of 20 threads can be
+// large, so the cache is bounded in bytes as well as in pages.
+const (
+	maxCachedArticles     = 2000
+	maxCachedArticleBytes = 64 << 20
+)
+
+func newArticleCache() *viewCache[articleQuery, articleStamp, [][]byte] {
+	return newViewCache[articleQuery, articleStamp](maxCachedArticles, maxCachedArticleBytes, func(parts [][]byte) int {
+		n := 0
+		for _, p := range parts {
+			n += len(p)
+		}
+		return n
+	})
+}
+
+// keyMark stands in for the idempotency key in a cached article page. It
+// is random, never sent, and left alone by HTML escaping, so it can only
+// be where the template put the key.
+var keyMark = []byte(uuid.NewString())
+
 func (s *Server) renderArticle(w http.ResponseWriter, r *http.Request, status int, article string, n *notice, form newComment) {
 	q := r.URL.Query()
-	var after uint64
+	aq := articleQuery{article: article, newest: q.Get("sort") == "newest"}
 	if c := q.Get("cursor"); c != "" {
-		after, _ = strconv.ParseUint(c, 36, 64)
+		aq.after, _ = strconv.ParseUint(c, 36, 64)
 	}
-	newest := q.Get("sort") == "newest"
-	page := s.cfg.Views.Threads(article, after, threadsPerPage, newest)
-	settings := s.cfg.Views.ArticleSettings(article)
-	title, paras := articleContent(article)
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
+	stamp := articleStamp{s.cfg.Views.ArticleVersion(article), s.cfg.Views.ArticleSettings(article)}
+	// Kept are the pages every reader opens: first pages of articles with
+	// comments. A notice or a form given back is one reader's; later
+	// pages, and articles nobody commented on (any id is an article), are
+	// what a client walking cursors or ids would fill the cache with.
+	if n != nil || form != (newComment{}) || status != http.StatusOK || aq.after != 0 || stamp.version == 0 {
+		w.WriteHeader(status)
+		if err := articleTemplate.Execute(w, s.articleData(aq, stamp.settings, n, form, uuid.NewString())); err != nil {
+			s.log.Error("render article page", "article", article, "err", err)
+		}
+		return
+	}
+	// Every reader gets the same page but for the key of its forms, which
+	// must be their own: keys are scoped to the author's name, so two
+	// anonymous readers of one name sharing a key would collide (one
+	// comment, or a 422 for the second).
+	parts, ok := s.articles.get(aq, stamp)
+	if !ok {
+		var buf bytes.Buffer
+		if err := articleTemplate.Execute(&buf, s.articleData(aq, stamp.settings, nil, form, string(keyMark))); err != nil {
+			s.log.Error("render article page", "article", article, "err", err)
+			http.Error(w, "The page could not be shown; please try again.", http.StatusInternalServerError)
+			return
+		}
+		// Stamped with what was read before the build: if the view moved
+		// meanwhile, the page is newer than its stamp and merely rebuilt.
+		parts = bytes.Split(buf.Bytes(), keyMark)
+		s.articles.put(aq, stamp, parts)
+	}
+	key := uuid.NewString()
+	size := len(key) * (len(parts) - 1)
+	for _, p := range parts {
+		size += len(p)
+	}
+	h.Set("Content-Length", strconv.Itoa(size))
+	w.WriteHeader(status)
+	for i, p := range parts {
+		if i > 0 {
+			io.WriteString(w, key)
+		}
+		if _, err := w.Write(p); err != nil {
+			return // the reader left
+		}
+	}
+}
+
+// articleData is what the article template shows: a page of threads, the
+// settings, and the reader's notice, form and idempotency key.
+func (s *Server) articleData(q articleQuery, settings events.ArticleSettings, n *notice, form newComment, key string) articlePage {
+	page := s.cfg.Views.Threads(q.article, q.after, threadsPerPage, q.newest)
+	title, paras := articleContent(q.article)
 	data := articlePage{
-		Article: article, Title: title, Paragraphs: paras, Total: page.Total, Threads: page.Threads,
-		Newest: newest, Notice: n, Form: form, Closed: settings.Closed, Premoderated: settings.Premoderated,
-		Comments: make([]pageComment, len(page.Comments)), Key: uuid.NewString(),
+		Article: q.article, Title: title, Paragraphs: paras, Total: page.Total, Threads: page.Threads,
+		Newest: q.newest, Notice: n, Form: form, Closed: settings.Closed, Premoderated: settings.Premoderated,
+		Comments: make([]pageComment, len(page.Comments)), Key: key,
 	}
 	keep := url.Values{}
-	if newest {
+	if q.newest {
 		keep.Set("sort", "newest")
 	}
-	if after != 0 {
-		keep.Set("cursor", strconv.FormatUint(after, 36))
+	if q.after != 0 {
+		keep.Set("cursor", strconv.FormatUint(q.after, 36))
 	}
 	if len(keep) > 0 {
 		data.Query = "?" + keep.Encode()
@@ -143,13 +233,7 @@ func (s *Server) renderArticle(w http.ResponseWriter, r *http.Request, status in
 	if page.Next != 0 {
 		data.Next = strconv.FormatUint(page.Next, 36)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
-	w.WriteHeader(status)
-	if err := articleTemplate.Execute(w, data); err != nil {
-		s.log.Error("render article page", "article", article, "err", err)
-	}
+	return data
 }
 
 // postedNotice tells the author what became of the comment just posted.

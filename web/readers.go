@@ -25,10 +25,9 @@ const (
 	maxStreams = 10000
 )
 
-// readers is the state of the reader features beyond the base API: live
-// updates per article and the CORS allow-list.
+// readers is the state of the reader features beyond the base API: the
+// count of open live streams and the CORS allow-list.
 type readers struct {
-	live    *hub[liveUpdate]
 	streams atomic.Int64
 	anyOrig bool
 	origins map[string]bool
@@ -43,7 +42,7 @@ func newReaders(cfg *Config) *readers {
 	if cfg.MaxReplyDepth <= 0 {
 		cfg.MaxReplyDepth = DefaultMaxReplyDepth
 	}
-	rd := &readers{live: newHub[liveUpdate](liveBuffer), origins: make(map[string]bool)}
+	rd := &readers{origins: make(map[string]bool)}
 	for _, o := range cfg.AllowedOrigins {
 		if o == "*" {
 			rd.anyOrig = true
@@ -53,12 +52,12 @@ func newReaders(cfg *Config) *readers {
 	return rd
 }
 
-// liveUpdate is one change of an article, encoded once for all of its
-// subscribers.
+// liveUpdate is one change of an article or of the moderation queue,
+// encoded once for all of its subscribers.
 type liveUpdate struct {
 	seq     uint64
 	comment string
-	event   string // "comment", "removed", "settings"; "" when only watchers care
+	event   string // "comment", "removed", "settings", "queue"; "" when only watchers care
 	data    []byte
 	status  []byte // the comment's status, sent to streams watching it
 }
@@ -68,7 +67,7 @@ type liveUpdate struct {
 // follows the article.
 func (s *Server) readersChanged(ch projections.Change) {
 	e := ch.Event
-	if !ch.Changed || !s.readers.live.Has(e.Article) {
+	if !ch.Changed || !s.live.Has(e.Article) {
 		return
 	}
 	u := liveUpdate{seq: e.Seq, comment: e.Comment}
@@ -90,7 +89,7 @@ func (s *Server) readersChanged(ch projections.Change) {
 	default:
 		return
 	}
-	if n := s.readers.live.Publish(e.Article, u); n > 0 {
+	if n := s.live.Publish(e.Article, u); n > 0 {
 		s.log.Info("slow live streams dropped", "article", e.Article, "dropped", n)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -494,6 +495,16 @@ func TestEmbedScript(t *testing.T) {
 		if strings.Contains(string(b), banned) {
 			t.Errorf("embed.js uses %s", banned)
 		}
+	}
+	// The widget offers exactly the reasons a report may give.
+	_, list, _ := strings.Cut(string(b), "var REASONS = [")
+	list, _, _ = strings.Cut(list, "];")
+	var offered []string
+	for _, m := range regexp.MustCompile(`\['([a-z-]+)', '`).FindAllStringSubmatch(list, -1) {
+		offered = append(offered, m[1])
+	}
+	if !slices.Equal(offered, web.ReasonCodes) {
+		t.Errorf("embed.js offers the report reasons %q, the API takes %q", offered, web.ReasonCodes)
 	}
 	req, _ := http.NewRequest("GET", f.srv.URL+"/embed.js", nil)
 	req.Header.Set("If-None-Match", resp.Header.Get("ETag"))

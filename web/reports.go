@@ -20,12 +20,12 @@ import (
 var reportNamespace = uuid.MustParse("6a2d9f41-8c3b-4e7a-b5d0-1e9c4f7a2b63")
 
 // reporterID is who reported, without keeping who: a keyed hash of the
-// address, so the same reader counts once per comment and the address is
-// never stored. The key is the server's secret, so the ids cannot be
+// client's block (clientBlock), so the same reader counts once per comment
+// and the address is never stored. The key is the server's secret, so the ids cannot be
 // turned back into addresses by hashing every address.
 func (s *Server) reporterID(r *http.Request) string {
 	mac := hmac.New(sha256.New, s.cfg.Moderation.Secret)
-	mac.Write([]byte("reporter\n" + clientIP(r)))
+	mac.Write([]byte("reporter\n" + s.clientBlock(r)))
 	return "ip:" + hex.EncodeToString(mac.Sum(nil)[:16])
 }
 
@@ -50,7 +50,7 @@ func (s *Server) handleReport() http.HandlerFunc {
 			s.writeError(w, r, events.ErrNotFound)
 			return
 		}
-		if wait, _ := s.mod.reportIP.reserve(clientIP(r)); wait > 0 {
+		if wait, _ := s.mod.reportIP.reserve(s.addressKey(r)); wait > 0 {
 			e := tooMany(wait)
 			e.Message = "too many reports; try again later"
 			s.writeError(w, r, e)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,9 @@ type Config struct {
 	SSOSecret      []byte
 	Secret         []byte
 	MaxReplyDepth  int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (see clientAddr); empty believes nobody's.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP handler of the whole product.
@@ -64,9 +68,13 @@ type Server struct {
 	metrics   *httpMetrics
 	ipLimit   *limiter
 	authLimit *limiter
-	pages     *pageCache
-	mod       *moderators // moderation.go
-	readers   *readers
+	pages     *pageCache                                       // comments.go
+	articles  *viewCache[articleQuery, articleStamp, [][]byte] // pages.go
+	// live fans changes out to the open Server-Sent Event streams:
+	// readers' per article (stream.go), moderators' on queueTopic.
+	live    *hub[liveUpdate]
+	mod     *moderators // moderation.go
+	readers *readers
 }
 
 // New builds the server and its routes.
@@ -85,6 +93,8 @@ func New(cfg Config) *Server {
 		ipLimit:   newLimiter(cfg.RateLimitPerIP),
 		authLimit: newLimiter(cfg.RateLimitPerAuthor),
 		pages:     newPageCache(),
+		articles:  newArticleCache(),
+		live:      newHub[liveUpdate](liveBuffer),
 	}
 	s.mod = newModerators(s)
 	s.readers = newReaders(&s.cfg)

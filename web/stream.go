@@ -47,72 +47,76 @@ func (s *Server) handleArticleEvents() http.HandlerFunc {
 				watch[id] = true
 			}
 		}
-		rc := http.NewResponseController(w)
 		if n := s.readers.streams.Add(1); n > maxStreams {
 			s.readers.streams.Add(-1)
 			s.writeError(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: "too_many_streams", Message: "too many live streams are open; try again later"})
 			return
 		}
 		defer s.readers.streams.Add(-1)
-		sub := s.readers.live.Subscribe(article)
-		if sub == nil {
-			s.writeError(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: "shutting_down", Message: "the server is shutting down"})
-			return
-		}
-		defer s.readers.live.Unsubscribe(sub)
-
-		h := w.Header()
-		h.Set("Content-Type", "text/event-stream; charset=utf-8")
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-		w.WriteHeader(http.StatusOK)
-		// retry: how soon EventSource reconnects after the stream ends.
 		// The article's settings come first, so the widget knows at once
 		// whether it may show its form.
 		set, _ := json.Marshal(s.cfg.Views.ArticleSettings(article))
-		open := appendEvent([]byte("retry: 2000\n"), "settings", "0", set)
-		if _, err := w.Write(open); err != nil || rc.Flush() != nil {
-			return
-		}
-		ping := time.NewTicker(streamPing)
-		defer ping.Stop()
-		for {
-			var err error
-			select {
-			case <-r.Context().Done():
-				return
-			case <-ping.C:
-				_, err = fmt.Fprint(w, ": ping\n\n")
-			case u, ok := <-sub.C:
-				if !ok {
-					return // dropped as slow, or shutting down: the client reconnects
-				}
-				err = writeUpdate(w, u, watch[u.comment])
+		open := appendEvent(nil, "settings", "0", set)
+		s.serveStream(w, r, article, open, func(b []byte, u liveUpdate) []byte {
+			if u.event != "" {
+				b = appendEvent(b, u.event, strconv.FormatUint(u.seq, 10), u.data)
 			}
-			if err == nil {
-				err = rc.Flush()
+			if watch[u.comment] && u.status != nil {
+				b = appendEvent(b, "status", strconv.FormatUint(u.seq, 10), u.status)
 			}
-			if err != nil {
-				return
-			}
-		}
+			return b
+		})
 	}
 }
 
-func writeUpdate(w http.ResponseWriter, u liveUpdate, watched bool) error {
-	var b []byte
-	id := strconv.FormatUint(u.seq, 10)
-	if u.event != "" {
-		b = appendEvent(b, u.event, id, u.data)
+// streamPing keeps proxies from closing an idle stream.
+const streamPing = 25 * time.Second
+
+// serveStream is the one Server-Sent Events loop, for readers' articles
+// and the moderation queue alike: it subscribes to topic of s.live, sends
+// open, then each update as frame encodes it (nothing when it appends
+// nothing), with a comment line every streamPing. It returns when the
+// client leaves, when the hub drops the client for falling behind, or
+// when the hub closes at shutdown; in the last two cases EventSource
+// reconnects after the retry delay and the client reloads.
+func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, topic string, open []byte, frame func([]byte, liveUpdate) []byte) {
+	sub := s.live.Subscribe(topic)
+	if sub == nil {
+		s.writeError(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: "shutting_down", Message: "the server is shutting down"})
+		return
 	}
-	if watched && u.status != nil {
-		b = appendEvent(b, "status", id, u.status)
+	defer s.live.Unsubscribe(sub)
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	// retry: how soon EventSource reconnects after the stream ends.
+	if _, err := w.Write(append([]byte("retry: 2000\n"), open...)); err != nil || rc.Flush() != nil {
+		return
 	}
-	if len(b) == 0 {
-		return nil
+	ping := time.NewTicker(streamPing)
+	defer ping.Stop()
+	var buf []byte
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-ping.C:
+			buf = append(buf[:0], ": ping\n\n"...)
+		case u, ok := <-sub.C:
+			if !ok {
+				return // dropped as slow, or shutting down: the client reconnects
+			}
+			if buf = frame(buf[:0], u); len(buf) == 0 {
+				continue
+			}
+		}
+		if _, err := w.Write(buf); err != nil || rc.Flush() != nil {
+			return
+		}
 	}
-	_, err := w.Write(b)
-	return err
 }
 
 // appendEvent frames one event. data is JSON, which never holds a raw

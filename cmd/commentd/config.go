@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -47,6 +48,7 @@ type Config struct {
 	AllowedOrigins []string
 	SSOSecret      string
 	MaxReplyDepth  int
+	TrustedProxies []netip.Prefix
 }
 
 // has reports whether the process takes role.
@@ -89,6 +91,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&origins, "allowed-origins", "", "origins whose pages may embed the widget, comma-separated (https://www.example.com); * for any")
 	fs.StringVar(&c.SSOSecret, "sso-secret", "", "shared secret of the publisher's HS256 sign-in tokens; empty: anonymous readers only")
 	fs.IntVar(&c.MaxReplyDepth, "max-reply-depth", 6, "how deep replies may nest")
+	var proxies string
+	fs.StringVar(&proxies, "trusted-proxies", "", "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client; empty trusts nobody's")
 
 	set := map[string]bool{}
 	var err error
@@ -149,6 +153,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if c.SSOSecret != "" && len(c.SSOSecret) < 32 {
 		return c, errors.New("--sso-secret: use at least 32 characters; a short HMAC key can be guessed offline")
 	}
+	if c.TrustedProxies, err = parsePrefixes(proxies); err != nil {
+		return c, fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	if c.MaxReplyDepth < 1 || c.MaxReplyDepth > 50 {
 		return c, errors.New("--max-reply-depth is 1 to 50")
 	}
@@ -176,6 +183,31 @@ func parseOrigins(v string) ([]string, error) {
 			return nil, fmt.Errorf("%q is not an origin like https://www.example.com", o)
 		}
 		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	return out, nil
+}
+
+// parsePrefixes reads a list of CIDRs; a bare address is its own /32 or
+// /128. A prefix that covers every address is refused: trusting any peer's
+// X-Forwarded-For lets every client choose its own address.
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for s := range strings.SplitSeq(v, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("%q is not a CIDR like 10.0.0.0/8 or an address", s)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("%q trusts every address, so any client could claim any address", s)
+		}
+		out = append(out, p.Masked())
 	}
 	return out, nil
 }

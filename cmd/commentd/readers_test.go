@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -27,6 +28,25 @@ func TestReaderFlags(t *testing.T) {
 	} {
 		if _, err := parseConfig(args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("%v: no error", args)
+		}
+	}
+}
+
+func TestTrustedProxiesFlag(t *testing.T) {
+	env := map[string]string{"COMMENTD_TRUSTED_PROXIES": "10.1.2.3/8, fd00::/8,192.0.2.1"}
+	cfg, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(cfg.TrustedProxies); got != "[10.0.0.0/8 fd00::/8 192.0.2.1/32]" {
+		t.Fatalf("trusted proxies: %s", got)
+	}
+	if cfg, _ := parseConfig(nil, func(string) string { return "" }, io.Discard); len(cfg.TrustedProxies) != 0 {
+		t.Fatalf("trusted by default: %v", cfg.TrustedProxies)
+	}
+	for _, v := range []string{"0.0.0.0/0", "::/0", "proxy.internal", "10.0.0.0/33", "10.0.0.0/8;192.0.2.0/24"} {
+		if _, err := parseConfig([]string{"--trusted-proxies", v}, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("--trusted-proxies %s: no error", v)
 		}
 	}
 }

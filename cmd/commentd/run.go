@@ -157,7 +157,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// Readers: the address-hash key is the moderators' secret, kept
 		// in the ACCOUNTS bucket, so every api process agrees on it.
 		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
-		MaxReplyDepth: cfg.MaxReplyDepth,
+		MaxReplyDepth: cfg.MaxReplyDepth, TrustedProxies: cfg.TrustedProxies,
 	})
 	a.handler = a.web
 	if views != nil {

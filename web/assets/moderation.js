@@ -187,6 +187,14 @@
       }
       refresh();
     });
+    // The stream carries no history, and the server drops a stream that
+    // falls behind (or restarts): after a reconnect, the queue may have
+    // changed unseen, so reload it.
+    var opened = false;
+    es.onopen = function () {
+      if (opened) refresh();
+      opened = true;
+    };
     window.addEventListener('pagehide', function () { es.close(); });
 
     document.addEventListener('keydown', function (e) {

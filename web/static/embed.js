@@ -37,8 +37,24 @@
     '.msg.bad{color:#a11}',
     '.reply{margin:.3rem 0 .5rem}',
     'form.top{margin-top:1.2rem}',
-    'button.cancel{background:#fff;color:#0b57d0;margin-left:.5rem}'
+    'button.cancel{background:#fff;color:#0b57d0;margin-left:.5rem}',
+    'select{display:block;max-width:100%;font:inherit;padding:.4rem;border:1px solid #767676;border-radius:4px;background:#fff;color:#1a1a1a}',
+    'select:focus-visible,.done:focus-visible{outline:3px solid #f5a623;outline-offset:1px}',
+    '.done{font-size:.85rem;margin-left:.6rem;color:#1d5e20}',
+    'form.report{margin:.3rem 0 .5rem}'
   ].join('\n');
+
+  // REASONS are the reason codes POST /api/comments/{id}/reports accepts
+  // (web.ReasonCodes; a Go test keeps the two lists in step), with what
+  // a reader reads.
+  var REASONS = [
+    ['offensive', 'Offensive'],
+    ['abusive', 'Abusive or harassing'],
+    ['spam', 'Spam or advertising'],
+    ['off-topic', 'Off topic'],
+    ['personal-information', 'Shares personal information'],
+    ['other', 'Something else']
+  ];
 
   // el builds an element; string children become text nodes, so reader
   // text can never become markup.
@@ -107,11 +123,15 @@
     this.token = host.getAttribute('data-sso') || '';
     this.sort = host.getAttribute('data-sort') === 'newest' ? 'newest' : 'oldest';
     this.mine = store('commentd:' + base.host + ':' + this.article);
+    // Comments this reader reported, so the thanks outlive a reload (the
+    // server counts a reader once per comment anyway).
+    this.reports = store('commentd:reported:' + base.host + ':' + this.article);
     this.nodes = {};    // id -> {li, kids, c}
     this.total = 0;
     this.cursor = '';
     this.closed = false;
     this.replyTo = '';
+    this.reportFor = '';
     this.retry = 1000;
     var root = host.attachShadow ? host.attachShadow({ mode: 'open' }) : host;
     this.build(root);
@@ -235,6 +255,12 @@
         meta.appendChild(el('button', { type: 'button', class: 'link', 'aria-expanded': String(this.replyTo === c.id),
           onclick: function () { self.openReply(c.id); } }, ['Reply']));
       }
+      if (this.reports.load().indexOf(c.id) >= 0) {
+        meta.appendChild(el('span', { class: 'done', tabindex: '-1' }, ['Reported \u2014 thank you']));
+      } else {
+        meta.appendChild(el('button', { type: 'button', class: 'link report', 'aria-expanded': String(this.reportFor === c.id),
+          onclick: function () { self.openReport(c.id); } }, ['Report']));
+      }
     }
     body.appendChild(meta);
     body.appendChild(el('div', { class: 'text' }, [String(c.text)]));
@@ -286,6 +312,78 @@
     if (this.reply && this.reply.node.parentNode) this.reply.node.parentNode.removeChild(this.reply.node);
     this.reply = null;
     this.replyTo = '';
+  };
+
+  // openReport shows the report form under a comment: a reason to choose
+  // (none chosen at first, so a stray click reports nothing), send, cancel.
+  Widget.prototype.openReport = function (id) {
+    this.closeReport(false);
+    var self = this, n = this.nodes[id];
+    if (!n) return;
+    var uid = 'r' + id;
+    var reason = el('select', { id: uid, name: 'reason', required: '' },
+      [el('option', { value: '' }, ['Choose a reason'])].concat(REASONS.map(function (r) {
+        return el('option', { value: r[0] }, [r[1]]);
+      })));
+    var msg = el('p', { class: 'msg', role: 'status', 'aria-live': 'polite' });
+    var send = el('button', { type: 'submit' }, ['Send report']);
+    var cancel = el('button', { type: 'button', class: 'cancel', onclick: function () { self.closeReport(true); } }, ['Cancel']);
+    var node = el('form', { class: 'report', novalidate: '', 'aria-label': 'Report the comment by ' + n.c.author },
+      [el('label', { for: uid }, ['Why should a moderator look at this comment?']), reason, send, cancel, msg]);
+    var f = { node: node, msg: msg };
+    node.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      if (!reason.value) { self.say(f, 'Please choose a reason.', true); reason.focus(); return; }
+      self.report(id, reason.value, f, send);
+    });
+    node.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Escape') { ev.preventDefault(); self.closeReport(true); }
+    });
+    this.reportFor = id;
+    this.reporting = f;
+    this.place(n.c); // aria-expanded
+    n.li.insertBefore(node, n.kids);
+    reason.focus();
+  };
+
+  // closeReport removes the report form; refocus puts the keyboard back on
+  // the comment's Report button.
+  Widget.prototype.closeReport = function (refocus) {
+    var id = this.reportFor, n = id && this.nodes[id];
+    if (this.reporting && this.reporting.node.parentNode) this.reporting.node.parentNode.removeChild(this.reporting.node);
+    this.reporting = null;
+    this.reportFor = '';
+    if (!n) return;
+    this.place(n.c);
+    var b = n.li.firstChild.querySelector('button.report, .done');
+    if (refocus && b) b.focus();
+  };
+
+  Widget.prototype.report = function (id, reason, f, button) {
+    var self = this;
+    button.disabled = true;
+    this.say(f, 'Sending…');
+    fetch(this.api('api/comments/' + encodeURIComponent(id) + '/reports'), {
+      method: 'POST', mode: 'cors', credentials: 'omit',
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ reason: reason })
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) { return { r: r, body: body }; });
+    }).then(function (res) {
+      button.disabled = false;
+      if (res.r.status !== 202) {
+        var e = res.body && res.body.error || {};
+        self.say(f, res.r.status === 404 ? 'This comment is no longer shown.'
+          : e.message || 'The report could not be sent (' + res.r.status + ').', true);
+        return;
+      }
+      var list = self.reports.load();
+      if (list.indexOf(id) < 0) list.push(id);
+      self.reports.save(list.slice(-500));
+      self.closeReport(true); // focus lands on the thanks, which the reader hears
+    }, function () {
+      button.disabled = false;
+      self.say(f, 'The report could not be sent. Check your connection and try again.', true);
+    });
   };
 
   Widget.prototype.setTotal = function (n) {
