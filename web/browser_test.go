@@ -235,6 +235,30 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("the log ends with %s %s, want a spam report", last.Type, last.Data)
 		}
 
+		// The answer to a stored comment is lost; the reader sends it
+		// again: one comment, thanks to the key kept for the retry.
+		must(t, ctx, "lost answer", chromedp.Evaluate[chromedp.Void](`(() => { const real = window.fetch; let dropped = false;
+			window.fetch = function (url, opts) { const p = real.apply(this, arguments);
+				if (!dropped && opts && opts.method === 'POST' && String(url).endsWith('/comments')) { dropped = true; return p.then(() => { throw new TypeError('lost'); }); }
+				return p; };
+			const f = `+root+`.querySelector('form.top');
+			f.querySelector('textarea').value = 'Sent twice, stored once.';
+			f.querySelector('button[type=submit]').click(); })()`))
+		must(t, ctx, "told to retry", chromedp.Poll[chromedp.Void](`(() => { const m = `+root+`.querySelector('form.top .msg'); return m && m.textContent.includes('could not be sent') && !`+root+`.querySelector('form.top button[type=submit]').disabled; })()`))
+		must(t, ctx, "retry", chromedp.Evaluate[chromedp.Void](root+`.querySelector('form.top button[type=submit]').click()`))
+		must(t, ctx, "retried", chromedp.Poll[chromedp.Void](`[...`+root+`.querySelectorAll('li')].some(li => li.querySelector('.text')?.textContent === 'Sent twice, stored once.')`))
+		f.waitApplied()
+		stored := 0
+		if err := f.log.Replay(context.Background(), 1, []string{"comments." + a + ".*.submitted"}, func(e events.Envelope) error {
+			var p events.Submitted
+			if e.Payload(&p) == nil && p.Text == "Sent twice, stored once." {
+				stored++
+			}
+			return nil
+		}); err != nil || stored != 1 {
+			t.Fatalf("a retried comment was stored %d times (%v)", stored, err)
+		}
+
 		// A refused comment says why, to its author only.
 		must(t, ctx, "post again", chromedp.Evaluate[chromedp.Void](`(() => { const f = `+root+`.querySelector('form.top');
 			f.querySelector('textarea').value = 'Buy cheap watches';

@@ -185,7 +185,11 @@
     if (!text.trim()) { this.say(f, 'Please write a comment first.', true); f.text.focus(); return; }
     if (!this.token && !author) { this.say(f, 'Please give a name.', true); f.author.focus(); return; }
     try { if (author) window.localStorage.setItem('commentd:name', author); } catch (e) {}
-    var headers = { 'Content-Type': 'application/json', 'Idempotency-Key': newKey() };
+    // One key per comment, kept across retries: a POST that was stored but
+    // whose answer was lost is then recognised, not posted twice.
+    var sig = author + '\n' + parentID + '\n' + text;
+    if (f.keySig !== sig) { f.key = newKey(); f.keySig = sig; }
+    var headers = { 'Content-Type': 'application/json', 'Idempotency-Key': f.key };
     if (this.token) headers.Authorization = 'Bearer ' + this.token;
     button.disabled = true;
     this.say(f, 'Posting…');
@@ -202,6 +206,7 @@
         self.say(f, e.message || 'Your comment could not be posted (' + res.r.status + ').', true);
         return;
       }
+      f.key = f.keySig = null; // the next comment is another one
       var mine = { id: res.body.id, parent_id: parentID, author: author || ssoName(self.token), text: text,
         created_at: new Date().toISOString(), status: 'pending' };
       var list = self.pending();
