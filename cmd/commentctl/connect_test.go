@@ -105,10 +105,18 @@ func TestEveryCommandOpensADataDir(t *testing.T) {
 		{"rules", "dryrun", "--data-dir", dir, rules},
 		{"rules", "publish", "--data-dir", dir, rules},
 		{"moderators", "list", "--data-dir", dir},
+		{"status", "--data-dir", dir},
+		{"export", "--data-dir", dir},
+		{"rebuild", "--data-dir", dir},
 	} {
 		if out, stderr, err := runCtl(t, "", args...); err != nil {
 			t.Errorf("commentctl %q: %v\n%s%s", args, err, out, stderr)
 		}
+	}
+	// What rebuild saved outlived its in-process server (seq 2: the
+	// submission and the rule set published above).
+	if out, _, err := runCtl(t, "", "status", "--data-dir", dir); err != nil || !strings.Contains(out, "views: seq 2, up to date") {
+		t.Errorf("status after a rebuild on the data dir = %q, %v", out, err)
 	}
 	// The environment, as commentd reads it.
 	setenv(t, map[string]string{"COMMENTD_DATA_DIR": dir})
