@@ -57,6 +57,20 @@ type Account struct {
 	PasswordHash []byte    `json:"password_hash,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	CreatedBy    string    `json:"created_by,omitempty"`
+	// Generation is made at random each time the name is added. Its
+	// sessions and tokens carry it and are honoured only while it
+	// matches: a name removed and added again is a new account, and the
+	// old one's credentials never come back to life with it. Accounts
+	// made before generations existed have none, and so do their
+	// credentials; any re-creation gives the name one.
+	Generation string `json:"generation,omitempty"`
+}
+
+// public is a for callers outside the store: without the password hash
+// and the generation, which only the store compares.
+func (a Account) public() Account {
+	a.PasswordHash, a.Generation = nil, ""
+	return a
 }
 
 // Actor is the actor recorded in events for what this account does.
@@ -64,17 +78,19 @@ func (a Account) Actor() string { return events.ModeratorActor + a.Name }
 
 // Session is a signed-in browser.
 type Session struct {
-	Account string    `json:"account"`
-	CSRF    string    `json:"csrf"` // the token the UI sends with every change
-	Created time.Time `json:"created"`
+	Account    string    `json:"account"`
+	Generation string    `json:"generation,omitempty"` // of the account when signed in
+	CSRF       string    `json:"csrf"`                 // the token the UI sends with every change
+	Created    time.Time `json:"created"`
 }
 
 // Token is an API token for scripts; its secret is shown once.
 type Token struct {
-	ID      string    `json:"id"`
-	Account string    `json:"account"`
-	Label   string    `json:"label,omitempty"`
-	Created time.Time `json:"created"`
+	ID         string    `json:"id"`
+	Account    string    `json:"account"`
+	Generation string    `json:"generation,omitempty"` // of the account when made
+	Label      string    `json:"label,omitempty"`
+	Created    time.Time `json:"created"`
 }
 
 // Errors. They wrap the events sentinels, so the HTTP layer maps them in
@@ -186,7 +202,8 @@ func (s *Store) Add(ctx context.Context, name, password string, role Role, by st
 	if err != nil {
 		return Account{}, fmt.Errorf("accounts: hash: %w", err)
 	}
-	a := Account{Name: name, Role: role, PasswordHash: hash, CreatedAt: time.Now().UTC(), CreatedBy: by}
+	gen, _ := secret("")
+	a := Account{Name: name, Role: role, PasswordHash: hash, CreatedAt: time.Now().UTC(), CreatedBy: by, Generation: gen}
 	b, _ := json.Marshal(a)
 	if _, err := s.kv.Create(ctx, "account."+name, b); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
@@ -194,15 +211,13 @@ func (s *Store) Add(ctx context.Context, name, password string, role Role, by st
 		}
 		return Account{}, fmt.Errorf("accounts: add %s: %w", name, err)
 	}
-	a.PasswordHash = nil
-	return a, nil
+	return a.public(), nil
 }
 
 // Get returns an account (without its hash); ErrNotFound when unknown.
 func (s *Store) Get(ctx context.Context, name string) (Account, error) {
 	a, err := s.get(ctx, name)
-	a.PasswordHash = nil
-	return a, err
+	return a.public(), err
 }
 
 func (s *Store) get(ctx context.Context, name string) (Account, error) {
@@ -243,14 +258,53 @@ func (s *Store) List(ctx context.Context) ([]Account, error) {
 	return out, nil
 }
 
-// Remove deletes an account. Its sessions and tokens stop working at once:
-// each use looks the account up.
+// Remove deletes an account. Its sessions and tokens stop working at once,
+// and stay dead if the name is added again: each use looks the account up
+// and compares its generation. Remove then deletes them too, so they do
+// not linger in the buckets; that part is best effort, since the
+// generation check alone already refuses them.
 func (s *Store) Remove(ctx context.Context, name string) error {
-	if _, err := s.get(ctx, name); err != nil {
+	a, err := s.get(ctx, name)
+	if err != nil {
 		return err
 	}
-	if err := s.kv.Delete(ctx, "account."+name); err != nil {
+	// Purge, not Delete: the key's history would keep the password hash.
+	if err := s.kv.Purge(ctx, "account."+name); err != nil {
 		return fmt.Errorf("accounts: remove %s: %w", name, err)
+	}
+	_ = s.purgeCredentials(ctx, a)
+	return nil
+}
+
+// purgeCredentials deletes the tokens and sessions of one account, of
+// this generation or an older one (a previous holder of the name whose
+// removal was cut short).
+func (s *Store) purgeCredentials(ctx context.Context, a Account) error {
+	var errs []error
+	for _, b := range []struct {
+		kv     jetstream.KeyValue
+		filter string
+	}{{s.kv, "token.>"}, {s.sessions, ">"}} {
+		keys, err := b.kv.ListKeysFiltered(ctx, b.filter)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for k := range keys.Keys() {
+			e, err := b.kv.Get(ctx, k)
+			if err != nil {
+				continue // gone meanwhile
+			}
+			var owner struct {
+				Account string `json:"account"`
+			}
+			if json.Unmarshal(e.Value(), &owner) == nil && owner.Account == a.Name {
+				errs = append(errs, b.kv.Purge(ctx, k))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("accounts: purge credentials of %s: %w", a.Name, err)
 	}
 	return nil
 }
@@ -268,8 +322,7 @@ func (s *Store) Verify(ctx context.Context, name, password string) (Account, err
 	if bcrypt.CompareHashAndPassword(a.PasswordHash, []byte(password)) != nil {
 		return Account{}, ErrBadCredentials
 	}
-	a.PasswordHash = nil
-	return a, nil
+	return a.public(), nil
 }
 
 // secret returns a random secret with a prefix saying what it is, and the
@@ -287,10 +340,19 @@ func hash(sec string) string {
 }
 
 // NewSession signs an account in; the returned secret goes in a cookie.
+// It is ErrBadCredentials when the account was removed since its password
+// was verified.
 func (s *Store) NewSession(ctx context.Context, name string) (string, Session, error) {
+	a, err := s.get(ctx, name)
+	if errors.Is(err, events.ErrNotFound) {
+		return "", Session{}, ErrBadCredentials
+	}
+	if err != nil {
+		return "", Session{}, err
+	}
 	sec, key := secret("cs_")
 	csrf, _ := secret("")
-	sess := Session{Account: name, CSRF: csrf, Created: time.Now().UTC()}
+	sess := Session{Account: name, Generation: a.Generation, CSRF: csrf, Created: time.Now().UTC()}
 	b, _ := json.Marshal(sess)
 	if _, err := s.sessions.Create(ctx, key, b); err != nil {
 		return "", Session{}, fmt.Errorf("accounts: new session: %w", err)
@@ -314,11 +376,28 @@ func (s *Store) Session(ctx context.Context, sec string) (Session, Account, erro
 	if err := json.Unmarshal(e.Value(), &sess); err != nil {
 		return Session{}, Account{}, ErrBadCredentials
 	}
-	a, err := s.Get(ctx, sess.Account)
-	if errors.Is(err, events.ErrNotFound) {
-		return Session{}, Account{}, ErrBadCredentials
+	a, err := s.holder(ctx, sess.Account, sess.Generation)
+	if err != nil {
+		return Session{}, Account{}, err
 	}
-	return sess, a, err
+	return sess, a, nil
+}
+
+// holder returns the account a credential was issued to, if it is still
+// the same account: the name exists and has the credential's generation.
+// Otherwise it is ErrBadCredentials.
+func (s *Store) holder(ctx context.Context, name, generation string) (Account, error) {
+	a, err := s.get(ctx, name)
+	if errors.Is(err, events.ErrNotFound) {
+		return Account{}, ErrBadCredentials
+	}
+	if err != nil {
+		return Account{}, err
+	}
+	if !EqualSecret(a.Generation, generation) {
+		return Account{}, ErrBadCredentials
+	}
+	return a.public(), nil
 }
 
 // EndSession signs a browser out.
@@ -332,15 +411,17 @@ func (s *Store) EndSession(ctx context.Context, sec string) error {
 // NewToken makes an API token for an account; the secret is returned
 // once and only its hash kept.
 func (s *Store) NewToken(ctx context.Context, name, label string) (string, Token, error) {
-	if _, err := s.get(ctx, name); err != nil {
+	a, err := s.get(ctx, name)
+	if err != nil {
 		return "", Token{}, err
 	}
 	sec, key := secret("ct_")
-	t := Token{ID: key[:16], Account: name, Label: label, Created: time.Now().UTC()}
+	t := Token{ID: key[:16], Account: name, Generation: a.Generation, Label: label, Created: time.Now().UTC()}
 	b, _ := json.Marshal(t)
 	if _, err := s.kv.Create(ctx, tokenKey(key), b); err != nil {
 		return "", Token{}, fmt.Errorf("accounts: new token: %w", err)
 	}
+	t.Generation = "" // the store's business, as in Tokens
 	return sec, t, nil
 }
 
@@ -364,15 +445,19 @@ func (s *Store) TokenAccount(ctx context.Context, sec string) (Account, error) {
 	if err := json.Unmarshal(e.Value(), &t); err != nil {
 		return Account{}, ErrBadCredentials
 	}
-	a, err := s.Get(ctx, t.Account)
-	if errors.Is(err, events.ErrNotFound) {
-		return Account{}, ErrBadCredentials
-	}
-	return a, err
+	return s.holder(ctx, t.Account, t.Generation)
 }
 
-// Tokens lists an account's tokens (never their secrets).
+// Tokens lists an account's live tokens (never their secrets); tokens
+// left over from an earlier account of the same name are not its.
 func (s *Store) Tokens(ctx context.Context, name string) ([]Token, error) {
+	a, err := s.get(ctx, name)
+	if errors.Is(err, events.ErrNotFound) {
+		return []Token{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
 	keys, err := s.kv.ListKeysFiltered(ctx, "token.>")
 	if err != nil {
 		return nil, fmt.Errorf("accounts: tokens: %w", err)
@@ -384,7 +469,8 @@ func (s *Store) Tokens(ctx context.Context, name string) ([]Token, error) {
 			continue // revoked meanwhile
 		}
 		var t Token
-		if json.Unmarshal(e.Value(), &t) == nil && t.Account == name {
+		if json.Unmarshal(e.Value(), &t) == nil && t.Account == name && t.Generation == a.Generation {
+			t.Generation = ""
 			out = append(out, t)
 		}
 	}

@@ -2,7 +2,9 @@ package accounts_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -96,5 +98,116 @@ func must(_ accounts.Account, err error) error { return err }
 func TestRoles(t *testing.T) {
 	if !accounts.Admin.Allows(accounts.Moderator) || accounts.Moderator.Allows(accounts.Admin) || !accounts.Moderator.Allows(accounts.Moderator) {
 		t.Error("roles")
+	}
+}
+
+// TestRemoveRevokesForGood is the reviewer's reproduction: tokens and
+// sessions named only the account, so adding the name again after a
+// removal brought them back to life, with whatever role the new account
+// has.
+func TestRemoveRevokesForGood(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	if _, err := s.Add(ctx, "bob", "bob's first password", accounts.Moderator, "test"); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := s.NewToken(ctx, "bob", "laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, _, err := s.NewSession(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	// Someone else gets the name, as an admin.
+	if _, err := s.Add(ctx, "bob", "another bob's password", accounts.Admin, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := s.TokenAccount(ctx, tok); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Errorf("old token works for the new bob: %+v, %v", a, err)
+	}
+	if _, a, err := s.Session(ctx, sec); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Errorf("old session works for the new bob: %+v, %v", a, err)
+	}
+	if list, err := s.Tokens(ctx, "bob"); err != nil || len(list) != 0 {
+		t.Errorf("the new bob has the old bob's tokens: %+v, %v", list, err)
+	}
+
+	// The new account's own credentials work, and carry nothing internal
+	// out of the store.
+	tok2, info, err := s.NewToken(ctx, "bob", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.TokenAccount(ctx, tok2)
+	if err != nil || a.Role != accounts.Admin {
+		t.Errorf("new token = %+v, %v", a, err)
+	}
+	// The admin API encodes these as they are.
+	for _, v := range []any{a, info} {
+		if b, _ := json.Marshal(v); strings.Contains(string(b), "generation") {
+			t.Errorf("the store's generation leaks out: %s", b)
+		}
+	}
+	sec2, _, err := s.NewSession(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, a, err := s.Session(ctx, sec2); err != nil || a.Name != "bob" {
+		t.Errorf("new session = %+v, %v", a, err)
+	}
+}
+
+// TestRemoveDeletesCredentials checks the clean-up half: a removed
+// account's tokens and sessions are gone from the buckets, not only
+// refused.
+func TestRemoveDeletesCredentials(t *testing.T) {
+	ctx := context.Background()
+	ns := natstest.Server(t)
+	_, js := natstest.Connect(t, ns)
+	s, err := accounts.Open(ctx, js, accounts.Config{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"bob", "carol"} {
+		if _, err := s.Add(ctx, name, "a fine password", accounts.Moderator, "test"); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, _, err := s.NewToken(ctx, name, ""); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.NewSession(ctx, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.Remove(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	count := func(bucket, filter string) int {
+		t.Helper()
+		kv, err := js.KeyValue(ctx, bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := kv.ListKeysFiltered(ctx, filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for range keys.Keys() {
+			n++
+		}
+		return n
+	}
+	if n := count(accounts.AccountsBucket, "token.>"); n != 2 {
+		t.Errorf("%d tokens left, want carol's 2", n)
+	}
+	if n := count(accounts.SessionsBucket, ">"); n != 2 {
+		t.Errorf("%d sessions left, want carol's 2", n)
 	}
 }

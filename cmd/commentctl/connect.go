@@ -2,73 +2,162 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/embedded"
 )
 
-// connection is how a subcommand reaches the installation's JetStream:
-// an external NATS, or the data dir of a stopped commentd with embedded
-// NATS.
+// defaultDataDir is commentd's default --data-dir.
+const defaultDataDir = "./data"
+
+// getenv reads the environment; tests replace it.
+var getenv = os.Getenv
+
+// connection is how every subcommand that needs the installation reaches
+// its JetStream: the servers of a running deployment (--nats-url), or the
+// store of a stopped single-binary install, opened in-process
+// (--data-dir).
+//
+// Which one, first match wins:
+//
+//  1. --nats-url on the command line;
+//  2. --data-dir on the command line;
+//  3. COMMENTD_NATS_URL in the environment;
+//  4. COMMENTD_DATA_DIR in the environment, else ./data.
+//
+// A flag beats the environment, and at the same level a URL beats a data
+// dir, just as commentd reads them: commentctl run with commentd's
+// environment reaches commentd's store. Both flags at once is a mistake.
 type connection struct {
+	fs      *flag.FlagSet
 	natsURL string
 	dataDir string
 }
 
-// flags adds --nats-url and --data-dir, defaulting to commentd's
-// environment variables, to fs.
+// flags adds --nats-url and --data-dir to fs.
 func (c *connection) flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.natsURL, "nats-url", os.Getenv("COMMENTD_NATS_URL"), "NATS servers of a running installation")
-	def := os.Getenv("COMMENTD_DATA_DIR")
-	if def == "" {
-		def = "./data"
-	}
-	fs.StringVar(&c.dataDir, "data-dir", def, "data dir of a stopped installation with embedded NATS (when --nats-url is empty)")
+	c.fs = fs
+	fs.StringVar(&c.natsURL, "nats-url", "", "NATS servers of a running deployment, comma-separated (env COMMENTD_NATS_URL); commentd's embedded server takes clients only with --nats-listen")
+	fs.StringVar(&c.dataDir, "data-dir", "", "data dir of a stopped single-binary install, opened in-process (env COMMENTD_DATA_DIR, default "+defaultDataDir+")")
 }
 
-// open connects, and returns a function that closes everything.
-func (c *connection) open() (jetstream.JetStream, func(), error) {
+// target says where the flags and environment point: a URL, or else a
+// data dir.
+type target struct {
+	url     string
+	dataDir string
+}
+
+func (t target) String() string {
+	if t.url != "" {
+		return t.url
+	}
+	return "data dir " + t.dataDir
+}
+
+// errTwoTargets: --nats-url and --data-dir name two places.
+var errTwoTargets = errors.New("give --nats-url (a running deployment) or --data-dir (a stopped install), not both")
+
+// target resolves the precedence documented on connection; call it after
+// the flags are parsed.
+func (c *connection) target() (target, error) {
+	set := map[string]bool{}
+	if c.fs != nil {
+		c.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	}
+	switch {
+	case set["nats-url"] && set["data-dir"]:
+		return target{}, errTwoTargets
+	case set["nats-url"] && c.natsURL != "":
+		return target{url: c.natsURL}, nil
+	case set["data-dir"] && c.dataDir != "":
+		return target{dataDir: c.dataDir}, nil
+	case getenv("COMMENTD_NATS_URL") != "":
+		return target{url: getenv("COMMENTD_NATS_URL")}, nil
+	case getenv("COMMENTD_DATA_DIR") != "":
+		return target{dataDir: getenv("COMMENTD_DATA_DIR")}, nil
+	}
+	return target{dataDir: defaultDataDir}, nil
+}
+
+// open connects to the installation and returns a function that closes
+// everything it started. A data dir must hold a JetStream store already
+// unless create is set: a typo in --data-dir, or commentctl run from the
+// wrong directory, must not report an empty installation. Only
+// bootstrapping (the first admin, before commentd ever ran) creates one.
+func (c *connection) open(create bool) (jetstream.JetStream, func(), error) {
+	t, err := c.target()
+	if err != nil {
+		return nil, nil, err
+	}
 	var ns *server.Server
 	opts := []nats.Option{nats.Name("commentctl")}
-	if c.natsURL == "" {
-		var err error
-		ns, err = embedded.Start(embedded.Options{StoreDir: c.dataDir, Name: "commentd"})
+	if t.url == "" {
+		if !create {
+			if _, err := os.Stat(filepath.Join(t.dataDir, "jetstream")); err != nil {
+				return nil, nil, fmt.Errorf("no commentd store in %s (%w); point --data-dir at a stopped install's data dir, or --nats-url at a running deployment", t.dataDir, err)
+			}
+		}
+		// The embedded server gets commentd's name, so it reads the store
+		// exactly as commentd does. It must not run on a data dir that a
+		// commentd is using: two servers on one store corrupt it.
+		ns, err = embedded.Start(embedded.Options{StoreDir: t.dataDir, Name: "commentd"})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("open data dir %s: %w", t.dataDir, err)
 		}
 		opts = append(opts, nats.InProcessServer(ns))
 	}
-	nc, err := nats.Connect(c.natsURL, opts...)
+	nc, err := nats.Connect(t.url, opts...)
 	if err != nil {
-		if ns != nil {
-			ns.Shutdown()
-			ns.WaitForShutdown()
-		}
-		return nil, nil, fmt.Errorf("connect to NATS: %w", err)
+		shutdown(ns)
+		return nil, nil, fmt.Errorf("connect to %s: %w", t, err)
 	}
 	closeAll := func() {
-		nc.Drain()
-		if ns != nil {
-			ns.Shutdown()
-			ns.WaitForShutdown()
-		}
+		nc.Close()
+		shutdown(ns) // flushes the store
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		closeAll()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("jetstream on %s: %w", t, err)
 	}
 	return js, closeAll, nil
 }
 
-// withTimeout bounds a subcommand's I/O.
+// attachLog opens the existing COMMENTS log without changing its
+// configuration (commentd owns that).
+func (c *connection) attachLog(ctx context.Context) (*events.Log, func(), error) {
+	js, closeAll, err := c.open(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	log, err := events.Attach(ctx, js)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return log, closeAll, nil
+}
+
+func shutdown(ns *server.Server) {
+	if ns != nil {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	}
+}
+
+// withTimeout bounds a short subcommand's I/O; export and rebuild, which
+// read the whole log, run until done or interrupted.
 func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, 30*time.Second)
 }

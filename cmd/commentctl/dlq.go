@@ -11,9 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 )
@@ -23,12 +20,12 @@ func init() {
 		summary: "list [--json]: the events consumers gave up on (dead letters)\n" +
 			"replay SEQ: deliver dead letter SEQ's event again, then remove the letter\n" +
 			"delete SEQ: remove a dead letter without delivering it again\n" +
-			"(--nats-url, or COMMENTD_NATS_URL; default nats://127.0.0.1:4222)",
+			"(--nats-url URL or --data-dir DIR)",
 		run: runDLQ,
 	}
 }
 
-const dlqUsage = "usage: commentctl dlq list [--json] | replay SEQ | delete SEQ  [--nats-url URL]"
+const dlqUsage = "usage: commentctl dlq list [--json] | replay SEQ | delete SEQ  [--nats-url URL | --data-dir DIR]"
 
 func runDLQ(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -39,7 +36,8 @@ func runDLQ(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	fs := flag.NewFlagSet("dlq "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, dlqUsage) }
-	url := natsURLFlag(fs)
+	var conn connection
+	conn.flags(fs)
 	asJSON := fs.Bool("json", false, "list: one JSON object per line")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
@@ -66,13 +64,18 @@ func runDLQ(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		return errUsage
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	q, closeConn, err := openDLQ(ctx, *url)
+	js, closeAll, err := conn.open(false)
 	if err != nil {
 		return err
 	}
-	defer closeConn()
+	defer closeAll()
+	// Attach, not Open: the streams' configuration is commentd's.
+	q, err := deadletter.Attach(ctx, js)
+	if err != nil {
+		return err
+	}
 
 	switch sub {
 	case "list":
@@ -98,26 +101,6 @@ func runDLQ(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		fmt.Fprintf(stdout, "dead letter %d deleted\n", seq)
 		return nil
 	}
-}
-
-// openDLQ connects to the cluster and opens the log and its dead letters
-// without changing either stream's configuration: commentd owns that.
-func openDLQ(ctx context.Context, url string) (*deadletter.Queue, func(), error) {
-	nc, err := nats.Connect(url, nats.Name("commentctl"))
-	if err != nil {
-		return nil, nil, fmt.Errorf("connect to %s: %w", url, err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return nil, nil, err
-	}
-	q, err := deadletter.Attach(ctx, js)
-	if err != nil {
-		nc.Close()
-		return nil, nil, err
-	}
-	return q, nc.Close, nil
 }
 
 func printLetters(w io.Writer, letters []deadletter.Letter, asJSON bool) error {

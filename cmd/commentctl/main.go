@@ -1,9 +1,17 @@
 // Command commentctl is the operator's tool for commentd: it checks rule
-// files and tries them on texts, and (in other files of this package) will
-// replay, rebuild and export.
+// files and tries them on history, reports the state of an installation,
+// exports its log, rebuilds its read models, and manages dead letters and
+// moderator accounts. Each subcommand lives in its own file and registers
+// itself in commands; connect.go is how they all reach an installation.
 //
 //	commentctl rules validate FILE
 //	commentctl rules check [--rules FILE] < comments.txt
+//	commentctl rules publish|dryrun FILE
+//	commentctl status [--json]
+//	commentctl export [--article ID] [--from SEQ]
+//	commentctl rebuild
+//	commentctl dlq list|replay SEQ|delete SEQ
+//	commentctl moderators add|remove|list|token NAME
 package main
 
 import (

@@ -33,6 +33,13 @@ func runModerators(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		fmt.Fprintln(stderr, moderatorsUsage)
 		return errUsage
 	}
+	switch args[0] {
+	case "add", "remove", "list", "token":
+	default:
+		fmt.Fprintf(stderr, "commentctl moderators: unknown subcommand %q\n", args[0])
+		fmt.Fprintln(stderr, moderatorsUsage)
+		return errUsage
+	}
 	var conn connection
 	fs := flag.NewFlagSet("moderators "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -65,7 +72,9 @@ func runModerators(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		}
 	}
 
-	js, closeAll, err := conn.open()
+	// Only add may make a new store: the first admin of a fresh install
+	// can be made before commentd first starts.
+	js, closeAll, err := conn.open(args[0] == "add")
 	if err != nil {
 		return err
 	}
@@ -106,9 +115,6 @@ func runModerators(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		}
 		fmt.Fprintf(stderr, "token %s for %s; it is shown once:\n", t.ID, name)
 		fmt.Fprintln(stdout, sec)
-	default:
-		fmt.Fprintln(stderr, moderatorsUsage)
-		return errUsage
 	}
 	return nil
 }

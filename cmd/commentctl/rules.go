@@ -16,8 +16,9 @@ func init() {
 	commands["rules"] = command{
 		summary: "validate FILE: check a rule file and report every problem\n" +
 			"check [--rules FILE]: evaluate one comment per line of stdin, one JSON verdict per line\n" +
-			"publish [--nats-url URL] FILE: make FILE the rule set every worker applies, now\n" +
-			"dryrun [--nats-url URL] [--article ID] FILE: the comments in the log FILE would decide differently",
+			"publish FILE: make FILE the rule set every worker applies, now\n" +
+			"dryrun [--article ID] FILE: the comments in the log FILE would decide differently\n" +
+			"(publish, dryrun: --nats-url URL or --data-dir DIR)",
 		run: runRules,
 	}
 }

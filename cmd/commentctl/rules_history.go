@@ -18,20 +18,21 @@ import (
 func rulesPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rules publish", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := natsURLFlag(fs)
+	var conn connection
+	conn.flags(fs)
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: commentctl rules publish [--nats-url URL] FILE")
+		fmt.Fprintln(stderr, "usage: commentctl rules publish [--nats-url URL | --data-dir DIR] FILE")
 		return errUsage
 	}
 	source, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	log, closeLog, err := attach(ctx, *url)
+	log, closeAll, err := conn.attachLog(ctx)
 	if err != nil {
 		return err
 	}
-	defer closeLog()
+	defer closeAll()
 	rs, published, err := moderation.PublishRuleset(ctx, log, filepath.Base(fs.Arg(0)), source, "operator")
 	if err != nil {
 		return err
@@ -51,21 +52,22 @@ func rulesPublish(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func rulesDryRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rules dryrun", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := natsURLFlag(fs)
+	var conn connection
+	conn.flags(fs)
 	article := fs.String("article", "", "only this article's comments")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: commentctl rules dryrun [--nats-url URL] [--article ID] FILE")
+		fmt.Fprintln(stderr, "usage: commentctl rules dryrun [--nats-url URL | --data-dir DIR] [--article ID] FILE")
 		return errUsage
 	}
 	rs, err := moderation.LoadRulesetFile(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	log, closeLog, err := attach(ctx, *url)
+	log, closeAll, err := conn.attachLog(ctx)
 	if err != nil {
 		return err
 	}
-	defer closeLog()
+	defer closeAll()
 	report, err := moderation.DryRun(ctx, log, rs, *article)
 	if err != nil {
 		return err
