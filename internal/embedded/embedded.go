@@ -44,11 +44,20 @@ func Start(o Options) (*server.Server, error) {
 		}
 		opts.Host, opts.Port = host, port
 	}
+	release, err := lockDir(opts.StoreDir)
+	if err != nil {
+		return nil, err
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
+		release()
 		return nil, fmt.Errorf("embedded nats: %w", err)
 	}
 	ns.Start()
+	go func() { // the store is free again once the server is down
+		ns.WaitForShutdown()
+		release()
+	}()
 	if !ns.ReadyForConnections(30 * time.Second) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("embedded nats: not ready after 30s")
