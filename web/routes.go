@@ -73,6 +73,12 @@ func (s *Server) routes() {
 	s.mux.Handle("/api/", s.handleAPINotFound())
 	s.mux.Handle("GET /{$}", s.handleIndex())
 	s.mux.Handle("GET /articles/{article}", s.handleArticlePage())
-	s.mux.Handle("POST /articles/{article}", s.handleArticleForm())
+	// Another site's page must not make its visitors post here (from
+	// their own addresses, past per-address limits).
+	form := http.NewCrossOriginProtection()
+	form.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "Comments are posted from this site's own pages.", http.StatusForbidden)
+	}))
+	s.mux.Handle("POST /articles/{article}", form.Handler(s.handleArticleForm()))
 	s.mux.Handle("GET /embed.js", s.handleEmbedJS())
 }

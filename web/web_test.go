@@ -444,3 +444,32 @@ func TestUnknownAPIRoutesAnswerJSON(t *testing.T) {
 		t.Fatalf("array body: %d %v", resp.StatusCode, body)
 	}
 }
+
+// Another site's page cannot post the article form for its visitors.
+func TestArticleFormRefusesCrossSitePosts(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tc := range []struct {
+		header, value string
+		want          int
+	}{
+		{"Sec-Fetch-Site", "cross-site", 403},
+		{"Origin", "https://evil.example", 403},
+		{"Sec-Fetch-Site", "same-origin", 303},
+	} {
+		req, _ := http.NewRequest("POST", f.srv.URL+"/articles/"+web.DemoArticle, strings.NewReader(url.Values{"author": {"Anna"}, "text": {"Hello " + tc.value}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(tc.header, tc.value)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s: %s: %d, want %d", tc.header, tc.value, resp.StatusCode, tc.want)
+		}
+	}
+	if n := f.lastSeq(); n != 1 {
+		t.Fatalf("%d comments stored, want 1", n)
+	}
+}
