@@ -619,17 +619,20 @@ func (s *Server) holdReported(ch projections.Change) {
 	if err != nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	// After the comment's last event as the views know it: during a
-	// replay the log is ahead and this loses, as it should.
-	switch _, err := s.cfg.Log.AppendAfter(ctx, e, c.Seq); {
-	case err == nil:
-		s.log.Info("comment held after reports", "comment", c.ID, "reports", n)
-	case errors.Is(err, events.ErrConflict):
-	default:
-		s.log.Warn("hold after reports not stored", "comment", c.ID, "err", err)
-	}
+	// Not on the projector's goroutine: a slow log must not stall the
+	// views. After the comment's last event as the views know it: during
+	// a replay the log is ahead and this loses, as it should.
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		switch _, err := s.cfg.Log.AppendAfter(ctx, e, c.Seq); {
+		case err == nil:
+			s.log.Info("comment held after reports", "comment", c.ID, "reports", n)
+		case errors.Is(err, events.ErrConflict):
+		default:
+			s.log.Warn("hold after reports not stored", "comment", c.ID, "err", err)
+		}
+	}()
 }
 
 // CloseStreams ends the live-update streams, so a graceful shutdown does
