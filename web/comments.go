@@ -320,6 +320,7 @@ func (c *pageCache) get(views *projections.Store, q listQuery) []byte {
 		resp.NextCursor = strconv.FormatUint(page.Next, 36)
 	}
 	body, _ := json.Marshal(resp) // plain strings and times: cannot fail
+	body = append(body, '\n')
 	if q.after != 0 {
 		return body
 	}
