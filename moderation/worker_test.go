@@ -16,14 +16,14 @@ import (
 )
 
 type workerFixture struct {
-	t       *testing.T
+	t       testing.TB
 	nc      *nats.Conn
 	log     *events.Log
 	reg     *prometheus.Registry
 	metrics *moderation.WorkerMetrics
 }
 
-func newWorkerFixture(t *testing.T) *workerFixture {
+func newWorkerFixture(t testing.TB) *workerFixture {
 	t.Helper()
 	nc, js := natstest.Connect(t, natstest.Server(t))
 	l, err := events.Open(context.Background(), js, events.Config{})
