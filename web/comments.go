@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -247,19 +248,9 @@ func parseListQuery(r *http.Request) (listQuery, error) {
 		return q, badRequest("invalid_article", "article", "not an article id")
 	}
 	v := r.URL.Query()
-	if l := v.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > maxPageSize {
-			return q, badRequest("invalid_limit", "limit", fmt.Sprintf("limit is a number from 1 to %d", maxPageSize))
-		}
-		q.limit = n
-	}
-	if c := v.Get("cursor"); c != "" {
-		n, err := strconv.ParseUint(c, 36, 64)
-		if err != nil {
-			return q, badRequest("invalid_cursor", "cursor", "use the next_cursor of the previous page")
-		}
-		q.after = n
+	var err error
+	if q.limit, q.after, err = pageParams(v, q.limit); err != nil {
+		return q, err
 	}
 	switch v.Get("sort") {
 	case "", "oldest":
@@ -269,6 +260,25 @@ func parseListQuery(r *http.Request) (listQuery, error) {
 		return q, badRequest("invalid_sort", "sort", "sort is oldest or newest")
 	}
 	return q, nil
+}
+
+// pageParams reads the limit (1 to maxPageSize; def when absent) and the
+// cursor (the next_cursor of the previous page) every paged list takes.
+func pageParams(v url.Values, def int) (limit int, after uint64, err error) {
+	limit = def
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > maxPageSize {
+			return 0, 0, badRequest("invalid_limit", "limit", fmt.Sprintf("limit is a number from 1 to %d", maxPageSize))
+		}
+		limit = n
+	}
+	if c := v.Get("cursor"); c != "" {
+		if after, err = strconv.ParseUint(c, 36, 64); err != nil {
+			return 0, 0, badRequest("invalid_cursor", "cursor", "use the next_cursor of the previous page")
+		}
+	}
+	return limit, after, nil
 }
 
 func (s *Server) handleListComments() http.HandlerFunc {

@@ -150,21 +150,9 @@ func parseQueueQuery(r *http.Request) (queueQuery, error) {
 	if q.article != "" && !events.ValidArticleID(q.article) {
 		return q, badRequest("invalid_article", "article", "not an article id")
 	}
-	if l := v.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > maxPageSize {
-			return q, badRequest("invalid_limit", "limit", fmt.Sprintf("limit is a number from 1 to %d", maxPageSize))
-		}
-		q.limit = n
-	}
-	if c := v.Get("cursor"); c != "" {
-		n, err := strconv.ParseUint(c, 36, 64)
-		if err != nil {
-			return q, badRequest("invalid_cursor", "cursor", "use the next_cursor of the previous page")
-		}
-		q.after = n
-	}
-	return q, nil
+	var err error
+	q.limit, q.after, err = pageParams(v, q.limit)
+	return q, err
 }
 
 func (s *Server) queuePage(q queueQuery) queueResponse {
