@@ -17,6 +17,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -37,6 +38,19 @@ var commands = map[string]command{}
 
 // errUsage means the arguments were wrong; the usage has been printed.
 var errUsage = errors.New("usage")
+
+// parseArgs parses a subcommand's flags and wants exactly n arguments
+// after them; otherwise it prints the usage and returns errUsage.
+func parseArgs(fs *flag.FlagSet, args []string, n int) error {
+	if err := fs.Parse(args); err != nil {
+		return errUsage // the flag package has printed why, and the usage
+	}
+	if fs.NArg() != n {
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -40,12 +40,8 @@ func runRebuild(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "usage: commentctl rebuild [--nats-url URL | --data-dir DIR]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
+	if err := parseArgs(fs, args, 0); err != nil {
+		return err
 	}
 	js, closeAll, err := conn.open(false)
 	if err != nil {

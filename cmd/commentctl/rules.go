@@ -46,12 +46,8 @@ func rulesValidate(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rules validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, "usage: commentctl rules validate FILE") }
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+	if err := parseArgs(fs, args, 1); err != nil {
+		return err
 	}
 	rs, err := moderation.LoadRulesetFile(fs.Arg(0))
 	if err != nil {
@@ -81,12 +77,8 @@ func rulesCheck(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintln(stderr, "usage: commentctl rules check [--rules FILE] < comments.txt")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
+	if err := parseArgs(fs, args, 0); err != nil {
+		return err
 	}
 	rs := moderation.DefaultRuleset()
 	if *file != "" {

@@ -20,9 +20,9 @@ func rulesPublish(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	var conn connection
 	conn.flags(fs)
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: commentctl rules publish [--nats-url URL | --data-dir DIR] FILE")
-		return errUsage
+	fs.Usage = func() { fmt.Fprintln(stderr, "usage: commentctl rules publish [--nats-url URL | --data-dir DIR] FILE") }
+	if err := parseArgs(fs, args, 1); err != nil {
+		return err
 	}
 	source, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
@@ -55,9 +55,11 @@ func rulesDryRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var conn connection
 	conn.flags(fs)
 	article := fs.String("article", "", "only this article's comments")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: commentctl rules dryrun [--nats-url URL | --data-dir DIR] [--article ID] FILE")
-		return errUsage
+	}
+	if err := parseArgs(fs, args, 1); err != nil {
+		return err
 	}
 	rs, err := moderation.LoadRulesetFile(fs.Arg(0))
 	if err != nil {

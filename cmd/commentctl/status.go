@@ -87,12 +87,8 @@ func runStatus(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		fmt.Fprintln(stderr, "usage: commentctl status [--json] [--nats-url URL | --data-dir DIR]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
+	if err := parseArgs(fs, args, 0); err != nil {
+		return err
 	}
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
