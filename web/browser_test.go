@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,51 +15,15 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/internal/browsertest"
 	"github.com/newsroom/commentd/projections"
 	"github.com/newsroom/commentd/web"
 )
 
-const chromiumPath = "/usr/bin/chromium"
-
-// browser starts a headless Chromium for the test. Without one the test
-// is skipped on a workstation and fails in CI (CI set), where .ci/run
-// installs it.
+// browser starts a headless Chromium as wide as a phone.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if ci := os.Getenv("CI"); ci != "" && ci != "false" {
-			t.Fatalf("CI needs %s for the browser tests: %v", chromiumPath, err)
-		}
-		t.Skipf("no browser at %s: %v", chromiumPath, err)
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(412, 900), // a phone's width
-	)
-	t.Cleanup(cancel)
-	return actx
-}
-
-// tab opens a browser tab that closes at the end of the (sub)test.
-func tab(t *testing.T, actx context.Context) context.Context {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancelT)
-	return ctx
-}
-
-func must[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
-	t.Helper()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
+	return browsertest.Allocator(t, chromedp.WindowSize(412, 900))
 }
 
 // live runs a projector over the fixture's log, as commentd does, so the
@@ -109,35 +72,35 @@ func TestBrowser(t *testing.T) {
 	t.Run("article page works without JavaScript", func(t *testing.T) {
 		f := newFixture(t, web.Config{})
 		f.live()
-		ctx := tab(t, actx)
-		must(t, ctx, "blank", chromedp.Navigate("about:blank"))
+		ctx := browsertest.Tab(t, actx)
+		browsertest.Run(t, ctx, "blank", chromedp.Navigate("about:blank"))
 		if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 			t.Fatal(err)
 		}
 		page := f.srv.URL + "/articles/nojs"
-		must(t, ctx, "open", chromedp.Navigate(page))
-		must(t, ctx, "name", chromedp.SendKeys(chromedp.CSS("#author"), "Anna"))
-		must(t, ctx, "text", chromedp.SendKeys(chromedp.CSS("#text"), payload))
-		must(t, ctx, "post", chromedp.Click(chromedp.CSS("#comment-form button")))
-		if s := must(t, ctx, "notice", chromedp.Text(chromedp.CSS("#status"))); !strings.Contains(s, "awaiting review") {
+		browsertest.Run(t, ctx, "open", chromedp.Navigate(page))
+		browsertest.Run(t, ctx, "name", chromedp.SendKeys(chromedp.CSS("#author"), "Anna"))
+		browsertest.Run(t, ctx, "text", chromedp.SendKeys(chromedp.CSS("#text"), payload))
+		browsertest.Run(t, ctx, "post", chromedp.Click(chromedp.CSS("#comment-form button")))
+		if s := browsertest.Run(t, ctx, "notice", chromedp.Text(chromedp.CSS("#status"))); !strings.Contains(s, "awaiting review") {
 			t.Fatalf("notice after posting: %q", s)
 		}
 		id := f.onlyComment("nojs")
 		f.decideLive(events.CommentApproved, "nojs", id, "")
-		must(t, ctx, "reload", chromedp.Navigate(page))
-		if s := must(t, ctx, "comment", chromedp.TextContent(chromedp.CSS("#t-"+id))); s != payload {
+		browsertest.Run(t, ctx, "reload", chromedp.Navigate(page))
+		if s := browsertest.Run(t, ctx, "comment", chromedp.TextContent(chromedp.CSS("#t-"+id))); s != payload {
 			t.Fatalf("shown as %q, want %q", s, payload)
 		}
-		if n := must(t, ctx, "images", chromedp.Nodes(chromedp.CSSAll("img"), chromedp.AtLeast(0))); len(n) != 0 {
+		if n := browsertest.Run(t, ctx, "images", chromedp.Nodes(chromedp.CSSAll("img"), chromedp.AtLeast(0))); len(n) != 0 {
 			t.Fatalf("the payload became an element: %s", n[0].Dump("", " ", false))
 		}
 
 		// A reply, through the form under the comment.
-		must(t, ctx, "open reply", chromedp.Click(chromedp.CSS("#c-"+id+" summary")))
-		must(t, ctx, "reply name", chromedp.SendKeys(chromedp.CSS("#author-"+id), "Bo"))
-		must(t, ctx, "reply text", chromedp.SendKeys(chromedp.CSS("#text-"+id), "A reply without JavaScript."))
-		must(t, ctx, "post reply", chromedp.Click(chromedp.CSS("#c-"+id+" form button")))
-		if s := must(t, ctx, "notice", chromedp.Text(chromedp.CSS("#status"))); !strings.Contains(s, "awaiting review") {
+		browsertest.Run(t, ctx, "open reply", chromedp.Click(chromedp.CSS("#c-"+id+" summary")))
+		browsertest.Run(t, ctx, "reply name", chromedp.SendKeys(chromedp.CSS("#author-"+id), "Bo"))
+		browsertest.Run(t, ctx, "reply text", chromedp.SendKeys(chromedp.CSS("#text-"+id), "A reply without JavaScript."))
+		browsertest.Run(t, ctx, "post reply", chromedp.Click(chromedp.CSS("#c-"+id+" form button")))
+		if s := browsertest.Run(t, ctx, "notice", chromedp.Text(chromedp.CSS("#status"))); !strings.Contains(s, "awaiting review") {
 			t.Fatalf("notice after replying: %q", s)
 		}
 		reply := f.newestComment("nojs")
@@ -169,62 +132,62 @@ func TestBrowser(t *testing.T) {
 <script src="%s/embed.js" async></script>
 </body></html>`, a, f.srv.URL)
 		})
-		ctx := tab(t, actx)
-		must(t, ctx, "open", chromedp.Navigate(host.URL+"/story"))
+		ctx := browsertest.Tab(t, actx)
+		browsertest.Run(t, ctx, "open", chromedp.Navigate(host.URL+"/story"))
 		root := `document.querySelector('#comments').shadowRoot`
-		must(t, ctx, "approved comment shown", chromedp.Poll[chromedp.Void](root+`?.querySelector('li[data-id="`+earlier+`"] .text')`))
-		text := must(t, ctx, "text", chromedp.Evaluate[string](root+`.querySelector('li[data-id="`+earlier+`"] .text').textContent`))
-		author := must(t, ctx, "author", chromedp.Evaluate[string](root+`.querySelector('li[data-id="`+earlier+`"] .meta strong').textContent`))
+		browsertest.Run(t, ctx, "approved comment shown", chromedp.Poll[chromedp.Void](root+`?.querySelector('li[data-id="`+earlier+`"] .text')`))
+		text := browsertest.Run(t, ctx, "text", chromedp.Evaluate[string](root+`.querySelector('li[data-id="`+earlier+`"] .text').textContent`))
+		author := browsertest.Run(t, ctx, "author", chromedp.Evaluate[string](root+`.querySelector('li[data-id="`+earlier+`"] .meta strong').textContent`))
 		if text != payload || author != namePayload {
 			t.Fatalf("shown as %q by %q", text, author)
 		}
-		if n := must(t, ctx, "elements", chromedp.Evaluate[int](root+`.querySelectorAll('img, script').length`)); n != 0 {
+		if n := browsertest.Run(t, ctx, "elements", chromedp.Evaluate[int](root+`.querySelectorAll('img, script').length`)); n != 0 {
 			t.Fatalf("the payload became %d elements", n)
 		}
-		if leaked := must(t, ctx, "globals", chromedp.Evaluate[[]string](`Object.getOwnPropertyNames(window).filter(n => !hostGlobals.includes(n) && n !== 'hostGlobals')`)); len(leaked) != 0 {
+		if leaked := browsertest.Run(t, ctx, "globals", chromedp.Evaluate[[]string](`Object.getOwnPropertyNames(window).filter(n => !hostGlobals.includes(n) && n !== 'hostGlobals')`)); len(leaked) != 0 {
 			t.Fatalf("the widget leaked globals: %v", leaked)
 		}
-		if d := must(t, ctx, "scoped styles", chromedp.Evaluate[string](`getComputedStyle(`+root+`.querySelector('form.top button')).display`)); d == "none" {
+		if d := browsertest.Run(t, ctx, "scoped styles", chromedp.Evaluate[string](`getComputedStyle(`+root+`.querySelector('form.top button')).display`)); d == "none" {
 			t.Fatal("the host page's styles reach into the widget")
 		}
 
 		// Post through the widget: it shows as awaiting review.
-		must(t, ctx, "post", chromedp.Evaluate[chromedp.Void](`(() => { const r = `+root+`;
+		browsertest.Run(t, ctx, "post", chromedp.Evaluate[chromedp.Void](`(() => { const r = `+root+`;
 			const f = r.querySelector('form.top');
 			f.querySelector('input[name=author]').value = 'Reader';
 			f.querySelector('textarea').value = 'Posted from the widget.';
 			f.querySelector('button[type=submit]').click(); })()`))
-		mine := must(t, ctx, "pending", chromedp.Poll[string](`(() => { const b = [...`+root+`.querySelectorAll('.badge')].find(b => b.textContent === 'Awaiting review');
+		mine := browsertest.Run(t, ctx, "pending", chromedp.Poll[string](`(() => { const b = [...`+root+`.querySelectorAll('.badge')].find(b => b.textContent === 'Awaiting review');
 			return b && b.closest('li').dataset.id; })()`))
 		if c, ok := f.views.Comment(mine); !ok || c.Text != "Posted from the widget." || c.Status != projections.Pending {
 			t.Fatalf("stored: %+v %v", c, ok)
 		}
 		// Approved through the log: the widget shows it published, live.
 		f.decideLive(events.CommentApproved, a, mine, "")
-		must(t, ctx, "published live", chromedp.Poll[chromedp.Void](`(() => { const li = `+root+`.querySelector('li[data-id="`+mine+`"]');
+		browsertest.Run(t, ctx, "published live", chromedp.Poll[chromedp.Void](`(() => { const li = `+root+`.querySelector('li[data-id="`+mine+`"]');
 			return li && !li.querySelector('.badge') && `+root+`.querySelector('h2').textContent === '2 comments'; })()`))
 
 		// Another reader's comment appears without a reload.
 		other := f.comment(a, "Someone", "From elsewhere.", "", nil)
 		f.waitApplied()
 		f.decideLive(events.CommentApproved, a, other, "")
-		must(t, ctx, "other comment live", chromedp.Poll[chromedp.Void](root+`.querySelector('li[data-id="`+other+`"]')`))
+		browsertest.Run(t, ctx, "other comment live", chromedp.Poll[chromedp.Void](root+`.querySelector('li[data-id="`+other+`"]')`))
 
 		// Report it: a reason must be chosen first, then the thanks replace
 		// the control and the report is in the log.
 		otherLi := root + `.querySelector('li[data-id="` + other + `"]')`
-		must(t, ctx, "open report", chromedp.Evaluate[chromedp.Void](otherLi+`.querySelector('button.report').click()`))
-		if focused := must(t, ctx, "focus", chromedp.Evaluate[string](root+`.activeElement?.name`)); focused != "reason" {
+		browsertest.Run(t, ctx, "open report", chromedp.Evaluate[chromedp.Void](otherLi+`.querySelector('button.report').click()`))
+		if focused := browsertest.Run(t, ctx, "focus", chromedp.Evaluate[string](root+`.activeElement?.name`)); focused != "reason" {
 			t.Fatalf("the report form took no focus (%q has it)", focused)
 		}
-		must(t, ctx, "send without a reason", chromedp.Evaluate[chromedp.Void](otherLi+`.querySelector('form.report button[type=submit]').click()`))
-		if msg := must(t, ctx, "no reason", chromedp.Evaluate[string](otherLi+`.querySelector('form.report .msg').textContent`)); msg != "Please choose a reason." {
+		browsertest.Run(t, ctx, "send without a reason", chromedp.Evaluate[chromedp.Void](otherLi+`.querySelector('form.report button[type=submit]').click()`))
+		if msg := browsertest.Run(t, ctx, "no reason", chromedp.Evaluate[string](otherLi+`.querySelector('form.report .msg').textContent`)); msg != "Please choose a reason." {
 			t.Fatalf("without a reason: %q", msg)
 		}
-		must(t, ctx, "report", chromedp.Evaluate[chromedp.Void](`(() => { const f = `+otherLi+`.querySelector('form.report');
+		browsertest.Run(t, ctx, "report", chromedp.Evaluate[chromedp.Void](`(() => { const f = `+otherLi+`.querySelector('form.report');
 			f.querySelector('select').value = 'spam';
 			f.querySelector('button[type=submit]').click(); })()`))
-		must(t, ctx, "thanks", chromedp.Poll[chromedp.Void](`(() => { const li = `+otherLi+`;
+		browsertest.Run(t, ctx, "thanks", chromedp.Poll[chromedp.Void](`(() => { const li = `+otherLi+`;
 			return !li.querySelector('form.report, button.report') && li.querySelector('.done')?.textContent === 'Reported \u2014 thank you'
 				&& `+root+`.activeElement === li.querySelector('.done'); })()`))
 		hist, err := f.log.History(context.Background(), a, other)
@@ -237,16 +200,16 @@ func TestBrowser(t *testing.T) {
 
 		// The answer to a stored comment is lost; the reader sends it
 		// again: one comment, thanks to the key kept for the retry.
-		must(t, ctx, "lost answer", chromedp.Evaluate[chromedp.Void](`(() => { const real = window.fetch; let dropped = false;
+		browsertest.Run(t, ctx, "lost answer", chromedp.Evaluate[chromedp.Void](`(() => { const real = window.fetch; let dropped = false;
 			window.fetch = function (url, opts) { const p = real.apply(this, arguments);
 				if (!dropped && opts && opts.method === 'POST' && String(url).endsWith('/comments')) { dropped = true; return p.then(() => { throw new TypeError('lost'); }); }
 				return p; };
 			const f = `+root+`.querySelector('form.top');
 			f.querySelector('textarea').value = 'Sent twice, stored once.';
 			f.querySelector('button[type=submit]').click(); })()`))
-		must(t, ctx, "told to retry", chromedp.Poll[chromedp.Void](`(() => { const m = `+root+`.querySelector('form.top .msg'); return m && m.textContent.includes('could not be sent') && !`+root+`.querySelector('form.top button[type=submit]').disabled; })()`))
-		must(t, ctx, "retry", chromedp.Evaluate[chromedp.Void](root+`.querySelector('form.top button[type=submit]').click()`))
-		must(t, ctx, "retried", chromedp.Poll[chromedp.Void](`[...`+root+`.querySelectorAll('li')].some(li => li.querySelector('.text')?.textContent === 'Sent twice, stored once.')`))
+		browsertest.Run(t, ctx, "told to retry", chromedp.Poll[chromedp.Void](`(() => { const m = `+root+`.querySelector('form.top .msg'); return m && m.textContent.includes('could not be sent') && !`+root+`.querySelector('form.top button[type=submit]').disabled; })()`))
+		browsertest.Run(t, ctx, "retry", chromedp.Evaluate[chromedp.Void](root+`.querySelector('form.top button[type=submit]').click()`))
+		browsertest.Run(t, ctx, "retried", chromedp.Poll[chromedp.Void](`[...`+root+`.querySelectorAll('li')].some(li => li.querySelector('.text')?.textContent === 'Sent twice, stored once.')`))
 		f.waitApplied()
 		stored := 0
 		if err := f.log.Replay(context.Background(), 1, []string{"comments." + a + ".*.submitted"}, func(e events.Envelope) error {
@@ -260,20 +223,20 @@ func TestBrowser(t *testing.T) {
 		}
 
 		// A refused comment says why, to its author only.
-		must(t, ctx, "post again", chromedp.Evaluate[chromedp.Void](`(() => { const f = `+root+`.querySelector('form.top');
+		browsertest.Run(t, ctx, "post again", chromedp.Evaluate[chromedp.Void](`(() => { const f = `+root+`.querySelector('form.top');
 			f.querySelector('textarea').value = 'Buy cheap watches';
 			f.querySelector('button[type=submit]').click(); })()`))
-		refused := must(t, ctx, "pending again", chromedp.Poll[string](`(() => { const li = [...`+root+`.querySelectorAll('li')].find(li => li.querySelector('.text')?.textContent === 'Buy cheap watches' && li.querySelector('.badge'));
+		refused := browsertest.Run(t, ctx, "pending again", chromedp.Poll[string](`(() => { const li = [...`+root+`.querySelectorAll('li')].find(li => li.querySelector('.text')?.textContent === 'Buy cheap watches' && li.querySelector('.badge'));
 			return li && li.dataset.id; })()`))
 		f.decideLive(events.CommentRejected, a, refused, "Advertising is not allowed.")
-		must(t, ctx, "refused live", chromedp.Poll[chromedp.Void](`[...`+root+`.querySelectorAll('.badge.bad')].some(b => b.textContent === 'Not published: Advertising is not allowed.')`))
+		browsertest.Run(t, ctx, "refused live", chromedp.Poll[chromedp.Void](`[...`+root+`.querySelectorAll('.badge.bad')].some(b => b.textContent === 'Not published: Advertising is not allowed.')`))
 
 		// It survives a reload: published stays, the refusal is remembered.
-		must(t, ctx, "reload", chromedp.Reload())
-		must(t, ctx, "after reload", chromedp.Poll[chromedp.Void](`(() => { const r = document.querySelector('#comments').shadowRoot;
+		browsertest.Run(t, ctx, "reload", chromedp.Reload())
+		browsertest.Run(t, ctx, "after reload", chromedp.Poll[chromedp.Void](`(() => { const r = document.querySelector('#comments').shadowRoot;
 			return r && r.querySelector('li[data-id="`+mine+`"]') && r.querySelector('li[data-id="`+refused+`"] .badge.bad')
 				&& r.querySelector('li[data-id="`+other+`"] .done'); })()`))
-		if pwned := must(t, ctx, "pwned", chromedp.Evaluate[string](`String(window.pwned)`)); pwned != "undefined" {
+		if pwned := browsertest.Run(t, ctx, "pwned", chromedp.Evaluate[string](`String(window.pwned)`)); pwned != "undefined" {
 			t.Fatalf("a payload ran: %s", pwned)
 		}
 	})

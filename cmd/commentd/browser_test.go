@@ -3,72 +3,30 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/newsroom/commentd/internal/browsertest"
 )
 
-// chromiumPath is Debian's chromium, which .ci/run installs.
-const chromiumPath = "/usr/bin/chromium"
-
-// newBrowser starts a headless chromium for the test. Without one the test
-// is skipped on a laptop and fails in CI (CI set), where a missing browser
-// would otherwise hide every browser test.
+// newBrowser opens a tab of a headless chromium for the test.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI needs a browser at %s: %v", chromiumPath, err)
-		}
-		t.Skipf("no browser at %s", chromiumPath)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.NoSandbox, // root in a container
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	// The first Run starts the browser and must not carry a timeout.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
-
-// in runs one browser action with a time limit.
-func in[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
+	return browsertest.Tab(t, browsertest.Allocator(t))
 }
 
 // until polls a JavaScript predicate in the page.
 func until(t *testing.T, ctx context.Context, what, js string) {
 	t.Helper()
-	in(t, ctx, what, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
+	browsertest.Run(t, ctx, what, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
 }
 
 func selectedID(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	return in(t, ctx, "selected", chromedp.Evaluate[string](`(document.querySelector('.item.selected') || {dataset: {}}).dataset.id || ''`))
+	return browsertest.Run(t, ctx, "selected", chromedp.Evaluate[string](`(document.querySelector('.item.selected') || {dataset: {}}).dataset.id || ''`))
 }
 
 const xssText = `<script>window.pwned=1</script><img src=x onerror="window.pwned=1"> more at https://x.example/`
@@ -98,31 +56,31 @@ func TestModerationUIInABrowser(t *testing.T) {
 	spam := post("Sam", "Cheap pills at https://spam.example/ now")
 
 	// Signed out, /moderation/ is the sign-in form.
-	in(t, ctx, "open", chromedp.Navigate(c.url+"/moderation/"))
-	in(t, ctx, "sign-in form", chromedp.WaitVisible(chromedp.CSS("#login-form")))
-	in(t, ctx, "name", chromedp.SendKeys(chromedp.CSS("#name"), "mia"))
-	in(t, ctx, "password", chromedp.SendKeys(chromedp.CSS("#password"), "mia's password"))
-	in(t, ctx, "sign in", chromedp.Click(chromedp.CSS("#sign-in")))
-	in(t, ctx, "queue", chromedp.WaitVisible(chromedp.CSS("#items .item")))
+	browsertest.Run(t, ctx, "open", chromedp.Navigate(c.url+"/moderation/"))
+	browsertest.Run(t, ctx, "sign-in form", chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	browsertest.Run(t, ctx, "name", chromedp.SendKeys(chromedp.CSS("#name"), "mia"))
+	browsertest.Run(t, ctx, "password", chromedp.SendKeys(chromedp.CSS("#password"), "mia's password"))
+	browsertest.Run(t, ctx, "sign in", chromedp.Click(chromedp.CSS("#sign-in")))
+	browsertest.Run(t, ctx, "queue", chromedp.WaitVisible(chromedp.CSS("#items .item")))
 
 	// The payloads are text: nothing ran, no element was made from them.
-	if n := in(t, ctx, "count", chromedp.Evaluate[int](`document.querySelectorAll('#items .item').length`)); n != 3 {
+	if n := browsertest.Run(t, ctx, "count", chromedp.Evaluate[int](`document.querySelectorAll('#items .item').length`)); n != 3 {
 		t.Fatalf("%d items, want 3", n)
 	}
-	if pwned := in(t, ctx, "pwned", chromedp.Evaluate[bool](`window.pwned !== undefined`)); pwned {
+	if pwned := browsertest.Run(t, ctx, "pwned", chromedp.Evaluate[bool](`window.pwned !== undefined`)); pwned {
 		t.Fatal("a payload ran")
 	}
-	if n := in(t, ctx, "elements", chromedp.Evaluate[int](`document.querySelectorAll('#items img, #items script, #items [onerror]').length`)); n != 0 {
+	if n := browsertest.Run(t, ctx, "elements", chromedp.Evaluate[int](`document.querySelectorAll('#items img, #items script, #items [onerror]').length`)); n != 0 {
 		t.Fatalf("%d elements made from the payloads", n)
 	}
-	shown := in(t, ctx, "text", chromedp.TextContent(chromedp.CSS("#item-"+xss+" .text")))
+	shown := browsertest.Run(t, ctx, "text", chromedp.TextContent(chromedp.CSS("#item-"+xss+" .text")))
 	if shown != xssText {
 		t.Fatalf("the comment shows as %q, want its text", shown)
 	}
-	if author := in(t, ctx, "author", chromedp.TextContent(chromedp.CSS("#item-"+xss+" .author"))); author != `<img src=x onerror="window.pwned=2">` {
+	if author := browsertest.Run(t, ctx, "author", chromedp.TextContent(chromedp.CSS("#item-"+xss+" .author"))); author != `<img src=x onerror="window.pwned=2">` {
 		t.Fatalf("the author shows as %q", author)
 	}
-	if marked := in(t, ctx, "evidence", chromedp.TextContent(chromedp.CSS("#item-"+benign+" mark"))); !strings.Contains(marked, "example.org") {
+	if marked := browsertest.Run(t, ctx, "evidence", chromedp.TextContent(chromedp.CSS("#item-"+benign+" mark"))); !strings.Contains(marked, "example.org") {
 		t.Errorf("evidence highlighted: %q", marked)
 	}
 
@@ -130,27 +88,27 @@ func TestModerationUIInABrowser(t *testing.T) {
 	if got := selectedID(t, ctx); got != benign {
 		t.Fatalf("first selected %s, want %s", got, benign)
 	}
-	in(t, ctx, "j", chromedp.KeyEvent("j"))
+	browsertest.Run(t, ctx, "j", chromedp.KeyEvent("j"))
 	if got := selectedID(t, ctx); got != xss {
 		t.Fatalf("after j: %s, want %s", got, xss)
 	}
-	in(t, ctx, "k", chromedp.KeyEvent("k"))
+	browsertest.Run(t, ctx, "k", chromedp.KeyEvent("k"))
 	if got := selectedID(t, ctx); got != benign {
 		t.Fatalf("after k: %s, want %s", got, benign)
 	}
-	in(t, ctx, "a", chromedp.KeyEvent("a"))
+	browsertest.Run(t, ctx, "a", chromedp.KeyEvent("a"))
 	until(t, ctx, "approved item gone", fmt.Sprintf(`!document.getElementById('item-%s')`, benign))
 	waitStatus(t, c.url, benign, "approved")
 
 	// r then 3 rejects the selected comment as spam.
 	until(t, ctx, "next selected", fmt.Sprintf(`document.querySelector('.item.selected') && document.querySelector('.item.selected').dataset.id === %q`, xss))
-	in(t, ctx, "j", chromedp.KeyEvent("j"))
+	browsertest.Run(t, ctx, "j", chromedp.KeyEvent("j"))
 	if got := selectedID(t, ctx); got != spam {
 		t.Fatalf("after j: %s, want %s", got, spam)
 	}
-	in(t, ctx, "r", chromedp.KeyEvent("r"))
+	browsertest.Run(t, ctx, "r", chromedp.KeyEvent("r"))
 	until(t, ctx, "reasons shown", `!document.getElementById('reasons').hidden`)
-	in(t, ctx, "3", chromedp.KeyEvent("3"))
+	browsertest.Run(t, ctx, "3", chromedp.KeyEvent("3"))
 	until(t, ctx, "rejected item gone", fmt.Sprintf(`!document.getElementById('item-%s')`, spam))
 	waitStatus(t, c.url, spam, "rejected")
 	if st, body := api(t, nil, "GET", c.url+"/api/comments/"+spam, "", ""); body["reason"] != "spam" {
@@ -167,15 +125,15 @@ func TestModerationUIInABrowser(t *testing.T) {
 	until(t, ctx, "count updated", `document.getElementById('count-held').textContent.trim() === '1'`)
 
 	// ? shows the shortcuts.
-	in(t, ctx, "?", chromedp.KeyEvent("?"))
+	browsertest.Run(t, ctx, "?", chromedp.KeyEvent("?"))
 	until(t, ctx, "help shown", `!document.getElementById('help').hidden`)
-	if pwned := in(t, ctx, "pwned", chromedp.Evaluate[bool](`window.pwned !== undefined`)); pwned {
+	if pwned := browsertest.Run(t, ctx, "pwned", chromedp.Evaluate[bool](`window.pwned !== undefined`)); pwned {
 		t.Fatal("a payload ran after a live reload")
 	}
 
 	// The approval reached the reader's page.
-	in(t, ctx, "article page", chromedp.Navigate(c.url+"/articles/"+article))
-	if text := in(t, ctx, "reader sees", chromedp.TextContent(chromedp.CSS("#c-"+benign+" .text"))); text != "Please read https://example.org/a first." {
+	browsertest.Run(t, ctx, "article page", chromedp.Navigate(c.url+"/articles/"+article))
+	if text := browsertest.Run(t, ctx, "reader sees", chromedp.TextContent(chromedp.CSS("#c-"+benign+" .text"))); text != "Please read https://example.org/a first." {
 		t.Fatalf("the reader sees %q", text)
 	}
 }

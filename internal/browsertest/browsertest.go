@@ -1,0 +1,69 @@
+// Package browsertest starts Debian's headless Chromium for browser tests,
+// with the flags it needs as root on a machine without a network.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/newsroom/commentd/internal/testci"
+)
+
+// ChromiumPath is Debian's chromium, which .ci/run installs.
+const ChromiumPath = "/usr/bin/chromium"
+
+// Allocator prepares a browser for the test and returns the context that
+// tabs (Tab) are opened from. Without a browser the test
+// is skipped, or fails in CI.
+func Allocator(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	if _, err := os.Stat(ChromiumPath); err != nil {
+		testci.Missing(t, "a browser at "+ChromiumPath, err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(ChromiumPath),
+		chromedp.NoSandbox, // root in a container
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		// Without these Chromium tries the network at every start, which
+		// this machine refuses.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
+	t.Cleanup(cancel)
+	return actx
+}
+
+// Tab opens a tab, closed at the end of the (sub)test. It starts the
+// browser with a first action that carries no time limit: the browser
+// lives as long as the context of its first action.
+func Tab(t testing.TB, actx context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// Run runs one browser action within 30 seconds and fails the test on an
+// error.
+func Run[T any](t testing.TB, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
