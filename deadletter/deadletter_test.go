@@ -3,6 +3,7 @@ package deadletter_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/natstest"
+	"github.com/newsroom/commentd/internal/poll"
 )
 
 func setup(t *testing.T) (*events.Log, *deadletter.Queue) {
@@ -70,20 +72,15 @@ func next(t *testing.T, c jetstream.Consumer) jetstream.Msg {
 // asynchronously from the consumer to the stream.
 func waitLetters(t *testing.T, q *deadletter.Queue, n int) []deadletter.Letter {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got, err := q.List(context.Background())
-		if err != nil {
-			t.Fatal(err)
+	var got []deadletter.Letter
+	poll.Until(t, 10*time.Second, func() error {
+		var err error
+		if got, err = q.List(context.Background()); err == nil && len(got) != n {
+			err = fmt.Errorf("%d dead letters, want %d: %+v", len(got), n, got)
 		}
-		if len(got) == n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d dead letters, want %d: %+v", len(got), n, got)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err
+	})
+	return got
 }
 
 func TestTerminatedEventBecomesADeadLetter(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/internal/poll"
 	"github.com/newsroom/commentd/moderation"
 )
 
@@ -74,13 +75,7 @@ func TestPublishedRuleSetsAreFollowedWithoutRestart(t *testing.T) {
 
 func waitVersion(t *testing.T, r *moderation.Rules, version string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for r.Current().Version != version {
-		if time.Now().After(deadline) {
-			t.Fatalf("rule set %s not in force (have %s)", version, r.Current().Version)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.True(t, 10*time.Second, "rule set "+version+" in force", func() bool { return r.Current().Version == version })
 }
 
 // Going back to an earlier rule set is a publication like any other, even

@@ -2,6 +2,7 @@ package moderation_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/natstest"
+	"github.com/newsroom/commentd/internal/poll"
 	"github.com/newsroom/commentd/moderation"
 )
 
@@ -73,15 +75,32 @@ func (f *workerFixture) history(e events.Envelope) []events.Envelope {
 
 func (f *workerFixture) waitDecided(e events.Envelope) events.Envelope {
 	f.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if h := f.history(e); len(h) > 1 {
-			return h[len(h)-1]
+	var h []events.Envelope
+	poll.True(f.t, 10*time.Second, "decided: "+e.Comment, func() bool {
+		h = f.history(e)
+		return len(h) > 1
+	})
+	return h[len(h)-1]
+}
+
+// waitAcked waits until the worker's consumer has acknowledged every
+// submission up to seq.
+func (f *workerFixture) waitAcked(seq uint64) {
+	f.t.Helper()
+	poll.Until(f.t, 10*time.Second, func() error {
+		cons, err := f.log.Stream().Consumer(context.Background(), moderation.ConsumerName)
+		if err != nil {
+			return err
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	f.t.Fatalf("comment %s not decided", e.Comment)
-	return events.Envelope{}
+		info, err := cons.Info(context.Background())
+		if err != nil {
+			return err
+		}
+		if info.AckFloor.Stream < seq || info.NumAckPending > 0 {
+			return fmt.Errorf("consumer acked up to %d, %d pending; want %d", info.AckFloor.Stream, info.NumAckPending, seq)
+		}
+		return nil
+	})
 }
 
 func TestWorkerDecidesWithEvidence(t *testing.T) {
@@ -118,25 +137,7 @@ func TestWorkerDecidesOnceAndNeverOverAHuman(t *testing.T) {
 	later := f.submit("Another good piece.")
 	f.run()
 	f.waitDecided(later)
-	// Wait until the consumer has acknowledged both submissions.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		cons, err := f.log.Stream().Consumer(context.Background(), moderation.ConsumerName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, err := cons.Info(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.AckFloor.Stream >= later.Seq && info.NumAckPending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("consumer did not ack: %+v", info)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	f.waitAcked(later.Seq)
 	if h := f.history(early); len(h) != 2 || h[1].Actor != "moderator:m1" {
 		t.Fatalf("the worker decided after a moderator: %d events", len(h))
 	}
@@ -182,13 +183,7 @@ func TestWorkerTerminatesPoisonAndGoesOn(t *testing.T) {
 	if d := f.waitDecided(good); d.Type != events.CommentApproved {
 		t.Fatalf("after poison: %s", d.Type)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for f.total("comments_events_terminated_total") < 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("poison event not terminated")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.True(t, 10*time.Second, "poison event terminated", func() bool { return f.total("comments_events_terminated_total") >= 1 })
 }
 
 // Every submission delivered again (the consumer is recreated, as after
@@ -209,20 +204,7 @@ func TestWorkerRedeliveryDecidesNothingTwice(t *testing.T) {
 		for _, s := range subs {
 			f.waitDecided(s)
 		}
-		// Wait until this round's consumer has acknowledged every submission.
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			cons, err := f.log.Stream().Consumer(context.Background(), moderation.ConsumerName)
-			if err == nil {
-				if info, err := cons.Info(context.Background()); err == nil && info.AckFloor.Stream >= subs[len(subs)-1].Seq && info.NumAckPending == 0 {
-					break
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("round %d: submissions not acknowledged", round)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		f.waitAcked(subs[len(subs)-1].Seq)
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)

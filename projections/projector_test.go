@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/natstest"
+	"github.com/newsroom/commentd/internal/poll"
 )
 
 // An undecodable event at the end of the stream is skipped, but it must
@@ -34,13 +36,12 @@ func TestUndecodableLastEventStillCatchesUp(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() { p.Run(rctx) })
 	defer func() { cancel(); wg.Wait() }()
-	deadline := time.Now().Add(10 * time.Second)
-	for !p.Ready(0) {
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready; applied %d, lag %d", p.Store.Applied(), p.lag.Load())
+	poll.Until(t, 10*time.Second, func() error {
+		if !p.Ready(0) {
+			return fmt.Errorf("not ready; applied %d, lag %d", p.Store.Applied(), p.lag.Load())
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	// Ready judges by the stream's newest sequence, not by the lag seen
 	// with the last delivery, which stays put when deliveries stop.
 	if applied := p.Store.Applied(); p.Ready(applied+p.MaxLag+1) || !p.Ready(applied+p.MaxLag) {

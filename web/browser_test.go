@@ -16,6 +16,7 @@ import (
 
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/browsertest"
+	"github.com/newsroom/commentd/internal/poll"
 	"github.com/newsroom/commentd/projections"
 	"github.com/newsroom/commentd/web"
 )
@@ -53,13 +54,7 @@ func (f *fixture) decideLive(typ events.Type, article, id, message string) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for f.views.Applied() < seq {
-		if time.Now().After(deadline) {
-			f.t.Fatalf("projector did not apply seq %d", seq)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	f.waitAppliedTo(seq)
 }
 
 const namePayload = `<img src=x onerror="window.pwned=3">`
@@ -271,12 +266,11 @@ func (f *fixture) newestComment(article string) string {
 // waitApplied waits until the projector applied everything in the log.
 func (f *fixture) waitApplied() {
 	f.t.Helper()
-	last := f.lastSeq()
-	deadline := time.Now().Add(10 * time.Second)
-	for f.views.Applied() < last {
-		if time.Now().After(deadline) {
-			f.t.Fatalf("projector stuck at %d of %d", f.views.Applied(), last)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	f.waitAppliedTo(f.lastSeq())
+}
+
+// waitAppliedTo waits until the projector applied the log up to seq.
+func (f *fixture) waitAppliedTo(seq uint64) {
+	f.t.Helper()
+	poll.True(f.t, 10*time.Second, fmt.Sprintf("applied up to %d", seq), func() bool { return f.views.Applied() >= seq })
 }

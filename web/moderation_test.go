@@ -21,6 +21,7 @@ import (
 	"github.com/newsroom/commentd/accounts"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/natstest"
+	"github.com/newsroom/commentd/internal/poll"
 	"github.com/newsroom/commentd/projections"
 	"github.com/newsroom/commentd/web"
 )
@@ -85,18 +86,7 @@ func (f *modFixture) caughtUp() {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.until("views caught up", func() bool { return f.views.Applied() >= last })
-}
-
-func (f *modFixture) until(what string, cond func() bool) {
-	f.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			f.t.Fatalf("not %s after 10s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	poll.True(f.t, 10*time.Second, "views caught up", func() bool { return f.views.Applied() >= last })
 }
 
 func bearer(tok string) func(*http.Request) {
@@ -697,7 +687,7 @@ func TestReportsAndTheHoldAfterEnough(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.until("held after reports", func() bool { c, _ := f.views.Comment(id); return c.Status == projections.Held })
+	poll.True(f.t, 10*time.Second, "held after reports", func() bool { c, _ := f.views.Comment(id); return c.Status == projections.Held })
 	c, _ := f.views.Comment(id)
 	if c.DecidedBy != "reports@3" || c.HumanDecided() {
 		t.Fatalf("held by %q", c.DecidedBy)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/natstest"
+	"github.com/newsroom/commentd/internal/poll"
 )
 
 // TestDLQListReplayDelete drives the operator's round trip on a real
@@ -54,16 +56,13 @@ func TestDLQListReplayDelete(t *testing.T) {
 
 	url := "--nats-url=" + ns.ClientURL()
 	var out string
-	deadline := time.Now().Add(10 * time.Second)
-	for strings.Count(out, "terminated") < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("dlq list never showed both letters:\n%s", out)
+	poll.Until(t, 10*time.Second, func() error {
+		var err error
+		if out, _, err = runCtl(t, "", "dlq", "list", url); err == nil && strings.Count(out, "terminated") < 2 {
+			err = fmt.Errorf("dlq list does not show both letters yet:\n%s", out)
 		}
-		time.Sleep(20 * time.Millisecond)
-		if out, _, err = runCtl(t, "", "dlq", "list", url); err != nil {
-			t.Fatal(err)
-		}
-	}
+		return err
+	})
 	for _, want := range []string{"SEQ", "moderation", "undecodable", "comments.a1." + comments[0] + ".submitted"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dlq list lacks %q:\n%s", want, out)

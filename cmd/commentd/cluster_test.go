@@ -16,6 +16,7 @@ import (
 
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/natstest"
+	"github.com/newsroom/commentd/internal/poll"
 )
 
 // TestClusterSurvivesLosingTheStreamLeader is docker-compose.yml in one
@@ -144,7 +145,7 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 		t.Logf("worker logs:\n%s", worker.logs)
 	})
 	for _, p := range apis {
-		pollUntil(t, 30*time.Second, func() error {
+		poll.Until(t, 30*time.Second, func() error {
 			for id := range ids {
 				st, err := commentStatus(p.URL, id)
 				if err != nil {
@@ -205,7 +206,7 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pollUntil(t, 10*time.Second, func() error {
+	poll.Until(t, 10*time.Second, func() error {
 		// Any final status: the flood rules may hold a reader's 241st comment.
 		if st, err := commentStatus(apis[1].URL, id); err != nil || st == "pending" || st == "" {
 			return fmt.Errorf("comment after recovery: %q %v", st, err)

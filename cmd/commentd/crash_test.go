@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/newsroom/commentd/internal/poll"
 )
 
 // child is commentd running as a separate process (this test binary, see
@@ -81,7 +83,7 @@ func TestCrashLosesNothingAccepted(t *testing.T) {
 			}
 		})
 	}
-	eventually(t, 60*time.Second, "300 comments accepted", func() bool {
+	poll.True(t, 60*time.Second, "300 comments accepted", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(accepted) >= 300

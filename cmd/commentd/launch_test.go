@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/newsroom/commentd/internal/poll"
 )
 
 // process is one commentd run() in the test, as a separate process would
@@ -67,7 +69,7 @@ func (p *process) stop(t testing.TB) {
 // waitReady polls /readyz until it answers 200.
 func (p *process) waitReady(t testing.TB) {
 	t.Helper()
-	pollUntil(t, 30*time.Second, func() error {
+	poll.Until(t, 30*time.Second, func() error {
 		resp, err := http.Get(p.URL + "/readyz")
 		if err != nil {
 			return err
@@ -78,23 +80,6 @@ func (p *process) waitReady(t testing.TB) {
 		}
 		return nil
 	})
-}
-
-// pollUntil polls f until it returns nil, and fails the test with its last
-// error when timeout passes.
-func pollUntil(t testing.TB, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %v", timeout, err)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
 }
 
 var servingURL = regexp.MustCompile(`http://[^/\s]+`)

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/newsroom/commentd/internal/poll"
 )
 
 // TestMain lets the test binary run commentd itself, so the crash test can
@@ -96,7 +98,7 @@ func readURL(t *testing.T, r io.Reader) string {
 
 func waitReady(t *testing.T, url string) {
 	t.Helper()
-	eventually(t, 30*time.Second, "ready", func() bool {
+	poll.True(t, 30*time.Second, "ready", func() bool {
 		resp, err := http.Get(url + "/readyz")
 		if err != nil {
 			return false
@@ -104,18 +106,6 @@ func waitReady(t *testing.T, url string) {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
-}
-
-// eventually polls cond until it holds or the time is up.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not %s after %v", what, within)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func postComment(url, article, author, text string) (int, string, error) {
@@ -178,7 +168,7 @@ func status(url, id string) string {
 func waitFinal(t *testing.T, url string, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
-		eventually(t, 30*time.Second, "decided: "+id, func() bool {
+		poll.True(t, 30*time.Second, "decided: "+id, func() bool {
 			switch status(url, id) {
 			case "approved", "rejected", "held":
 				return true

@@ -22,6 +22,7 @@ import (
 
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/natstest"
+	"github.com/newsroom/commentd/internal/poll"
 )
 
 // scrape reads /metrics, fails the test on any promlint problem, and
@@ -144,7 +145,7 @@ func TestMetricsOfTheRunningPipeline(t *testing.T) {
 		t.Fatalf("POST to a bad article id = %d", code)
 	}
 	for _, id := range ids {
-		pollUntil(t, 10*time.Second, func() error {
+		poll.Until(t, 10*time.Second, func() error {
 			st, err := commentStatus(p.URL, id)
 			if err == nil && st == "pending" {
 				err = fmt.Errorf("comment %s still pending", id)
@@ -201,7 +202,7 @@ func TestMetricsOfTheRunningPipeline(t *testing.T) {
 	}
 
 	var after map[string]*dto.MetricFamily
-	pollUntil(t, 15*time.Second, func() error {
+	poll.Until(t, 15*time.Second, func() error {
 		after = scrape(t, p.URL)
 		for _, c := range []struct {
 			name   string

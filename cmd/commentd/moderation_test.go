@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/newsroom/commentd/internal/poll"
 )
 
 const testAdminToken = "admin-token-for-tests-0123456789"
@@ -47,7 +49,7 @@ func readerAt(ip string) *http.Client {
 
 func waitStatus(t *testing.T, url, id, want string) {
 	t.Helper()
-	eventually(t, 30*time.Second, id+" "+want, func() bool { return status(url, id) == want })
+	poll.True(t, 30*time.Second, id+" "+want, func() bool { return status(url, id) == want })
 }
 
 // Reports from readers hold a comment, a moderator puts it back, a ban
@@ -88,7 +90,7 @@ func TestReportsAndBansThroughThePipeline(t *testing.T) {
 	if st != 200 {
 		t.Fatalf("approve: %d %v", st, body)
 	}
-	eventually(t, 30*time.Second, "visible again", func() bool { return list(t, c.url, article).Total == 1 })
+	poll.True(t, 30*time.Second, "visible again", func() bool { return list(t, c.url, article).Total == 1 })
 
 	// Bans: a spammer's held comment is rejected with the ban; the next
 	// one is rejected by the rules at once.
@@ -103,7 +105,7 @@ func TestReportsAndBansThroughThePipeline(t *testing.T) {
 	if body["message"] != "No advertising." || body["reason"] != "spam" {
 		t.Fatalf("the author sees %d %v", st, body)
 	}
-	eventually(t, 30*time.Second, "the ban in the views", func() bool {
+	poll.True(t, 30*time.Second, "the ban in the views", func() bool {
 		_, body := api(t, nil, "GET", c.url+"/api/moderation/authors/name:spammer", testAdminToken, "")
 		stats, _ := body["stats"].(map[string]any)
 		return stats["banned"] == true

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/newsroom/commentd/internal/poll"
 )
 
 func TestReaderFlags(t *testing.T) {
@@ -95,7 +97,7 @@ func TestArticleSettingsEndToEnd(t *testing.T) {
 	settings(`{"closed":false,"premoderated":true}`)
 	// The worker reads the settings from this process's views: wait until
 	// they are there (a page of the article says so).
-	eventually(t, 10*time.Second, "pre-moderated", func() bool { return strings.Contains(page(c.url+"/articles/a1"), "reviewed by a moderator") })
+	poll.True(t, 10*time.Second, "pre-moderated", func() bool { return strings.Contains(page(c.url+"/articles/a1"), "reviewed by a moderator") })
 	code, id, err := postComment(c.url, "a1", "Anna", "A perfectly fine comment.")
 	if err != nil || code != 202 {
 		t.Fatalf("post: %d %v", code, err)
@@ -106,7 +108,7 @@ func TestArticleSettingsEndToEnd(t *testing.T) {
 	}
 
 	settings(`{"closed":true,"premoderated":false}`)
-	eventually(t, 10*time.Second, "closed", func() bool {
+	poll.True(t, 10*time.Second, "closed", func() bool {
 		code, _, _ := postComment(c.url, "a1", "Bo", "Too late?")
 		return code == 403
 	})

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/newsroom/commentd/internal/poll"
 )
 
 // Cluster is a JetStream cluster of in-process servers on loopback, each
@@ -137,7 +139,7 @@ func freePorts(t testing.TB, n int) []int {
 // are current with it.
 func (c *Cluster) WaitMetaLeader() {
 	c.t.Helper()
-	c.wait("a JetStream meta leader", func() bool {
+	poll.True(c.t, 30*time.Second, "a JetStream meta leader", func() bool {
 		leaders := 0
 		for _, s := range c.Servers {
 			if s == nil {
@@ -159,7 +161,7 @@ func (c *Cluster) WaitMetaLeader() {
 func (c *Cluster) StreamLeader(stream string) int {
 	c.t.Helper()
 	leader := -1
-	c.wait("a leader of stream "+stream, func() bool {
+	poll.True(c.t, 30*time.Second, "a leader of stream "+stream, func() bool {
 		for i, s := range c.Servers {
 			if s != nil && s.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, stream) {
 				leader = i
@@ -175,7 +177,7 @@ func (c *Cluster) StreamLeader(stream string) int {
 // the stream's leader.
 func (c *Cluster) WaitStreamCurrent(stream string) {
 	c.t.Helper()
-	c.wait("every replica of "+stream+" current", func() bool {
+	poll.True(c.t, 30*time.Second, "every replica of "+stream+" current", func() bool {
 		for _, s := range c.Servers {
 			if s != nil && !s.JetStreamIsStreamCurrent(server.DEFAULT_GLOBAL_ACCOUNT, stream) {
 				return false
@@ -183,15 +185,4 @@ func (c *Cluster) WaitStreamCurrent(stream string) {
 		}
 		return true
 	})
-}
-
-func (c *Cluster) wait(what string, ok func() bool) {
-	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("no %s after 30s", what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
 }
