@@ -43,18 +43,22 @@ func decision(t *testing.T, typ events.Type, cause events.Envelope, actor string
 	return e
 }
 
+// mustAppend appends e and returns its sequence.
+func mustAppend(t testing.TB, l *events.Log, e events.Envelope) uint64 {
+	t.Helper()
+	seq, err := l.Append(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seq
+}
+
 func TestAppendIsIdempotentByEventID(t *testing.T) {
 	ctx := context.Background()
 	l := openLog(t)
 	e := submitted(t, "a1", uuid.NewString(), "hello")
-	s1, err := l.Append(ctx, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s2, err := l.Append(ctx, e)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s1 := mustAppend(t, l, e)
+	s2 := mustAppend(t, l, e)
 	if s1 != s2 {
 		t.Fatalf("retried append stored twice: seq %d then %d", s1, s2)
 	}
@@ -67,14 +71,9 @@ func TestAppendAfterLetsOneOfTwoDecidersWin(t *testing.T) {
 	ctx := context.Background()
 	l := openLog(t)
 	sub := submitted(t, "a1", uuid.NewString(), "hello")
-	seq, err := l.Append(ctx, sub)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seq := mustAppend(t, l, sub)
 	// Another comment's event in between must not count as a conflict.
-	if _, err := l.Append(ctx, submitted(t, "a1", uuid.NewString(), "other")); err != nil {
-		t.Fatal(err)
-	}
+	mustAppend(t, l, submitted(t, "a1", uuid.NewString(), "other"))
 	var wg sync.WaitGroup
 	errs := make([]error, 8)
 	for i := range errs {
@@ -137,10 +136,7 @@ func TestFindCommentByIDAlone(t *testing.T) {
 	ctx := context.Background()
 	l := openLog(t)
 	e := submitted(t, "some-article", uuid.NewString(), "hi")
-	seq, err := l.Append(ctx, e)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seq := mustAppend(t, l, e)
 	article, got, err := l.FindComment(ctx, e.Comment)
 	if err != nil || article != "some-article" || got != seq {
 		t.Fatalf("FindComment = %q, %d, %v; want some-article, %d", article, got, err, seq)
@@ -193,21 +189,14 @@ func TestReportDoesNotConflictWithADecision(t *testing.T) {
 	ctx := context.Background()
 	l := openLog(t)
 	sub := submitted(t, "a1", uuid.NewString(), "hello")
-	seq, err := l.Append(ctx, sub)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seq := mustAppend(t, l, sub)
 	rep, _ := events.New(uuid.NewString(), events.CommentReported, sub.Article, sub.Comment, "reader", "", time.Now(), events.Reported{Reason: "spam", ReporterID: "r1"})
-	if _, err := l.Append(ctx, rep); err != nil {
-		t.Fatal(err)
-	}
+	mustAppend(t, l, rep)
 	if _, err := l.AppendAfter(ctx, decision(t, events.CommentApproved, sub, "moderator:m"), seq); err != nil {
 		t.Fatalf("decision after a report: %v", err)
 	}
 	rep2, _ := events.New(uuid.NewString(), events.CommentReported, sub.Article, sub.Comment, "reader", "", time.Now(), events.Reported{Reason: "abuse", ReporterID: "r2"})
-	if _, err := l.Append(ctx, rep2); err != nil {
-		t.Fatal(err)
-	}
+	mustAppend(t, l, rep2)
 	hist, err := l.History(ctx, sub.Article, sub.Comment)
 	if err != nil {
 		t.Fatal(err)
@@ -228,9 +217,7 @@ func TestReplayOfNothingEnds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	l := openLog(t)
-	if _, err := l.Append(ctx, submitted(t, "a1", uuid.NewString(), "hi")); err != nil {
-		t.Fatal(err)
-	}
+	mustAppend(t, l, submitted(t, "a1", uuid.NewString(), "hi"))
 	for _, filters := range [][]string{{"comments.nobody.>"}, {"reports.>"}} {
 		n := 0
 		if err := l.Replay(ctx, 1, filters, func(events.Envelope) error { n++; return nil }); err != nil || n != 0 {
