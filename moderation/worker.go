@@ -203,6 +203,17 @@ type WorkerMetrics struct {
 	ruleErrors       prometheus.Counter
 }
 
+// NewDecisionsCounter is comments_moderation_decisions_total for one kind
+// of actor ("rules" here, "human" in the moderators' API): one definition,
+// so the two registrations in a process can never disagree.
+func NewDecisionsCounter(actorKind string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name:        "comments_moderation_decisions_total",
+		Help:        "Moderation decisions, by outcome, kind of actor (rules, human) and deciding rule.",
+		ConstLabels: prometheus.Labels{"actor_kind": actorKind},
+	}, []string{"outcome", "rule"})
+}
+
 // NewWorkerMetrics registers the worker's series with reg.
 func NewWorkerMetrics(reg prometheus.Registerer) *WorkerMetrics {
 	consumer := prometheus.Labels{"consumer": ConsumerName}
@@ -210,11 +221,7 @@ func NewWorkerMetrics(reg prometheus.Registerer) *WorkerMetrics {
 		consumedTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "comments_events_consumed_total", Help: "Events consumed, by consumer and event type.", ConstLabels: consumer,
 		}, []string{"type"}),
-		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name:        "comments_moderation_decisions_total",
-			Help:        "Moderation decisions, by outcome, kind of actor (rules, human) and deciding rule.",
-			ConstLabels: prometheus.Labels{"actor_kind": "rules"},
-		}, []string{"outcome", "rule"}),
+		decisions: NewDecisionsCounter("rules"),
 		evaluation: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "comments_rule_evaluation_duration_seconds", Help: "Time to evaluate the rule set on one comment.",
 			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10),

@@ -16,6 +16,7 @@ import (
 
 	"github.com/newsroom/commentd/accounts"
 	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/moderation"
 	"github.com/newsroom/commentd/projections"
 )
 
@@ -75,13 +76,8 @@ func newModerators(s *Server) *moderators {
 		loginIP:   newLimiter(mc.LoginsPerMinute),
 		loginName: newLimiter(mc.LoginsPerMinute),
 		reportIP:  newLimiter(mc.RateLimitReports),
-		// The same series as the worker's (moderation/worker.go), with
-		// actor_kind "human": one metric for every decision.
-		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name:        "comments_moderation_decisions_total",
-			Help:        "Moderation decisions, by outcome, kind of actor (rules, human) and deciding rule.",
-			ConstLabels: prometheus.Labels{"actor_kind": "human"},
-		}, []string{"outcome", "rule"}),
+		// The worker's series, for people: one metric for every decision.
+		decisions: moderation.NewDecisionsCounter("human"),
 		overturns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "comments_moderation_overturns_total",
 			Help: "Automatic approvals or rejections a moderator reversed, by the rule that decided.",
