@@ -62,7 +62,7 @@ func (s *Server) handlePostComment() http.HandlerFunc {
 // path for the JSON API and the HTML form.
 func (s *Server) submit(ctx context.Context, r *http.Request, article string, in newComment, key string) (accepted, error) {
 	if !events.ValidArticleID(article) {
-		return accepted{}, badRequest("invalid_article", "article", fmt.Sprintf("an article id is 1 to %d letters, digits, '-' or '_'", events.MaxArticleIDLen))
+		return accepted{}, errInvalidArticle
 	}
 	who, err := s.identify(r, strings.TrimSpace(in.Author))
 	if err != nil {
@@ -143,6 +143,9 @@ func retried(id string, status projections.Status, same bool) (accepted, error) 
 	}
 	return accepted{ID: id, Status: string(status)}, nil
 }
+
+// errInvalidArticle answers an article id that cannot be one.
+var errInvalidArticle = badRequest("invalid_article", "article", fmt.Sprintf("an article id is 1 to %d letters, digits, '-' or '_'", events.MaxArticleIDLen))
 
 func validateComment(in newComment) error {
 	switch {
@@ -245,7 +248,7 @@ type listQuery struct {
 func parseListQuery(r *http.Request) (listQuery, error) {
 	q := listQuery{article: r.PathValue("article"), limit: defaultPageSize}
 	if !events.ValidArticleID(q.article) {
-		return q, badRequest("invalid_article", "article", "not an article id")
+		return q, errInvalidArticle
 	}
 	v := r.URL.Query()
 	var err error

@@ -144,7 +144,7 @@ func parseQueueQuery(r *http.Request) (queueQuery, error) {
 		}
 	}
 	if q.article != "" && !events.ValidArticleID(q.article) {
-		return q, badRequest("invalid_article", "article", "not an article id")
+		return q, errInvalidArticle
 	}
 	var err error
 	q.limit, q.after, err = pageParams(v, q.limit)
@@ -519,7 +519,7 @@ func (s *Server) handleArticleSettings() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		article := r.PathValue("article")
 		if !events.ValidArticleID(article) {
-			s.writeError(w, r, badRequest("invalid_article", "article", "not an article id"))
+			s.writeError(w, r, errInvalidArticle)
 			return
 		}
 		var in struct {

@@ -33,7 +33,7 @@ func (s *Server) handleArticleEvents() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		article := r.PathValue("article")
 		if !events.ValidArticleID(article) {
-			s.writeError(w, r, badRequest("invalid_article", "article", "not an article id"))
+			s.writeError(w, r, errInvalidArticle)
 			return
 		}
 		watch := map[string]bool{}
