@@ -473,3 +473,25 @@ func TestArticleFormRefusesCrossSitePosts(t *testing.T) {
 		t.Fatalf("%d comments stored, want 1", n)
 	}
 }
+
+// When the stream cannot take a comment, the reader gets 503 with
+// Retry-After and the JSON error body (nothing was accepted), and /readyz
+// says the log is unavailable.
+func TestLogUnavailable(t *testing.T) {
+	nc, js := natstest.Connect(t, natstest.Server(t))
+	l, err := events.Open(context.Background(), js, events.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(web.Config{Log: l, Views: projections.NewStore()}))
+	t.Cleanup(srv.Close)
+	f := &fixture{t: t, log: l, srv: srv}
+	nc.Close()
+	resp, body := f.post(path, "application/json", `{"author":"Anna","text":"Hello"}`, nil)
+	if resp.StatusCode != 503 || errorCode(body) != "unavailable" || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("POST with the log down: %d %v Retry-After %q", resp.StatusCode, body, resp.Header.Get("Retry-After"))
+	}
+	if resp, body := f.get("/readyz"); resp.StatusCode != 503 || body["status"] != "log unavailable" {
+		t.Fatalf("readyz with the log down: %d %v", resp.StatusCode, body)
+	}
+}
