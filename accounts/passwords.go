@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -43,6 +44,30 @@ func CheckPassword(name, pw string) error {
 	if zxcvbn.PasswordStrength(pw, []string{name, "commentd", "moderator", "admin"}).Score < MinPasswordScore {
 		return invalid("this password is too easy to guess (a common password, a pattern or a repeat); use a few unrelated words",
 			"этот пароль легко подобрать (распространённый пароль, шаблон или повтор); возьмите несколько не связанных слов")
+	}
+	return nil
+}
+
+// Limits on a bootstrap secret such as the admin token, which a machine
+// holds and nobody types: it must stand up to online guessing forever.
+const (
+	MinSecretLen = 32
+	// MinSecretBits is zxcvbn's estimate, log2 of the guesses; its model
+	// counts a random hex digit as log2(10), so 32 random hex digits
+	// (128 bits) score about 106 and a phrase of six words about 100.
+	MinSecretBits = 100
+)
+
+// SecretHowTo is how to make a secret CheckSecret takes.
+const SecretHowTo = "openssl rand -hex 32"
+
+// CheckSecret says why a configured secret is too easy to guess, if it is.
+func CheckSecret(s string) error {
+	if len(s) < MinSecretLen {
+		return fmt.Errorf("%w: at least %d characters; make one with: %s", events.ErrInvalid, MinSecretLen, SecretHowTo)
+	}
+	if bits := math.Log2(zxcvbn.PasswordStrength(s, nil).Guesses); bits < MinSecretBits {
+		return fmt.Errorf("%w: too easy to guess (about %.0f bits, %d needed); make one with: %s", events.ErrInvalid, bits, MinSecretBits, SecretHowTo)
 	}
 	return nil
 }

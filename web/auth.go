@@ -56,21 +56,19 @@ func principalOf(ctx context.Context) principal {
 func (s *Server) authenticate(r *http.Request) (principal, error) {
 	ctx := r.Context()
 	if h := r.Header.Get("Authorization"); h != "" {
-		tok, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || tok == "" {
-			return principal{}, errUnauthenticated
+		// Wrong tokens are limited per address, so guessing one is as
+		// slow as guessing a password; right ones are never counted.
+		addr := s.addressKey(r)
+		if wait := s.mod.bearerIP.wait(addr); wait > 0 {
+			e := tooMany(wait)
+			e.Message = "too many wrong tokens; try again later"
+			return principal{}, e
 		}
-		if at := s.cfg.Moderation.AdminToken; at != "" && accounts.EqualSecret(tok, at) {
-			return principal{Name: "admin-token", Role: accounts.Admin, Actor: AdminTokenActor}, nil
+		p, err := s.bearer(ctx, h)
+		if errors.Is(err, errUnauthenticated) || errors.Is(err, accounts.ErrBadCredentials) {
+			s.mod.bearerIP.take(addr)
 		}
-		if s.cfg.Moderation.Accounts == nil {
-			return principal{}, errUnauthenticated
-		}
-		a, err := s.cfg.Moderation.Accounts.TokenAccount(ctx, tok)
-		if err != nil {
-			return principal{}, err
-		}
-		return principal{Name: a.Name, Role: a.Role, Actor: a.Actor()}, nil
+		return p, err
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || s.cfg.Moderation.Accounts == nil {
@@ -81,6 +79,25 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 		return principal{}, err
 	}
 	return principal{Name: a.Name, Role: a.Role, Actor: a.Actor(), Session: &sess}, nil
+}
+
+// bearer checks an Authorization header: the admin token or an API token.
+func (s *Server) bearer(ctx context.Context, h string) (principal, error) {
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
+		return principal{}, errUnauthenticated
+	}
+	if at := s.cfg.Moderation.AdminToken; at != "" && accounts.EqualSecret(tok, at) {
+		return principal{Name: "admin-token", Role: accounts.Admin, Actor: AdminTokenActor}, nil
+	}
+	if s.cfg.Moderation.Accounts == nil {
+		return principal{}, errUnauthenticated
+	}
+	a, err := s.cfg.Moderation.Accounts.TokenAccount(ctx, tok)
+	if err != nil {
+		return principal{}, err
+	}
+	return principal{Name: a.Name, Role: a.Role, Actor: a.Actor()}, nil
 }
 
 func safeMethod(m string) bool {
@@ -156,31 +173,39 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, name, password s
 	if s.cfg.Moderation.Accounts == nil {
 		return accounts.Session{}, errUnauthenticated
 	}
-	// A token is taken from the address's and the name's buckets before
-	// the check and given back on success: only failures count.
+	// Failures are limited per address: a token is taken before the
+	// check and given back on success. Per name they only slow down, so
+	// that nobody can lock a moderator out by failing for their name
+	// from elsewhere, and a guesser spread over many addresses still
+	// waits for each guess.
+	name = strings.ToLower(name)
 	wait, undoIP := s.mod.loginIP.reserve(s.addressKey(r))
 	if wait > 0 {
 		return accounts.Session{}, tooManyLogins(wait)
 	}
-	wait, undoName := s.mod.loginName.reserve(strings.ToLower(name))
-	if wait > 0 {
-		undoIP()
-		return accounts.Session{}, tooManyLogins(wait)
+	if wait := s.mod.loginName.wait(name); wait > 0 {
+		t := time.NewTimer(min(wait, maxLoginDelay))
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			undoIP()
+			return accounts.Session{}, r.Context().Err()
+		}
 	}
-	a, err := s.cfg.Moderation.Accounts.Verify(r.Context(), strings.ToLower(name), password)
+	a, err := s.cfg.Moderation.Accounts.Verify(r.Context(), name, password)
 	if err != nil {
 		if errors.Is(err, accounts.ErrBadCredentials) {
-			if n := strings.ToLower(name); accounts.ValidName(n) {
-				s.log.Warn("failed sign-in", "account", n)
+			s.mod.loginName.take(name)
+			if accounts.ValidName(name) {
+				s.log.Warn("failed sign-in", "account", name)
 			}
 			return accounts.Session{}, &apiError{Status: http.StatusUnauthorized, Code: "bad_credentials", Message: "wrong name or password"}
 		}
 		undoIP()
-		undoName()
 		return accounts.Session{}, err
 	}
 	undoIP()
-	undoName()
 	sec, sess, err := s.cfg.Moderation.Accounts.NewSession(r.Context(), a.Name)
 	if err != nil {
 		return accounts.Session{}, err
@@ -193,6 +218,11 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, name, password s
 	s.log.Info("signed in", "account", a.Name)
 	return sess, nil
 }
+
+// maxLoginDelay bounds the wait of a sign-in for a name that has failed
+// too often: long enough to make guessing slow, short enough for the
+// moderator who owns the name.
+const maxLoginDelay = time.Second
 
 func tooManyLogins(wait time.Duration) *apiError {
 	e := tooMany(wait)

@@ -37,8 +37,9 @@ type ModerationConfig struct {
 	// for review; 0 never holds.
 	ReportsToHold int
 	// RateLimitReports is reports a minute from one address; 0 is no
-	// limit. LoginsPerMinute is failed sign-ins a minute per address and
-	// per account name (default 10).
+	// limit. LoginsPerMinute is failed sign-ins a minute per address
+	// (past it: 429), per account name (past it: each attempt waits up to
+	// a second) and wrong bearer tokens a minute per address (default 10).
 	RateLimitReports int
 	LoginsPerMinute  int
 }
@@ -58,6 +59,7 @@ type moderators struct {
 	origin    *http.CrossOriginProtection
 	loginIP   *limiter
 	loginName *limiter
+	bearerIP  *limiter
 	reportIP  *limiter
 	decisions *prometheus.CounterVec
 	overturns *prometheus.CounterVec
@@ -75,6 +77,7 @@ func newModerators(s *Server) *moderators {
 		origin:    http.NewCrossOriginProtection(),
 		loginIP:   newLimiter(mc.LoginsPerMinute),
 		loginName: newLimiter(mc.LoginsPerMinute),
+		bearerIP:  newLimiter(mc.LoginsPerMinute),
 		reportIP:  newLimiter(mc.RateLimitReports),
 		// The worker's series, for people: one metric for every decision.
 		decisions: moderation.NewDecisionsCounter("human"),

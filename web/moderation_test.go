@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -26,7 +27,7 @@ import (
 	"github.com/newsroom/commentd/web"
 )
 
-const adminToken = "test-admin-token-0123456789"
+const adminToken = "9c4e1b7a2f6d8e3c5a0b9f7e1d4c2a6b8e3f5d7c9a1b2e4f6a8c0d3e5b7f9a1c" // openssl rand -hex 32
 
 // modFixture serves the whole API on a real embedded JetStream with a real
 // projector feeding the views (and the server's OnChange), as commentd
@@ -167,7 +168,8 @@ func (f *modFixture) held(article, author, text string) string {
 }
 
 func TestEveryModerationRouteNeedsCredentialsAndTheRightRole(t *testing.T) {
-	f := newModFixture(t, web.ModerationConfig{})
+	// Many wrong tokens from one address: lift the limit on them.
+	f := newModFixture(t, web.ModerationConfig{LoginsPerMinute: 1000})
 	id := f.held("a1", "Ann", "darn it")
 	routes := []struct {
 		method, path, body string
@@ -809,5 +811,64 @@ func TestStreamsRefusedAfterShutdown(t *testing.T) {
 		if st != 503 || !strings.Contains(fmt.Sprint(body), "shutting_down") {
 			t.Errorf("%s after shutdown: %d %v", path, st, body)
 		}
+	}
+}
+
+// clientFrom is an HTTP client whose connections come from ip, one of
+// loopback's many addresses: another reader, as the server sees it.
+func clientFrom(t testing.TB, ip string) *http.Client {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	tr := &http.Transport{DialContext: d.DialContext}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+// Failing to sign in as someone from one address does not lock them out:
+// their right password from another address still works.
+func TestFailedSignInsDoNotLockTheNameOut(t *testing.T) {
+	f := newModFixture(t, web.ModerationConfig{LoginsPerMinute: 3})
+	attacker, owner := clientFrom(t, "127.0.0.2"), clientFrom(t, "127.0.0.3")
+	login := f.srv.URL + "/api/moderation/login"
+	for i := range 3 {
+		if st, body := callWith(t, attacker, "POST", login, `{"name":"mia","password":"wrong password"}`, nil); st != 401 {
+			t.Fatalf("failure %d: %d %v", i+1, st, body)
+		}
+	}
+	if st, _ := callWith(t, attacker, "POST", login, `{"name":"mia","password":"mia's password"}`, nil); st != 429 {
+		t.Fatalf("the failing address, past its limit: %d", st)
+	}
+	if st, body := callWith(t, owner, "POST", login, `{"name":"mia","password":"mia's password"}`, nil); st != 200 {
+		t.Fatalf("the right password from another address: %d %v", st, body)
+	}
+}
+
+// Wrong bearer tokens are limited per address; right ones do not count.
+func TestWrongBearerTokensAreLimited(t *testing.T) {
+	f := newModFixture(t, web.ModerationConfig{LoginsPerMinute: 3})
+	attacker, owner := clientFrom(t, "127.0.0.2"), clientFrom(t, "127.0.0.3")
+	me := f.srv.URL + "/api/moderation/me"
+	for range 10 {
+		if st, _ := callWith(t, owner, "GET", me, "", bearer(f.modTok)); st != 200 {
+			t.Fatalf("a right token: %d", st)
+		}
+	}
+	for i, tok := range []string{"ct_guess1", adminToken + "0", "ct_guess3"} {
+		if st, _ := callWith(t, attacker, "GET", me, "", bearer(tok)); st != 401 {
+			t.Fatalf("wrong token %d: %d", i+1, st)
+		}
+	}
+	req, _ := http.NewRequest("GET", me, nil)
+	bearer("ct_guess4")(req)
+	resp, err := attacker.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("past the limit: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if st, _ := callWith(t, owner, "GET", me, "", bearer("ct_typo")); st != 401 {
+		t.Fatalf("another address's first wrong token: %d", st)
 	}
 }

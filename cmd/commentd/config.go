@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/newsroom/commentd/accounts"
 )
 
 // Roles a process can take.
@@ -82,7 +84,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take")
-	fs.StringVar(&c.AdminToken, "admin-token", "", "bootstrap secret accepted as 'Authorization: Bearer' with the admin role (at least 16 characters); empty turns it off")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "bootstrap secret accepted as 'Authorization: Bearer' with the admin role (make one with: openssl rand -hex 32); empty turns it off")
 	fs.StringVar(&c.Secret, "secret", "", "key of the hashes that stand in for client addresses (reporters, rate limits, flood rules); empty makes one and keeps it in the ACCOUNTS bucket")
 	fs.IntVar(&c.ReportsToHold, "reports-to-hold", 3, "readers' reports that hold a visible comment for review; 0 never holds")
 	fs.IntVar(&c.RateLimitReports, "rate-limit-reports", 10, "reports a minute from one address; 0 turns the limit off")
@@ -138,8 +140,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if c.Replicas < 1 || c.Replicas > 5 {
 		return c, errors.New("--replicas is 1 to 5")
 	}
-	if c.AdminToken != "" && len(c.AdminToken) < 16 {
-		return c, errors.New("--admin-token is at least 16 characters")
+	if c.AdminToken != "" {
+		if err := accounts.CheckSecret(c.AdminToken); err != nil {
+			return c, fmt.Errorf("--admin-token: %w", err)
+		}
 	}
 	if c.ReportsToHold < 0 || c.RateLimitReports < 0 {
 		return c, errors.New("--reports-to-hold and --rate-limit-reports are 0 or more")

@@ -249,3 +249,22 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		t.Errorf("a bad environment value: %v", err)
 	}
 }
+
+// An admin token anyone could guess is refused at start, with how to make
+// a good one; the README's old example was accepted.
+func TestWeakAdminTokenRefused(t *testing.T) {
+	for _, tok := range []string{"change-me-to-a-long-secret", "change-me-to-a-long-secret-please-ok", strings.Repeat("a", 64), "0123456789abcdef0123456789abcdef"} {
+		_, err := parseConfig([]string{"--admin-token", tok}, func(string) string { return "" }, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "openssl rand -hex 32") {
+			t.Errorf("--admin-token %q: %v", tok, err)
+		}
+	}
+	if _, err := parseConfig(nil, func(k string) string {
+		if k == "COMMENTD_ADMIN_TOKEN" {
+			return testAdminToken
+		}
+		return ""
+	}, io.Discard); err != nil {
+		t.Errorf("a random token: %v", err)
+	}
+}

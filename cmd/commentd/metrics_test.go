@@ -123,7 +123,7 @@ func commentStatus(base, id string) (string, error) {
 // moving.
 func TestMetricsOfTheRunningPipeline(t *testing.T) {
 	ns := natstest.Server(t)
-	const admin = "metrics-test-admin-token"
+	const admin = testAdminToken
 	p := launchCommentd(t, "--nats-url", ns.ClientURL(), "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0", "--snapshot-every", "100ms", "--admin-token", admin)
 	p.waitReady(t)
 	before := scrape(t, p.URL)

@@ -13,7 +13,7 @@ import (
 	"github.com/newsroom/commentd/internal/poll"
 )
 
-const testAdminToken = "admin-token-for-tests-0123456789"
+const testAdminToken = "5f0e8c2b9a7d4e61c3b8f1a2d9e7c4b60a3f5d8e2c1b7a94f6e3d2c8b1a5f7e9" // openssl rand -hex 32
 
 // api calls commentd's JSON API with a bearer token (none when empty)
 // through client (the default client when nil).

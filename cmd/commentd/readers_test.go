@@ -79,7 +79,7 @@ func TestShutdownEndsLiveStreams(t *testing.T) {
 // holds every comment of a pre-moderated article, and the API refuses
 // comments on a closed one.
 func TestArticleSettingsEndToEnd(t *testing.T) {
-	const token = "an-admin-token-for-tests"
+	const token = testAdminToken
 	c := start(t, t.TempDir(), "--admin-token", token)
 	settings := func(body string) {
 		req, _ := http.NewRequest("PUT", c.url+"/api/moderation/articles/a1/settings", strings.NewReader(body))
