@@ -18,6 +18,7 @@ import (
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/embedded"
+	"github.com/newsroom/commentd/internal/natstest"
 )
 
 // setenv replaces the environment commentctl reads for one test.
@@ -142,5 +143,29 @@ func TestMissingDataDir(t *testing.T) {
 	}
 	if _, _, err := runCtl(t, "", "dlq", "list", "--data-dir", dir, "--nats-url", "nats://127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "operator's credential of "+dir) {
 		t.Errorf("both flags, no credential in the data dir: %v", err)
+	}
+}
+
+// commentctl beside a running all-in-one with --nats-listen: --data-dir
+// and --nats-url together reach it with the operator's credential from
+// the data dir; the URL alone is anonymous and refused, unless given a
+// user and password.
+func TestRunningInstallOnThisMachine(t *testing.T) {
+	dir := stoppedInstall(t)
+	ns := natstest.Start(t, embedded.Options{StoreDir: dir, Name: "commentd"})
+	url := ns.ClientURL()
+	if out, stderr, err := runCtl(t, "", "dlq", "list", "--data-dir", dir, "--nats-url", url); err != nil {
+		t.Errorf("with the data dir's credential: %v\n%s%s", err, out, stderr)
+	}
+	if _, _, err := runCtl(t, "", "dlq", "list", "--nats-url", url); err == nil || !strings.Contains(err.Error(), "Authorization Violation") {
+		t.Errorf("anonymous: %v", err)
+	}
+	pw := natstest.Password(t, ns, embedded.Operator)
+	if out, stderr, err := runCtl(t, "", "dlq", "list", "--nats-url", url, "--nats-user", "operator", "--nats-password", pw); err != nil {
+		t.Errorf("with --nats-user: %v\n%s%s", err, out, stderr)
+	}
+	setenv(t, map[string]string{"COMMENTD_NATS_USER": "operator", "COMMENTD_NATS_PASSWORD": pw})
+	if out, stderr, err := runCtl(t, "", "dlq", "list", "--nats-url", url); err != nil {
+		t.Errorf("with COMMENTD_NATS_USER: %v\n%s%s", err, out, stderr)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/internal/natsperm"
 	"github.com/newsroom/commentd/moderation"
 	"github.com/newsroom/commentd/projections"
 	"github.com/newsroom/commentd/web"
@@ -22,7 +23,7 @@ func moderationConfig(ctx context.Context, js jetstream.JetStream, cfg Config, m
 	mc.Accounts = st
 	if cfg.Secret != "" {
 		mc.Secret = []byte(cfg.Secret)
-	} else if mc.Secret, err = accounts.Secret(ctx, js, "reporters"); err != nil {
+	} else if mc.Secret, err = accounts.Secret(ctx, js, natsperm.ReportersSecret); err != nil {
 		return mc, fmt.Errorf("%w (%s)", err, notProvisioned)
 	}
 	return mc, nil

@@ -9,13 +9,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/newsroom/commentd/accounts"
-	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/embedded"
 	"github.com/newsroom/commentd/internal/natsconn"
 	"github.com/newsroom/commentd/internal/natsperm"
-	"github.com/newsroom/commentd/projections"
 )
 
 // Who creates what: the roles' credentials may use the stream, consumers
@@ -46,9 +43,9 @@ func (n NATSConfig) conn() natsconn.Config {
 // (in-process, no TCP) the user of that name, whose password the server
 // keeps in the data dir; on --nats-url the one credential given, whatever
 // the identity.
-func (a *app) connect(ctx context.Context, name, identity string) (jetstream.JetStream, error) {
+func (a *app) connect(ctx context.Context, name, identity string, refused func(error)) (jetstream.JetStream, error) {
 	c := a.cfg.NATS.conn()
-	c.Name, c.URL, c.Logger = name, a.cfg.NATSURL, a.logger
+	c.Name, c.URL, c.Logger, c.Refused = name, a.cfg.NATSURL, a.logger, refused
 	var extra []nats.Option
 	if a.ns != nil {
 		pw, err := embedded.Password(a.cfg.DataDir, identity)
@@ -82,7 +79,7 @@ func (a *app) jsFor(ctx context.Context, role string) (jetstream.JetStream, erro
 	if js, ok := a.js[role]; ok {
 		return js, nil
 	}
-	js, err := a.connect(ctx, name, role)
+	js, err := a.connect(ctx, name, role, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +109,13 @@ func (a *app) attach(ctx context.Context, role string) (*events.Log, error) {
 // dead letters, the buckets and the secret, as the operator, on a
 // connection closed when done.
 func (a *app) provision(ctx context.Context) error {
-	js, err := a.connect(ctx, "commentd-setup", natsperm.Operator)
+	// A credential that may not provision is refused at once, not after
+	// the timeout.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	js, err := a.connect(ctx, "commentd-setup", natsperm.Operator, func(err error) {
+		cancel(fmt.Errorf("provisioning needs the operator's credential: %w", err))
+	})
 	if err != nil {
 		return err
 	}
@@ -121,22 +124,12 @@ func (a *app) provision(ctx context.Context) error {
 		c.nc.Close()
 		a.conns = a.conns[:len(a.conns)-1]
 	}()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	log, err := events.Open(ctx, js, events.Config{Replicas: a.cfg.Replicas})
-	if err != nil {
-		return err
-	}
-	if _, err := deadletter.Open(ctx, js, log, deadletter.Config{Replicas: a.cfg.Replicas}); err != nil {
-		return err
-	}
-	if _, err := accounts.Open(ctx, js, accounts.Config{Replicas: a.cfg.Replicas, SessionTTL: a.cfg.SessionTTL}); err != nil {
-		return err
-	}
-	if err := accounts.ProvisionSecret(ctx, js, a.cfg.Replicas, "reporters"); err != nil {
-		return err
-	}
-	if _, err := projections.OpenSnapshots(ctx, js, a.cfg.Replicas); err != nil {
+	tctx, stop := context.WithTimeout(ctx, 30*time.Second)
+	defer stop()
+	if err := natsperm.Provision(tctx, js, natsperm.Setup{Replicas: a.cfg.Replicas, SessionTTL: a.cfg.SessionTTL}); err != nil {
+		if cause := context.Cause(ctx); cause != nil {
+			return cause
+		}
 		return err
 	}
 	a.logger.Info("provisioned the stream and buckets", "replicas", a.cfg.Replicas)

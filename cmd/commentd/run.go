@@ -141,7 +141,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	}
 	// Snapshots are megabytes: their own connection keeps them from
 	// queueing ahead of comments on the main one.
-	sjs, err := a.connect(ctx, "commentd-snapshots", readerRole)
+	sjs, err := a.connect(ctx, "commentd-snapshots", readerRole, nil)
 	if err != nil {
 		return a, err
 	}

@@ -34,6 +34,10 @@ type Config struct {
 	// ConnectTimeout bounds how long the first connection is retried.
 	ConnectTimeout time.Duration
 	Logger         *slog.Logger
+	// Refused, when set, is called with each permissions violation the
+	// server reports: a refused request is never answered, so a caller
+	// that must not wait out its deadline can give up at once.
+	Refused func(error)
 }
 
 // Validate reports a credential given twice or a half client certificate.
@@ -78,6 +82,9 @@ func Dial(ctx context.Context, c Config, extra ...nats.Option) (nc *nats.Conn, c
 			}
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if c.Refused != nil && errors.Is(err, nats.ErrPermissionViolation) {
+				c.Refused(err)
+			}
 			if lim.allow("error:" + errKind(err)) {
 				logger.Error("nats error", "err", err, "repeats", lim.repeats("error:"+errKind(err)))
 			}
