@@ -16,6 +16,11 @@ require (
 require github.com/goccy/go-json v0.12.0
 
 require (
+	github.com/dlclark/regexp2 v1.12.0 // indirect
+	github.com/trustelem/zxcvbn v1.0.1 // indirect
+)
+
+require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect

@@ -102,13 +102,13 @@ var (
 	ErrBadCredentials = errors.New("bad credentials")
 )
 
-// Limits on what an account is made of.
-const (
-	MaxNameLen     = 64
-	MinPasswordLen = 10
-	// MaxPasswordLen is bcrypt's limit: it ignores bytes beyond 72.
-	MaxPasswordLen = 72
-)
+// MaxNameLen bounds an account name.
+const MaxNameLen = 64
+
+// reservedNames cannot name an account: "admin-token" is the name (and
+// actor) of whoever holds the bootstrap admin token, and an account of that
+// name would be indistinguishable from it in every event and log line.
+var reservedNames = map[string]bool{"admin-token": true}
 
 // Config is what an operator chooses about accounts.
 type Config struct {
@@ -195,26 +195,18 @@ func ValidName(name string) bool {
 	return true
 }
 
-// CheckPassword says what is wrong with a new password, if anything.
-func CheckPassword(pw string) error {
-	switch {
-	case len(pw) < MinPasswordLen:
-		return fmt.Errorf("%w: a password is at least %d characters", events.ErrInvalid, MinPasswordLen)
-	case len(pw) > MaxPasswordLen:
-		return fmt.Errorf("%w: a password is at most %d bytes", events.ErrInvalid, MaxPasswordLen)
-	}
-	return nil
-}
-
 // Add creates an account; ErrConflict when the name is taken.
 func (s *Store) Add(ctx context.Context, name, password string, role Role, by string) (Account, error) {
 	if !ValidName(name) {
 		return Account{}, fmt.Errorf("%w: an account name is 1 to %d of a-z, 0-9, '-' and '_'", events.ErrInvalid, MaxNameLen)
 	}
+	if reservedNames[name] {
+		return Account{}, fmt.Errorf("%w: the account name %q is reserved", events.ErrInvalid, name)
+	}
 	if !role.Valid() {
 		return Account{}, fmt.Errorf("%w: role is moderator or admin", events.ErrInvalid)
 	}
-	if err := CheckPassword(password); err != nil {
+	if err := CheckPassword(name, password); err != nil {
 		return Account{}, err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
@@ -444,6 +436,21 @@ func (s *Store) NewToken(ctx context.Context, name, label string) (string, Token
 	return sec, t, nil
 }
 
+// ValidTokenID reports whether id can be a token's id: 16 lower-case hex
+// digits, as NewToken makes them. Anything else is no token's, and must
+// never reach a key filter (NATS keys refuse most other characters).
+func ValidTokenID(id string) bool {
+	if len(id) != 16 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // tokenKey stores a token under its id (the hash's first 16 digits) and
 // the rest of its hash, so a revocation by id finds it by a key filter.
 func tokenKey(h string) string { return "token." + h[:16] + "." + h[16:] }
@@ -498,7 +505,7 @@ func (s *Store) Tokens(ctx context.Context, name string) ([]Token, error) {
 
 // RevokeToken deletes one of an account's tokens by id.
 func (s *Store) RevokeToken(ctx context.Context, name, id string) error {
-	if len(id) != 16 || strings.ContainsAny(id, ".*> ") {
+	if !ValidTokenID(id) {
 		return fmt.Errorf("accounts: token %q: %w", id, events.ErrNotFound)
 	}
 	keys, err := s.kv.ListKeysFiltered(ctx, "token."+id+".*")

@@ -211,3 +211,46 @@ func TestRemoveDeletesCredentials(t *testing.T) {
 		t.Errorf("%d sessions left, want carol's 2", n)
 	}
 }
+
+func TestPasswordsAreCharactersAndHardToGuess(t *testing.T) {
+	for _, tc := range []struct {
+		pw string
+		ok bool
+	}{
+		{"aaaaaaaaaa", false},
+		{"password12", false},
+		{"qwertyuiop1", false},
+		{strings.Repeat("\x00", 10), false},
+		{"bob's password\x1b[2J", false},
+		{"bobbobbobbob", false}, // the account's own name
+		{"ёжик в тумане", true}, // 13 characters, 24 bytes
+		{"пароль-ёж", false},    // 9 characters, though 17 bytes
+		{"correct horse battery", true},
+		{strings.Repeat("ж", 37), false}, // 74 bytes: past bcrypt's 72
+	} {
+		err := accounts.CheckPassword("bob", tc.pw)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckPassword(%q) = %v, want ok=%v", tc.pw, err, tc.ok)
+		}
+		if err != nil && !errors.Is(err, events.ErrInvalid) {
+			t.Errorf("CheckPassword(%q) = %v, not ErrInvalid", tc.pw, err)
+		}
+	}
+}
+
+func TestReservedNamesAndTokenIDs(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	if _, err := s.Add(ctx, "admin-token", "correct horse battery", accounts.Admin, "test"); !errors.Is(err, events.ErrInvalid) {
+		t.Fatalf("an account named admin-token: %v", err)
+	}
+	if _, err := s.Add(ctx, "alice", "correct horse battery", accounts.Moderator, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// Ids a NATS key cannot hold are no token's: not found, not a failure.
+	for _, id := range []string{"éééééééé", "0123456789abcde\t", "0123456789ABCDEF", "0123456789abcd/e", "%%%%%%%%%%%%%%%%", "0123456789abcdef0"} {
+		if err := s.RevokeToken(ctx, "alice", id); !errors.Is(err, events.ErrNotFound) {
+			t.Errorf("RevokeToken(%q) = %v, want ErrNotFound", id, err)
+		}
+	}
+}

@@ -353,6 +353,16 @@ func TestAccountsAndTokens(t *testing.T) {
 	if st, _ := f.call("DELETE", "/api/moderation/tokens/"+tokID, "", bearer(zoeTok)); st != 404 {
 		t.Fatalf("revoke twice: %d", st)
 	}
+	// An id no token can have is not found, never a failure of the store.
+	for _, id := range []string{"%E9%E9%E9%E9%E9%E9%E9%E9%E9%E9%E9%E9%E9%E9%E9%E9", "0123456789abcde%09", "0123456789abcd%20f"} {
+		if st, body := f.call("DELETE", "/api/moderation/tokens/"+id, "", bearer(zoeTok)); st != 404 {
+			t.Errorf("revoke %s: %d %v", id, st, body)
+		}
+	}
+	// admin-token is the bootstrap token's name and actor: no account may take it.
+	if st, body := f.call("POST", "/api/moderation/accounts", `{"name":"admin-token","password":"zoe's password"}`, admin); st != 400 {
+		t.Errorf("an account named admin-token: %d %v", st, body)
+	}
 	if st, _ := f.call("GET", "/api/moderation/me", "", bearer(tok)); st != 401 {
 		t.Fatalf("revoked token: %d", st)
 	}

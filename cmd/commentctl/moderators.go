@@ -67,7 +67,7 @@ func runModerators(ctx context.Context, args []string, stdin io.Reader, stdout, 
 			return errors.New("give the password as the first line of stdin")
 		}
 		password = strings.TrimRight(line, "\r\n")
-		if err := accounts.CheckPassword(password); err != nil {
+		if err := accounts.CheckPassword(name, password); err != nil {
 			return err
 		}
 	}
