@@ -11,4 +11,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: another writer changed the comment first.
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the stream cannot answer now (NATS down, no leader,
+	// no quorum), within the log's deadline; the same call may succeed
+	// in a moment.
+	ErrUnavailable = errors.New("the stream is unavailable")
 )

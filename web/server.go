@@ -35,8 +35,11 @@ type Config struct {
 	// which then serves only health and metrics.
 	Views *projections.Store
 	// Ready reports whether the read models are current with the stream,
-	// whose newest sequence is lastSeq; /readyz says so.
+	// whose newest sequence is lastSeq; /readyz asks it (readiness.go).
 	Ready func(lastSeq uint64) bool
+	// ReadyGrace is how long the read models, once current, may stay
+	// behind before /readyz says so; DefaultReadyGrace when 0.
+	ReadyGrace time.Duration
 	// RateLimitPerIP and RateLimitPerAuthor are requests per minute that
 	// post comments; 0 turns one off.
 	RateLimitPerIP     int
@@ -75,6 +78,7 @@ type Server struct {
 	live    *hub[liveUpdate]
 	mod     *moderators // moderation.go
 	readers *readers
+	ready   *readiness
 }
 
 // New builds the server and its routes.
@@ -96,6 +100,10 @@ func New(cfg Config) *Server {
 		articles:  newArticleCache(),
 		live:      newHub[liveUpdate](liveBuffer),
 	}
+	if cfg.ReadyGrace <= 0 {
+		cfg.ReadyGrace = DefaultReadyGrace
+	}
+	s.ready = &readiness{ready: cfg.Ready, grace: cfg.ReadyGrace}
 	s.mod = newModerators(s)
 	s.readers = newReaders(&s.cfg)
 	s.routes()
@@ -118,21 +126,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleHealthz() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	}
-}
-
-func (s *Server) handleReadyz() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		last, err := s.cfg.Log.LastSeq(r.Context())
-		if err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "log unavailable"})
-			return
-		}
-		if s.cfg.Ready != nil && !s.cfg.Ready(last) {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "projections catching up"})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	}
 }
 
@@ -175,6 +168,8 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
+var errUnavailable = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the service cannot take this request now; try again"}
+
 func badRequest(code, field, msg string) *apiError {
 	return &apiError{Status: http.StatusBadRequest, Code: code, Field: field, Message: msg}
 }
@@ -207,9 +202,13 @@ func (s *Server) apiErrorOf(r *http.Request, err error) *apiError {
 		ae = errUnauthenticated
 	case errors.Is(err, events.ErrInvalid):
 		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: err.Error()}
+	case errors.Is(err, events.ErrUnavailable):
+		// An outage, not a bug: every request says so meanwhile.
+		s.log.Warn("stream unavailable", "route", r.Pattern, "err", err)
+		ae = errUnavailable
 	default:
 		s.log.Error("request failed", "route", r.Pattern, "err", err)
-		ae = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the service cannot take this request now; try again"}
+		ae = errUnavailable
 	}
 	if ae.Status < 500 {
 		s.metrics.rejected(ae.Code)
