@@ -31,7 +31,7 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 3-node cluster with a failover takes ~20s")
 	}
-	cl := natstest.NewCluster(t, 3, natsperm.Identities())
+	cl := natstest.NewClusterWith(t, 3, natsperm.Identities())
 	setupNATS(t, cl.ClientURLs(), cl.Password(natsperm.Operator), "--replicas", "3")
 	common := []string{"--nats-url", cl.ClientURLs(), "--replicas", "3", "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0"}
 	// Each role signs in as itself, so the pipeline runs on the

@@ -37,7 +37,7 @@ func TestRolesOnACluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 3-node cluster")
 	}
-	cl := natstest.NewCluster(t, 3, natsperm.Identities())
+	cl := natstest.NewClusterWith(t, 3, natsperm.Identities())
 	checkRoles(t, cl.ClientURLs(), cl.Password)
 }
 

@@ -31,9 +31,16 @@ type Cluster struct {
 }
 
 // NewCluster starts n clustered JetStream servers that know the operator
-// and ids (name to permissions), and waits until they have elected a
-// meta leader. They are shut down at the end of the test.
-func NewCluster(t testing.TB, n int, ids map[string]*server.Permissions) *Cluster {
+// (Password(embedded.Operator)), and waits until they have elected a meta
+// leader. They are shut down at the end of the test.
+func NewCluster(t testing.TB, n int) *Cluster {
+	t.Helper()
+	return NewClusterWith(t, n, nil)
+}
+
+// NewClusterWith is NewCluster with more identities than the operator:
+// ids maps a name to its permissions.
+func NewClusterWith(t testing.TB, n int, ids map[string]*server.Permissions) *Cluster {
 	t.Helper()
 	c := &Cluster{t: t, name: "test-cluster", Servers: make([]*server.Server, n), ports: make([][2]int, n)}
 	c.users = append(c.users, &server.User{Username: embedded.Operator, Password: rand.Text()})
