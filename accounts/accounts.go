@@ -129,36 +129,55 @@ type Store struct {
 	dummy []byte
 }
 
-// Open creates or opens the buckets.
+// Open creates the buckets, or updates them to cfg, and returns the
+// store: for provisioning, with the operator's credential.
 func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error) {
-	if cfg.Replicas == 0 {
-		cfg.Replicas = 1
-	}
-	if cfg.SessionTTL == 0 {
-		cfg.SessionTTL = 12 * time.Hour
-	}
-	if cfg.BcryptCost == 0 {
-		cfg.BcryptCost = bcrypt.DefaultCost
-	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	cfg.setDefaults()
+	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: AccountsBucket, Description: "Moderator and admin accounts and API tokens (hashed).",
 		Storage: jetstream.FileStorage, Replicas: cfg.Replicas, History: 10,
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, fmt.Errorf("accounts: bucket: %w", err)
 	}
-	sessions, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: SessionsBucket, Description: "Signed-in moderators' browser sessions (hashed).",
 		Storage: jetstream.FileStorage, Replicas: cfg.Replicas, TTL: cfg.SessionTTL,
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, fmt.Errorf("accounts: sessions bucket: %w", err)
+	}
+	return Attach(ctx, js, cfg)
+}
+
+// Attach returns the store of the existing buckets without changing
+// their configuration: for the api, whose credential may use the buckets
+// but not create or change them.
+func Attach(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	kv, err := js.KeyValue(ctx, AccountsBucket)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: bucket %s: %w", AccountsBucket, err)
+	}
+	sessions, err := js.KeyValue(ctx, SessionsBucket)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: bucket %s: %w", SessionsBucket, err)
 	}
 	dummy, err := bcrypt.GenerateFromPassword([]byte("not a password anyone has"), cfg.BcryptCost)
 	if err != nil {
 		return nil, err
 	}
 	return &Store{kv: kv, sessions: sessions, cost: cfg.BcryptCost, dummy: dummy}, nil
+}
+
+func (c *Config) setDefaults() {
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.SessionTTL == 0 {
+		c.SessionTTL = 12 * time.Hour
+	}
+	if c.BcryptCost == 0 {
+		c.BcryptCost = bcrypt.DefaultCost
+	}
 }
 
 // ValidName reports whether name can name an account: 1 to MaxNameLen of
@@ -509,22 +528,4 @@ func (s *Store) RevokeToken(ctx context.Context, name, id string) error {
 // EqualSecret compares two secrets in constant time.
 func EqualSecret(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-// Secret returns the named server secret, made at random the first time
-// and kept in the accounts bucket, so every process of a cluster uses the
-// same one.
-func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
-	key := "secret." + name
-	b := make([]byte, 32)
-	rand.Read(b)
-	_, err := s.kv.Create(ctx, key, b)
-	if err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
-		return nil, fmt.Errorf("accounts: secret %s: %w", name, err)
-	}
-	e, err := s.kv.Get(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("accounts: secret %s: %w", name, err)
-	}
-	return e.Value(), nil
 }

@@ -75,7 +75,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Log, error)
 
 // Attach returns the log of an existing COMMENTS stream without changing
 // its configuration: for tools, which must not undo an operator's
-// replicas or limits.
+// replicas or limits, and for roles, whose credentials may not.
 func Attach(ctx context.Context, js jetstream.JetStream) (*Log, error) {
 	stream, err := js.Stream(ctx, StreamName)
 	if err != nil {
@@ -83,6 +83,10 @@ func Attach(ctx context.Context, js jetstream.JetStream) (*Log, error) {
 	}
 	return &Log{js: js, stream: stream, timeout: DefaultTimeout}, nil
 }
+
+// OnAppend sets f to be called after each event this log stores, for
+// metrics; set it before the log is used.
+func (l *Log) OnAppend(f func(Type)) { l.onAppend = f }
 
 // Stream exposes the underlying stream for consumers.
 func (l *Log) Stream() jetstream.Stream { return l.stream }

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/internal/embedded"
 	"github.com/newsroom/commentd/internal/natstest"
 	"github.com/newsroom/commentd/internal/poll"
 	"github.com/newsroom/commentd/projections"
@@ -55,7 +56,7 @@ func TestReadinessToleratesAShortLag(t *testing.T) {
 func TestWriteReadinessAndFailFastWithoutQuorum(t *testing.T) {
 	ctx := context.Background()
 	cl := natstest.NewCluster(t, 3)
-	nc, err := nats.Connect(cl.ClientURLs(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	nc, err := nats.Connect(cl.ClientURLs(), nats.UserInfo(embedded.Operator, cl.Password(embedded.Operator)), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

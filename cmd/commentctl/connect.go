@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/embedded"
+	"github.com/newsroom/commentd/internal/natsconn"
 )
 
 // defaultDataDir is commentd's default --data-dir.
@@ -37,22 +38,35 @@ var getenv = os.Getenv
 //
 // A flag beats the environment, and at the same level a URL beats a data
 // dir, just as commentd reads them: commentctl run with commentd's
-// environment reaches commentd's store. Both flags at once is a mistake.
+// environment reaches commentd's store.
+//
+// Both flags at once mean a running single-binary install on this
+// machine, reached at its --nats-listen address with the operator's
+// credential from its data dir. A URL alone signs in with --nats-creds or
+// --nats-user and --nats-password (or their COMMENTD_ twins).
 type connection struct {
-	fs      *flag.FlagSet
-	natsURL string
-	dataDir string
+	fs       *flag.FlagSet
+	natsURL  string
+	dataDir  string
+	creds    string
+	user     string
+	password string
+	ca       string
 }
 
-// flags adds --nats-url and --data-dir to fs.
+// flags adds the connection's flags to fs.
 func (c *connection) flags(fs *flag.FlagSet) {
 	c.fs = fs
 	fs.StringVar(&c.natsURL, "nats-url", "", "NATS servers of a running deployment, comma-separated (env COMMENTD_NATS_URL); commentd's embedded server takes clients only with --nats-listen")
-	fs.StringVar(&c.dataDir, "data-dir", "", "data dir of a stopped single-binary install, opened in-process (env COMMENTD_DATA_DIR, default "+defaultDataDir+")")
+	fs.StringVar(&c.dataDir, "data-dir", "", "data dir of a stopped single-binary install, opened in-process (env COMMENTD_DATA_DIR, default "+defaultDataDir+"); with --nats-url, of a running one on this machine, whose operator credential it holds")
+	fs.StringVar(&c.creds, "nats-creds", "", "NATS credentials file of the operator, for --nats-url (env COMMENTD_NATS_CREDS)")
+	fs.StringVar(&c.user, "nats-user", "", "NATS user for --nats-url, the operator (env COMMENTD_NATS_USER)")
+	fs.StringVar(&c.password, "nats-password", "", "password of --nats-user (env COMMENTD_NATS_PASSWORD)")
+	fs.StringVar(&c.ca, "nats-ca", "", "CA of the --nats-url servers' certificates, PEM (env COMMENTD_NATS_CA)")
 }
 
-// target says where the flags and environment point: a URL, or else a
-// data dir.
+// target says where the flags and environment point: a URL (and maybe
+// the data dir of the install behind it), or else a data dir.
 type target struct {
 	url     string
 	dataDir string
@@ -65,9 +79,6 @@ func (t target) String() string {
 	return "data dir " + t.dataDir
 }
 
-// errTwoTargets: --nats-url and --data-dir name two places.
-var errTwoTargets = errors.New("give --nats-url (a running deployment) or --data-dir (a stopped install), not both")
-
 // target resolves the precedence documented on connection; call it after
 // the flags are parsed.
 func (c *connection) target() (target, error) {
@@ -76,8 +87,8 @@ func (c *connection) target() (target, error) {
 		c.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	}
 	switch {
-	case set["nats-url"] && set["data-dir"]:
-		return target{}, errTwoTargets
+	case set["nats-url"] && set["data-dir"] && c.natsURL != "" && c.dataDir != "":
+		return target{url: c.natsURL, dataDir: c.dataDir}, nil
 	case set["nats-url"] && c.natsURL != "":
 		return target{url: c.natsURL}, nil
 	case set["data-dir"] && c.dataDir != "":
@@ -101,7 +112,15 @@ func (c *connection) open(create bool) (jetstream.JetStream, func(), error) {
 		return nil, nil, err
 	}
 	var ns *server.Server
-	opts := []nats.Option{nats.Name("commentctl")}
+	cc := natsconn.Config{Name: "commentctl", URL: t.url, ConnectTimeout: 5 * time.Second}
+	cc.CredsFile, cc.User, cc.Password, cc.CAFile = c.setting("nats-creds", c.creds), c.setting("nats-user", c.user), c.setting("nats-password", c.password), c.setting("nats-ca", c.ca)
+	var opts []nats.Option
+	if t.url != "" && t.dataDir != "" && cc.CredsFile == "" && cc.User == "" {
+		if cc.Password, err = embedded.Password(t.dataDir, embedded.Operator); err != nil {
+			return nil, nil, fmt.Errorf("the operator's credential of %s: %w", t.dataDir, err)
+		}
+		cc.User = embedded.Operator
+	}
 	if t.url == "" {
 		if !create {
 			if _, err := os.Stat(filepath.Join(t.dataDir, "jetstream")); err != nil {
@@ -116,8 +135,13 @@ func (c *connection) open(create bool) (jetstream.JetStream, func(), error) {
 			return nil, nil, fmt.Errorf("open data dir %s: %w", t.dataDir, err)
 		}
 		opts = append(opts, nats.InProcessServer(ns))
+		if cc.Password, err = embedded.Password(t.dataDir, embedded.Operator); err != nil {
+			shutdown(ns)
+			return nil, nil, err
+		}
+		cc.User, cc.CredsFile, cc.CAFile = embedded.Operator, "", ""
 	}
-	nc, err := nats.Connect(t.url, opts...)
+	nc, _, err := natsconn.Dial(context.Background(), cc, opts...)
 	if err != nil {
 		shutdown(ns)
 		return nil, nil, fmt.Errorf("connect to %s: %w", t, err)
@@ -132,6 +156,18 @@ func (c *connection) open(create bool) (jetstream.JetStream, func(), error) {
 		return nil, nil, fmt.Errorf("jetstream on %s: %w", t, err)
 	}
 	return js, closeAll, nil
+}
+
+// setting is a connection flag's value, or else its environment twin.
+func (c *connection) setting(name, value string) string {
+	set := false
+	if c.fs != nil {
+		c.fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	}
+	if set {
+		return value
+	}
+	return getenv("COMMENTD_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
 }
 
 // attachLog opens the existing COMMENTS log without changing its

@@ -18,6 +18,7 @@ import (
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/embedded"
+	"github.com/newsroom/commentd/internal/natstest"
 )
 
 // setenv replaces the environment commentctl reads for one test.
@@ -41,7 +42,7 @@ func TestConnectionPrecedence(t *testing.T) {
 		{"env url beats env data dir, as in commentd", nil, map[string]string{"COMMENTD_DATA_DIR": "/srv/d", "COMMENTD_NATS_URL": "nats://e:4222"}, target{url: "nats://e:4222"}, nil},
 		{"flag url beats env", []string{"--nats-url", "nats://f:4222"}, map[string]string{"COMMENTD_DATA_DIR": "/srv/d"}, target{url: "nats://f:4222"}, nil},
 		{"flag data dir beats env url", []string{"--data-dir", "/x"}, map[string]string{"COMMENTD_NATS_URL": "nats://e:4222"}, target{dataDir: "/x"}, nil},
-		{"both flags", []string{"--data-dir", "/x", "--nats-url", "nats://f:4222"}, nil, target{}, errTwoTargets},
+		{"both flags: a running install on this machine", []string{"--data-dir", "/x", "--nats-url", "nats://f:4222"}, nil, target{url: "nats://f:4222", dataDir: "/x"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			setenv(t, tc.env)
@@ -69,7 +70,11 @@ func stoppedInstall(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nats.Connect("", nats.InProcessServer(ns))
+	pw, err := embedded.Password(dir, embedded.Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect("", nats.InProcessServer(ns), nats.UserInfo(embedded.Operator, pw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +141,31 @@ func TestMissingDataDir(t *testing.T) {
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a failed read made %s: %v", dir, err)
 	}
-	if _, _, err := runCtl(t, "", "dlq", "list", "--data-dir", dir, "--nats-url", "nats://127.0.0.1:1"); !errors.Is(err, errTwoTargets) {
-		t.Errorf("both flags: %v", err)
+	if _, _, err := runCtl(t, "", "dlq", "list", "--data-dir", dir, "--nats-url", "nats://127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "operator's credential of "+dir) {
+		t.Errorf("both flags, no credential in the data dir: %v", err)
+	}
+}
+
+// commentctl beside a running all-in-one with --nats-listen: --data-dir
+// and --nats-url together reach it with the operator's credential from
+// the data dir; the URL alone is anonymous and refused, unless given a
+// user and password.
+func TestRunningInstallOnThisMachine(t *testing.T) {
+	dir := stoppedInstall(t)
+	ns := natstest.Start(t, embedded.Options{StoreDir: dir, Name: "commentd"})
+	url := ns.ClientURL()
+	if out, stderr, err := runCtl(t, "", "dlq", "list", "--data-dir", dir, "--nats-url", url); err != nil {
+		t.Errorf("with the data dir's credential: %v\n%s%s", err, out, stderr)
+	}
+	if _, _, err := runCtl(t, "", "dlq", "list", "--nats-url", url); err == nil || !strings.Contains(err.Error(), "Authorization Violation") {
+		t.Errorf("anonymous: %v", err)
+	}
+	pw := natstest.Password(t, ns, embedded.Operator)
+	if out, stderr, err := runCtl(t, "", "dlq", "list", "--nats-url", url, "--nats-user", "operator", "--nats-password", pw); err != nil {
+		t.Errorf("with --nats-user: %v\n%s%s", err, out, stderr)
+	}
+	setenv(t, map[string]string{"COMMENTD_NATS_USER": "operator", "COMMENTD_NATS_PASSWORD": pw})
+	if out, stderr, err := runCtl(t, "", "dlq", "list", "--nats-url", url); err != nil {
+		t.Errorf("with COMMENTD_NATS_USER: %v\n%s%s", err, out, stderr)
 	}
 }

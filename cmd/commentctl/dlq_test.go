@@ -54,7 +54,7 @@ func TestDLQListReplayDelete(t *testing.T) {
 		msg.TermWithReason("undecodable")
 	}
 
-	url := "--nats-url=" + ns.ClientURL()
+	url := "--nats-url=" + natstest.OperatorURL(t, ns)
 	var out string
 	poll.Until(t, 10*time.Second, func() error {
 		var err error

@@ -42,7 +42,7 @@ func newHistory(t *testing.T) *history {
 	if _, err := deadletter.Open(ctx, js, log, deadletter.Config{}); err != nil {
 		t.Fatal(err)
 	}
-	h := &history{url: ns.ClientURL(), js: js, log: log}
+	h := &history{url: natstest.OperatorURL(t, ns), js: js, log: log}
 	appendEvent := func(typ events.Type, article, comment, actor string, payload any) {
 		t.Helper()
 		e, err := events.New(uuid.NewString(), typ, article, comment, actor, "", time.Now(), payload)
@@ -280,7 +280,7 @@ func TestRebuildEmptyLog(t *testing.T) {
 	if _, err := events.Open(context.Background(), js, events.Config{}); err != nil {
 		t.Fatal(err)
 	}
-	out, _, err := runCtl(t, "", "rebuild", "--nats-url", ns.ClientURL())
+	out, _, err := runCtl(t, "", "rebuild", "--nats-url", natstest.OperatorURL(t, ns))
 	if err != nil || !strings.Contains(out, "nothing to rebuild") {
 		t.Errorf("rebuild of an empty log = %q, %v", out, err)
 	}

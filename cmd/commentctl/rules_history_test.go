@@ -43,7 +43,7 @@ func TestRulesPublishAndDryRun(t *testing.T) {
 	os.WriteFile(file, []byte("name: eggs\nrules:\n  - id: no-eggs\n    action: hold\n    reason: eggs\n    if:\n      words: [eggs]\n"), 0o644)
 
 	var out, errs bytes.Buffer
-	if err := run(ctx, []string{"rules", "dryrun", "--nats-url", ns.ClientURL(), file}, nil, &out, &errs); err != nil {
+	if err := run(ctx, []string{"rules", "dryrun", "--nats-url", natstest.OperatorURL(t, ns), file}, nil, &out, &errs); err != nil {
 		t.Fatalf("dryrun: %v\n%s", err, errs.String())
 	}
 	var change moderation.DryRunChange
@@ -58,7 +58,7 @@ func TestRulesPublishAndDryRun(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := run(ctx, []string{"rules", "publish", "--nats-url", ns.ClientURL(), file}, nil, &out, &errs); err != nil {
+	if err := run(ctx, []string{"rules", "publish", "--nats-url", natstest.OperatorURL(t, ns), file}, nil, &out, &errs); err != nil {
 		t.Fatalf("publish: %v", err)
 	}
 	latest, err := moderation.LatestRuleset(ctx, log)

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/internal/natsperm"
 	"github.com/newsroom/commentd/internal/natstest"
 	"github.com/newsroom/commentd/internal/poll"
 )
@@ -30,9 +31,14 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 3-node cluster with a failover takes ~20s")
 	}
-	cl := natstest.NewCluster(t, 3)
+	cl := natstest.NewClusterWith(t, 3, natsperm.Identities())
+	setupNATS(t, cl.ClientURLs(), cl.Password(natsperm.Operator), "--replicas", "3")
 	common := []string{"--nats-url", cl.ClientURLs(), "--replicas", "3", "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0"}
-	role := func(r string) []string { return append([]string{"--roles", r}, common...) }
+	// Each role signs in as itself, so the pipeline runs on the
+	// permissions of internal/natsperm.
+	role := func(r string) []string {
+		return append([]string{"--roles", r, "--nats-user", r, "--nats-password", cl.Password(r)}, common...)
+	}
 	apis := []*process{launchCommentd(t, role("api")...), launchCommentd(t, role("api")...)}
 	worker := launchCommentd(t, role("worker")...)
 	launchCommentd(t, append(role("projector"), "--snapshot-every", "500ms")...)
@@ -120,7 +126,7 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 		if !t.Failed() {
 			return
 		}
-		nc, err := nats.Connect(cl.ClientURLs())
+		nc, err := nats.Connect(cl.ClientURLs(), nats.UserInfo(natsperm.Operator, cl.Password(natsperm.Operator)))
 		if err != nil {
 			return
 		}
@@ -165,7 +171,7 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 	// Exactly once, read from the log itself: one submission and one
 	// decision per comment, no comment the readers did not post.
 	cl.WaitStreamCurrent(events.StreamName)
-	nc, err := nats.Connect(cl.ClientURLs())
+	nc, err := nats.Connect(cl.ClientURLs(), nats.UserInfo(natsperm.Operator, cl.Password(natsperm.Operator)))
 	if err != nil {
 		t.Fatal(err)
 	}

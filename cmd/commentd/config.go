@@ -19,6 +19,10 @@ const (
 	roleAPI       = "api"
 	roleWorker    = "worker"
 	roleProjector = "projector"
+	// roleSetup provisions the stream, buckets and secret with the
+	// operator's credential, then exits: the other roles' credentials may
+	// use them but not create them.
+	roleSetup = "setup"
 )
 
 // Config is everything commentd reads from flags and the environment.
@@ -27,6 +31,7 @@ type Config struct {
 	DataDir            string
 	NATSURL            string
 	NATSListen         string
+	NATS               NATSConfig
 	Roles              []string
 	RulesFile          string
 	RateLimitPerIP     int
@@ -53,6 +58,18 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 }
 
+// NATSConfig is how commentd reaches and secures NATS.
+type NATSConfig struct {
+	// A credential for --nats-url: a credentials file, or a user and
+	// password. The embedded server makes its own.
+	Creds, User, Password string
+	// CA, Cert and Key: TLS to --nats-url.
+	CA, Cert, Key string
+	// TLSCert and TLSKey: the embedded server's listener.
+	TLSCert, TLSKey string
+	ConnectTimeout  time.Duration
+}
+
 // has reports whether the process takes role.
 func (c *Config) has(role string) bool { return slices.Contains(c.Roles, role) }
 
@@ -73,7 +90,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.DataDir, "data-dir", "./data", "where the embedded NATS server stores the stream")
 	fs.StringVar(&c.NATSURL, "nats-url", "", "external NATS/JetStream servers (comma-separated URLs); empty runs an embedded server")
 	fs.StringVar(&c.NATSListen, "nats-listen", "", "host:port where the embedded NATS server accepts clients such as the nats CLI; empty keeps it private")
-	fs.StringVar(&roles, "roles", "api,worker,projector", "roles of this process: api, worker, projector (comma-separated)")
+	fs.StringVar(&c.NATS.Creds, "nats-creds", "", "NATS credentials file (user JWT and nkey seed) for --nats-url")
+	fs.StringVar(&c.NATS.User, "nats-user", "", "NATS user for --nats-url (with --nats-password)")
+	fs.StringVar(&c.NATS.Password, "nats-password", "", "password of --nats-user")
+	fs.StringVar(&c.NATS.CA, "nats-ca", "", "PEM file of the CA that signed the --nats-url servers' certificates")
+	fs.StringVar(&c.NATS.Cert, "nats-cert", "", "client certificate (PEM) for --nats-url servers that ask for one, with --nats-key")
+	fs.StringVar(&c.NATS.Key, "nats-key", "", "key of --nats-cert (PEM)")
+	fs.StringVar(&c.NATS.TLSCert, "nats-tls-cert", "", "certificate (PEM) of the embedded server's --nats-listen listener, with --nats-tls-key; needed to listen beyond loopback")
+	fs.StringVar(&c.NATS.TLSKey, "nats-tls-key", "", "key of --nats-tls-cert (PEM)")
+	fs.DurationVar(&c.NATS.ConnectTimeout, "nats-connect-timeout", 30*time.Second, "how long to keep trying to reach NATS at start before giving up")
+	fs.StringVar(&roles, "roles", "api,worker,projector", "roles of this process: api, worker, projector (comma-separated); setup alone provisions the stream and buckets with the operator's credential and exits")
 	fs.StringVar(&c.RulesFile, "rules", "", "rule file (YAML); empty uses the built-in rule set")
 	fs.IntVar(&c.RateLimitPerIP, "rate-limit-per-ip", 60, "comments a minute from one address; 0 turns the limit off")
 	fs.IntVar(&c.RateLimitPerAuthor, "rate-limit-per-author", 20, "comments a minute from one author; 0 turns the limit off")
@@ -122,17 +148,23 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	for r := range strings.SplitSeq(roles, ",") {
 		r = strings.TrimSpace(r)
 		switch r {
-		case roleAPI, roleWorker, roleProjector:
+		case roleAPI, roleWorker, roleProjector, roleSetup:
 			if !c.has(r) {
 				c.Roles = append(c.Roles, r)
 			}
 		case "":
 		default:
-			return c, fmt.Errorf("--roles: unknown role %q (want api, worker, projector)", r)
+			return c, fmt.Errorf("--roles: unknown role %q (want api, worker, projector, or setup alone)", r)
 		}
 	}
 	if len(c.Roles) == 0 {
 		return c, errors.New("--roles: name at least one role")
+	}
+	if c.has(roleSetup) && len(c.Roles) > 1 {
+		return c, errors.New("--roles: setup runs alone")
+	}
+	if err := c.NATS.validate(c.NATSURL); err != nil {
+		return c, err
 	}
 	if c.RateLimitPerIP < 0 || c.RateLimitPerAuthor < 0 {
 		return c, errors.New("rate limits are requests a minute, 0 or more")
@@ -167,6 +199,22 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return c, errors.New("--log-format is json or text")
 	}
 	return c, nil
+}
+
+func (n NATSConfig) validate(url string) error {
+	if url == "" && (n.Creds != "" || n.User != "" || n.Password != "" || n.CA != "" || n.Cert != "" || n.Key != "") {
+		return errors.New("--nats-creds, --nats-user, --nats-password, --nats-ca, --nats-cert and --nats-key are for --nats-url; the embedded server makes its own credentials")
+	}
+	if url != "" && (n.TLSCert != "" || n.TLSKey != "") {
+		return errors.New("--nats-tls-cert and --nats-tls-key are the embedded server's; with --nats-url use --nats-ca (and --nats-cert, --nats-key)")
+	}
+	if (n.TLSCert == "") != (n.TLSKey == "") {
+		return errors.New("--nats-tls-cert and --nats-tls-key go together")
+	}
+	if n.ConnectTimeout < 0 {
+		return errors.New("--nats-connect-timeout is 0 or more")
+	}
+	return n.conn().Validate()
 }
 
 // parseOrigins reads a list of browser origins: scheme://host[:port], no

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,6 +63,11 @@ func (p *process) stop(t testing.TB) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Errorf("commentd at %s did not stop\n%s", p.URL, p.logs)
+	}
+	// A role refused something it needs fails quietly in places (an
+	// ordered consumer's clean-up): the log says so.
+	if strings.Contains(strings.ToLower(p.logs.String()), "permissions violation") {
+		t.Errorf("commentd at %s was refused something by NATS:\n%s", p.URL, p.logs)
 	}
 	p.done = nil
 }
@@ -122,3 +128,14 @@ func (b *lockedBuffer) String() string {
 }
 
 var _ io.Writer = (*lockedBuffer)(nil)
+
+// setupNATS provisions the stream and buckets on url as the operator, as
+// commentd --roles setup does before a cluster's roles start.
+func setupNATS(t testing.TB, url, operatorPassword string, args ...string) {
+	t.Helper()
+	args = append([]string{"--roles", "setup", "--nats-url", url, "--nats-user", "operator", "--nats-password", operatorPassword}, args...)
+	var out, logs bytes.Buffer
+	if err := run(context.Background(), args, func(string) string { return "" }, &out, &logs); err != nil {
+		t.Fatalf("setup: %v\n%s", err, logs.String())
+	}
+}

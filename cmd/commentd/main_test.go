@@ -49,8 +49,9 @@ func start(t *testing.T, dataDir string, extra ...string) *instance {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	args := append([]string{"--http-addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn", "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0"}, extra...)
+	logs := &lockedBuffer{}
 	go func() {
-		err := run(ctx, args, func(string) string { return "" }, pw, io.Discard)
+		err := run(ctx, args, func(string) string { return "" }, pw, logs)
 		pw.Close()
 		done <- err
 	}()
@@ -63,6 +64,11 @@ func start(t *testing.T, dataDir string, extra ...string) *instance {
 			cancel()
 			if err := <-done; err != nil {
 				t.Errorf("run: %v", err)
+			}
+			// Every role connects with its own permissions: none may
+			// have been refused something it needs.
+			if strings.Contains(strings.ToLower(logs.String()), "permissions violation") {
+				t.Errorf("commentd was refused something by NATS:\n%s", logs)
 			}
 		})
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/internal/natsperm"
 	"github.com/newsroom/commentd/internal/natstest"
 	"github.com/newsroom/commentd/internal/poll"
 )
@@ -124,7 +125,9 @@ func commentStatus(base, id string) (string, error) {
 func TestMetricsOfTheRunningPipeline(t *testing.T) {
 	ns := natstest.Server(t)
 	const admin = testAdminToken
-	p := launchCommentd(t, "--nats-url", ns.ClientURL(), "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0", "--snapshot-every", "100ms", "--admin-token", admin)
+	pw := natstest.Password(t, ns, natsperm.Operator)
+	setupNATS(t, ns.ClientURL(), pw)
+	p := launchCommentd(t, "--nats-url", ns.ClientURL(), "--nats-user", natsperm.Operator, "--nats-password", pw, "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0", "--snapshot-every", "100ms", "--admin-token", admin)
 	p.waitReady(t)
 	before := scrape(t, p.URL)
 

@@ -23,6 +23,7 @@ import (
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/embedded"
+	"github.com/newsroom/commentd/internal/natsperm"
 	"github.com/newsroom/commentd/moderation"
 	"github.com/newsroom/commentd/projections"
 	"github.com/newsroom/commentd/web"
@@ -47,6 +48,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer a.close()
+	if cfg.has(roleSetup) {
+		fmt.Fprintln(stdout, "commentd: provisioned")
+		return nil
+	}
 	return a.serve(ctx, stdout)
 }
 
@@ -56,7 +61,8 @@ type app struct {
 	cfg       Config
 	logger    *slog.Logger
 	ns        *server.Server // nil with an external NATS
-	conns     []*conn        // the main connection first
+	conns     []*conn
+	js        map[string]jetstream.JetStream // by identity (nats.go)
 	projector *projections.Projector
 	worker    *moderation.Worker // nil without the worker role
 	rules     *moderation.Rules  // the rule set in force, with the worker
@@ -73,17 +79,26 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		}
 	}()
 
-	// NATS: an embedded server by default.
+	// NATS: an embedded server by default, which knows every role's
+	// identity and the operator's.
 	if cfg.NATSURL == "" {
-		a.ns, err = embedded.Start(embedded.Options{StoreDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "commentd"})
+		a.ns, err = embedded.Start(embedded.Options{
+			StoreDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "commentd", Identities: natsperm.Identities(),
+			TLSCert: cfg.NATS.TLSCert, TLSKey: cfg.NATS.TLSKey,
+		})
 		if err != nil {
 			return a, err
 		}
-		logger.Info("embedded NATS started", "store_dir", filepath.Join(cfg.DataDir, "jetstream"), "listen", cfg.NATSListen)
+		logger.Info("embedded NATS started", "store_dir", filepath.Join(cfg.DataDir, "jetstream"), "listen", cfg.NATSListen,
+			"credentials", embedded.CredentialsDir(cfg.DataDir))
 	}
-	js, err := a.connect("commentd")
-	if err != nil {
-		return a, err
+	// The roles may use the stream and buckets but not create them: the
+	// all-in-one provisions them as the operator, and so does --roles
+	// setup on a cluster, before the roles start (nats.go).
+	if a.ns != nil || cfg.has(roleSetup) {
+		if err := a.provision(ctx); err != nil || cfg.has(roleSetup) {
+			return a, err
+		}
 	}
 
 	reg := prometheus.NewRegistry()
@@ -92,27 +107,33 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		Name: "comments_events_published_total", Help: "Events stored in the log, by event type.",
 	}, []string{"type"})
 	reg.MustRegister(published)
-
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	log, err := events.Open(ctx, js, events.Config{
-		Replicas: cfg.Replicas,
-		OnAppend: func(t events.Type) { published.WithLabelValues(string(t)).Inc() },
-	})
-	if err != nil {
-		return a, err
-	}
-	// Every role creates the dead-letter stream, so advisories are kept
-	// from the first event on, and reports its size.
-	dead, err := deadletter.Open(ctx, js, log, deadletter.Config{Replicas: cfg.Replicas})
-	if err != nil {
-		return a, err
-	}
-	deadletter.NewCollector(reg, dead, logger.With("component", "deadletter"), moderation.ConsumerName)
+	onAppend := func(t events.Type) { published.WithLabelValues(string(t)).Inc() }
 
 	// Every role keeps the read models: the api serves them, the worker's
 	// rules read author stats and article settings from them, and the
-	// projector role snapshots them.
+	// projector role snapshots them. They read the log with the
+	// projector's identity if the process has it.
+	readerRole := cfg.Roles[0]
+	if cfg.has(roleProjector) {
+		readerRole = roleProjector
+	}
+	log, err := a.attach(ctx, readerRole)
+	if err != nil {
+		return a, err
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	// Every role reports the dead letters' count.
+	rjs, err := a.jsFor(ctx, readerRole)
+	if err != nil {
+		return a, err
+	}
+	dead, err := deadletter.Attach(sctx, rjs)
+	if err != nil {
+		return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+	}
+	deadletter.NewCollector(reg, dead, logger.With("component", "deadletter"), moderation.ConsumerName)
+
 	views := projections.NewStore()
 	a.projector = &projections.Projector{
 		Log: log, Store: views, Rebuild: cfg.RebuildProjections, MaxLag: cfg.MaxProjectionLag,
@@ -120,12 +141,12 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	}
 	// Snapshots are megabytes: their own connection keeps them from
 	// queueing ahead of comments on the main one.
-	sjs, err := a.connect("commentd-snapshots")
+	sjs, err := a.connect(ctx, "commentd-snapshots", readerRole, nil)
 	if err != nil {
 		return a, err
 	}
-	if a.projector.Snapshots, err = projections.OpenSnapshots(ctx, sjs, cfg.Replicas); err != nil {
-		return a, err
+	if a.projector.Snapshots, err = sjs.ObjectStore(sctx, projections.SnapshotBucket); err != nil {
+		return a, fmt.Errorf("projections: snapshot bucket: %w (%s)", err, notProvisioned)
 	}
 	if cfg.has(roleProjector) {
 		a.projector.SaveEvery = cfg.SnapshotEvery
@@ -133,29 +154,48 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	a.projector.Metrics = projections.NewMetrics(reg, a.projector)
 	a.log = log
 	if cfg.has(roleWorker) {
-		if a.rules, err = loadRules(ctx, log, cfg.RulesFile, logger); err != nil {
+		if a.log, err = a.attach(ctx, roleWorker); err != nil {
+			return a, err
+		}
+		a.log.OnAppend(onAppend)
+		if a.rules, err = loadRules(sctx, a.log, cfg.RulesFile, logger); err != nil {
 			return a, err
 		}
 		a.worker = &moderation.Worker{
-			Log: log, Rules: a.rules.Current, Flood: moderation.NewFloodTracker(),
+			Log: a.log, Rules: a.rules.Current, Flood: moderation.NewFloodTracker(),
 			Logger: logger.With("component", "worker"), Metrics: moderation.NewWorkerMetrics(reg),
 		}
 		a.worker.Context = ruleContext{views} // moderators.go
 	}
+	webLog := log
 	if !cfg.has(roleAPI) {
 		views = nil
+	} else {
+		if webLog, err = a.attach(ctx, roleAPI); err != nil {
+			return a, err
+		}
+		webLog.OnAppend(onAppend)
 	}
-	modCfg, err := moderationConfig(ctx, js, cfg)
-	if err != nil {
-		return a, err
+	modCfg := web.ModerationConfig{
+		AdminToken: cfg.AdminToken, SessionTTL: cfg.SessionTTL,
+		ReportsToHold: cfg.ReportsToHold, RateLimitReports: cfg.RateLimitReports,
+	}
+	if cfg.has(roleAPI) {
+		ajs, err := a.jsFor(ctx, roleAPI)
+		if err != nil {
+			return a, err
+		}
+		if modCfg, err = moderationConfig(sctx, ajs, cfg, modCfg); err != nil {
+			return a, err
+		}
 	}
 	a.web = web.New(web.Config{
-		Log: log, Views: views, Ready: a.projector.Ready,
+		Log: webLog, Views: views, Ready: a.projector.Ready,
 		RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
 		Logger: logger.With("component", "http"), Registry: reg,
 		Moderation: modCfg,
 		// Readers: the address-hash key is the moderators' secret, kept
-		// in the ACCOUNTS bucket, so every api process agrees on it.
+		// in the SECRETS bucket, so every api process agrees on it.
 		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
 		MaxReplyDepth: cfg.MaxReplyDepth, TrustedProxies: cfg.TrustedProxies,
 	})
@@ -248,32 +288,6 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 	}
 	a.logger.Info("stopped")
 	return err
-}
-
-// conn is a NATS connection and a channel closed when it is.
-type conn struct {
-	nc     *nats.Conn
-	closed chan struct{}
-}
-
-// connect opens a connection to the embedded server (in-process, no TCP)
-// or to --nats-url.
-func (a *app) connect(name string) (jetstream.JetStream, error) {
-	c := &conn{closed: make(chan struct{})}
-	opts := []nats.Option{
-		nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
-		nats.ClosedHandler(func(*nats.Conn) { close(c.closed) }),
-	}
-	if a.ns != nil {
-		opts = append(opts, nats.InProcessServer(a.ns))
-	}
-	nc, err := nats.Connect(a.cfg.NATSURL, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("connect to NATS: %w", err)
-	}
-	c.nc = nc
-	a.conns = append(a.conns, c)
-	return jetstream.New(nc)
 }
 
 // close releases the connections and the embedded server.

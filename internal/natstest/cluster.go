@@ -1,6 +1,7 @@
 package natstest
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net"
 	"net/url"
@@ -11,25 +12,44 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/newsroom/commentd/internal/embedded"
 	"github.com/newsroom/commentd/internal/poll"
 )
 
 // Cluster is a JetStream cluster of in-process servers on loopback, each
 // with its own store directory, for tests that lose and restart nodes.
+// Its clients sign in as the operator or as one of the identities it was
+// started with (Password); anonymous clients are refused.
 type Cluster struct {
-	t    testing.TB
-	name string
-	dirs []string
+	t     testing.TB
+	name  string
+	dirs  []string
+	users []*server.User
 	// ports[i] are node i's client and route ports, kept across restarts.
 	ports   [][2]int
 	Servers []*server.Server // nil while a node is down
 }
 
-// NewCluster starts n clustered JetStream servers and waits until they have
-// elected a meta leader. They are shut down at the end of the test.
+// NewCluster starts n clustered JetStream servers that know the operator
+// (Password(embedded.Operator)), and waits until they have elected a meta
+// leader. They are shut down at the end of the test.
 func NewCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
+	return NewClusterWith(t, n, nil)
+}
+
+// NewClusterWith is NewCluster with more identities than the operator:
+// ids maps a name to its permissions.
+func NewClusterWith(t testing.TB, n int, ids map[string]*server.Permissions) *Cluster {
+	t.Helper()
 	c := &Cluster{t: t, name: "test-cluster", Servers: make([]*server.Server, n), ports: make([][2]int, n)}
+	c.users = append(c.users, &server.User{Username: embedded.Operator, Password: rand.Text()})
+	for name, perms := range ids {
+		if name == embedded.Operator {
+			continue
+		}
+		c.users = append(c.users, &server.User{Username: name, Password: rand.Text(), Permissions: perms})
+	}
 	root := t.TempDir()
 	for i := range n {
 		c.dirs = append(c.dirs, filepath.Join(root, fmt.Sprintf("n%d", i)))
@@ -65,7 +85,19 @@ func (c *Cluster) options(i, clientPort, clusterPort int) *server.Options {
 		},
 		JetStreamMaxMemory: 64 << 20,
 		JetStreamMaxStore:  1 << 30,
+		Users:              c.users,
 	}
+}
+
+// Password is identity name's password on every node.
+func (c *Cluster) Password(name string) string {
+	for _, u := range c.users {
+		if u.Username == name {
+			return u.Password
+		}
+	}
+	c.t.Fatalf("natstest: the cluster has no identity %q", name)
+	return ""
 }
 
 func (c *Cluster) start(i int) {

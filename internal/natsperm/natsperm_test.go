@@ -1,0 +1,432 @@
+package natsperm_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/deadletter"
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/internal/embedded"
+	"github.com/newsroom/commentd/internal/natsperm"
+	"github.com/newsroom/commentd/internal/natstest"
+	"github.com/newsroom/commentd/moderation"
+	"github.com/newsroom/commentd/projections"
+)
+
+// The table held against a real embedded server, as the all-in-one runs
+// it.
+func TestRolesOnAnEmbeddedServer(t *testing.T) {
+	ns := natstest.Start(t, embedded.Options{StoreDir: t.TempDir(), Identities: natsperm.Identities()})
+	checkRoles(t, ns.ClientURL(), func(name string) string { return natstest.Password(t, ns, name) })
+}
+
+// The same table on a 3-node cluster, as docker-compose.yml runs it.
+func TestRolesOnACluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 3-node cluster")
+	}
+	cl := natstest.NewClusterWith(t, 3, natsperm.Identities())
+	checkRoles(t, cl.ClientURLs(), cl.Password)
+}
+
+func checkRoles(t *testing.T, url string, password func(string) string) {
+	ctx := context.Background()
+
+	t.Run("anonymous and wrong passwords are refused", func(t *testing.T) {
+		for _, opts := range [][]nats.Option{nil, {nats.UserInfo(natsperm.API, "guess")}, {nats.UserInfo("admin", "admin")}} {
+			if nc, err := nats.Connect(url, opts...); !errors.Is(err, nats.ErrAuthorization) {
+				if nc != nil {
+					nc.Close()
+				}
+				t.Errorf("connect %d options: %v, want an authorization violation", len(opts), err)
+			}
+		}
+	})
+
+	op := dial(t, url, natsperm.Operator, password)
+	if err := natsperm.Provision(ctx, op.js, natsperm.Setup{Replicas: 1}); err != nil {
+		t.Fatal(err)
+	}
+	oplog, err := events.Attach(ctx, op.js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := appendTo(ctx, oplog, events.Envelope{Article: "a1", Comment: uuid.NewString()}, events.CommentSubmitted, events.ActorReader, events.Submitted{Author: "A", Text: "first"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := accounts.Secret(ctx, op.js, natsperm.ReportersSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("roles", func(t *testing.T) { checkEachRole(t, url, password, seed, secret) })
+
+	// Nothing the roles were refused happened.
+	for _, s := range []string{events.StreamName, deadletter.StreamName, "KV_" + accounts.AccountsBucket, "OBJ_" + projections.SnapshotBucket} {
+		if _, err := op.js.Stream(ctx, s); err != nil {
+			t.Errorf("stream %s after the refusals: %v", s, err)
+		}
+	}
+	if got, err := accounts.Secret(ctx, op.js, natsperm.ReportersSecret); err != nil || !bytes.Equal(got, secret) {
+		t.Errorf("secret after the refusals: %v", err)
+	}
+	if info, err := op.js.Consumer(ctx, events.StreamName, moderation.ConsumerName); err != nil || info.CachedInfo().Config.FilterSubject != events.SubmittedSubjects {
+		t.Errorf("the worker's consumer after the refusals: %v", err)
+	}
+}
+
+// checkEachRole holds each role to its rows of the table, in parallel.
+func checkEachRole(t *testing.T, url string, password func(string) string, seed events.Envelope, secret []byte) {
+	// What every role needs to keep its read models.
+	readsTheLog := func(c *client) {
+		c.may("attach and follow the log", func(ctx context.Context) error {
+			log, err := events.Attach(ctx, c.js)
+			if err != nil {
+				return err
+			}
+			if _, err := log.History(ctx, seed.Article, seed.Comment); err != nil {
+				return err
+			}
+			fctx, stop := context.WithCancel(ctx)
+			defer stop()
+			err = log.Follow(fctx, events.FollowConfig{}, func(events.Envelope, uint64, error) error { stop(); return nil })
+			if errors.Is(err, context.Canceled) {
+				err = nil
+			}
+			return err
+		})
+		c.may("restore the snapshot", func(ctx context.Context) error {
+			obj, err := c.js.ObjectStore(ctx, projections.SnapshotBucket)
+			if err != nil {
+				return err
+			}
+			if _, err := obj.GetBytes(ctx, "views"); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+				return err
+			}
+			return nil
+		})
+		c.may("count dead letters", func(ctx context.Context) error {
+			_, err := c.js.Stream(ctx, deadletter.StreamName)
+			return err
+		})
+	}
+	// What no role may do.
+	isNoOperator := func(c *client) {
+		c.mayNot("delete the stream", "$JS.API.STREAM.DELETE.COMMENTS", func(ctx context.Context) error {
+			return c.js.DeleteStream(ctx, events.StreamName)
+		})
+		c.mayNot("purge the stream", "$JS.API.STREAM.PURGE.COMMENTS", func(ctx context.Context) error {
+			return c.raw(ctx, "$JS.API.STREAM.PURGE.COMMENTS", "{}")
+		})
+		c.mayNot("change the stream", "$JS.API.STREAM.UPDATE.COMMENTS", func(ctx context.Context) error {
+			_, err := c.js.UpdateStream(ctx, jetstream.StreamConfig{Name: events.StreamName, Subjects: events.StreamSubjects})
+			return err
+		})
+		c.mayNot("create a stream", "$JS.API.STREAM.CREATE.EVIL", func(ctx context.Context) error {
+			_, err := c.js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVIL", Subjects: []string{"evil.>"}})
+			return err
+		})
+		c.mayNot("delete the accounts bucket", "$JS.API.STREAM.DELETE.KV_ACCOUNTS", func(ctx context.Context) error {
+			return c.js.DeleteKeyValue(ctx, accounts.AccountsBucket)
+		})
+		c.mayNot("purge the snapshot bucket's stream away", "$JS.API.STREAM.DELETE.OBJ_PROJECTIONS", func(ctx context.Context) error {
+			return c.js.DeleteObjectStore(ctx, projections.SnapshotBucket)
+		})
+		c.mayNot("delete a dead letter", "$JS.API.STREAM.MSG.DELETE.DEADLETTER", func(ctx context.Context) error {
+			return c.raw(ctx, "$JS.API.STREAM.MSG.DELETE."+deadletter.StreamName, `{"seq":1}`)
+		})
+		c.mayNot("write the secret", "$KV.SECRETS.", func(ctx context.Context) error {
+			return c.publish(ctx, "$KV.SECRETS.secret."+natsperm.ReportersSecret, "mine now")
+		})
+		c.mayNot("read other roles' replies", "_INBOX.>", func(context.Context) error { return c.subscribe("_INBOX.>") })
+		c.mayNot("read events as they are published", "comments.>", func(context.Context) error { return c.subscribe("comments.>") })
+		for _, other := range natsperm.Roles {
+			if other != c.role {
+				c.mayNot("read "+other+"'s replies", natsperm.InboxPrefix(other)+".>", func(context.Context) error {
+					return c.subscribe(natsperm.InboxPrefix(other) + ".>")
+				})
+			}
+		}
+	}
+	notTheWorker := func(c *client) {
+		c.mayNot("re-point the worker's consumer", "$JS.API.CONSUMER.CREATE.COMMENTS.moderation", func(ctx context.Context) error {
+			_, err := c.js.CreateOrUpdateConsumer(ctx, events.StreamName, jetstream.ConsumerConfig{Durable: moderation.ConsumerName, FilterSubject: "comments.none.*.submitted"})
+			return err
+		})
+		c.mayNot("delete the worker's consumer", "$JS.API.CONSUMER.DELETE.COMMENTS.moderation", func(ctx context.Context) error {
+			return c.js.DeleteConsumer(ctx, events.StreamName, moderation.ConsumerName)
+		})
+	}
+
+	t.Run("worker", func(t *testing.T) {
+		t.Parallel()
+		c := dial(t, url, natsperm.Worker, password)
+		readsTheLog(c)
+		isNoOperator(c)
+		c.may("take a submission from its consumer and decide it", func(ctx context.Context) error {
+			cons, err := c.js.CreateOrUpdateConsumer(ctx, events.StreamName, jetstream.ConsumerConfig{
+				Durable: moderation.ConsumerName, FilterSubject: events.SubmittedSubjects, AckPolicy: jetstream.AckExplicitPolicy,
+			})
+			if err != nil {
+				return err
+			}
+			msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+			if err != nil {
+				return err
+			}
+			if err := msg.DoubleAck(ctx); err != nil {
+				return err
+			}
+			log, err := events.Attach(ctx, c.js)
+			if err != nil {
+				return err
+			}
+			_, err = appendTo(ctx, log, seed, events.CommentApproved, events.RulesActor("1"), events.Decision{Reason: "clean"})
+			return err
+		})
+		c.mayNot("submit a comment", "comments.a1.", func(ctx context.Context) error {
+			return c.publish(ctx, "comments.a1.c1.submitted", "{}")
+		})
+		c.mayNot("report a comment", "reports.a1.", func(ctx context.Context) error {
+			return c.publish(ctx, "reports.a1.c1", "{}")
+		})
+		c.mayNot("ban an author", "authors.", func(ctx context.Context) error {
+			return c.publish(ctx, "authors.x.banned", "{}")
+		})
+		c.mayNot("write an account", "$KV.ACCOUNTS.", func(ctx context.Context) error {
+			return c.publish(ctx, "$KV.ACCOUNTS.account.evil", `{"role":"admin"}`)
+		})
+		c.mayNot("read the accounts", "$JS.API.STREAM.INFO.KV_ACCOUNTS", func(ctx context.Context) error {
+			_, err := c.js.KeyValue(ctx, accounts.AccountsBucket)
+			return err
+		})
+		c.mayNot("read the secret", "$JS.API.STREAM.INFO.KV_SECRETS", func(ctx context.Context) error {
+			_, err := accounts.Secret(ctx, c.js, natsperm.ReportersSecret)
+			return err
+		})
+		c.mayNot("read the secret directly", "$JS.API.DIRECT.GET.KV_SECRETS", func(ctx context.Context) error {
+			return c.raw(ctx, "$JS.API.DIRECT.GET.KV_SECRETS.$KV.SECRETS.secret."+natsperm.ReportersSecret, "")
+		})
+		c.mayNot("write the snapshot", "$O.PROJECTIONS.", func(ctx context.Context) error {
+			return c.publish(ctx, "$O.PROJECTIONS.C.x", "views")
+		})
+	})
+
+	t.Run("api", func(t *testing.T) {
+		t.Parallel()
+		c := dial(t, url, natsperm.API, password)
+		readsTheLog(c)
+		isNoOperator(c)
+		notTheWorker(c)
+		c.may("append readers' and moderators' events", func(ctx context.Context) error {
+			log, err := events.Attach(ctx, c.js)
+			if err != nil {
+				return err
+			}
+			e, err := appendTo(ctx, log, events.Envelope{Article: "a1", Comment: uuid.NewString()}, events.CommentSubmitted, events.ActorReader, events.Submitted{Author: "B", Text: "hello"})
+			if err != nil {
+				return err
+			}
+			if _, err := appendTo(ctx, log, e, events.CommentReported, events.ActorReader, events.Reported{Reason: "spam", ReporterID: "r"}); err != nil {
+				return err
+			}
+			_, err = appendTo(ctx, log, e, events.CommentRejected, events.ModeratorActor+"m", events.Decision{Reason: "spam"})
+			return err
+		})
+		c.may("sign moderators in", func(ctx context.Context) error {
+			st, err := accounts.Attach(ctx, c.js, accounts.Config{BcryptCost: 4})
+			if err != nil {
+				return err
+			}
+			if _, err := st.Add(ctx, "maria", "a long enough password", accounts.Moderator, "test"); err != nil {
+				return err
+			}
+			_, _, err = st.NewSession(ctx, "maria")
+			return err
+		})
+		c.may("read the secret", func(ctx context.Context) error {
+			got, err := accounts.Secret(ctx, c.js, natsperm.ReportersSecret)
+			if err == nil && !bytes.Equal(got, secret) {
+				err = errors.New("another secret than the operator's")
+			}
+			return err
+		})
+		c.mayNot("write the snapshot", "$O.PROJECTIONS.", func(ctx context.Context) error {
+			return c.publish(ctx, "$O.PROJECTIONS.C.x", "views")
+		})
+		c.mayNot("replace the snapshot's chunks", "$JS.API.STREAM.PURGE.OBJ_PROJECTIONS", func(ctx context.Context) error {
+			return c.raw(ctx, "$JS.API.STREAM.PURGE.OBJ_PROJECTIONS", "{}")
+		})
+		c.mayNot("ack for the worker", "$JS.ACK.COMMENTS.moderation.", func(ctx context.Context) error {
+			return c.publish(ctx, "$JS.ACK.COMMENTS.moderation.1.1.1.1.1.0", "+ACK")
+		})
+	})
+
+	t.Run("projector", func(t *testing.T) {
+		t.Parallel()
+		c := dial(t, url, natsperm.Projector, password)
+		readsTheLog(c)
+		isNoOperator(c)
+		notTheWorker(c)
+		c.may("save and restore the snapshot", func(ctx context.Context) error {
+			obj, err := c.js.ObjectStore(ctx, projections.SnapshotBucket)
+			if err != nil {
+				return err
+			}
+			for range 2 { // the second replaces the first
+				if _, err := obj.PutBytes(ctx, "views", []byte("snapshot")); err != nil {
+					return err
+				}
+			}
+			_, err = obj.GetBytes(ctx, "views")
+			return err
+		})
+		c.mayNot("submit a comment", "comments.a1.", func(ctx context.Context) error {
+			return c.publish(ctx, "comments.a1.c1.submitted", "{}")
+		})
+		c.mayNot("decide a comment", "comments.a1.", func(ctx context.Context) error {
+			return c.publish(ctx, "comments.a1.c1.approved", "{}")
+		})
+		c.mayNot("read the accounts", "$JS.API.STREAM.INFO.KV_ACCOUNTS", func(ctx context.Context) error {
+			_, err := c.js.KeyValue(ctx, accounts.AccountsBucket)
+			return err
+		})
+		c.mayNot("read the sessions", "$JS.API.DIRECT.GET.KV_SESSIONS", func(ctx context.Context) error {
+			return c.raw(ctx, "$JS.API.DIRECT.GET.KV_SESSIONS.$KV.SESSIONS.x", "")
+		})
+		c.mayNot("read the secret", "$JS.API.STREAM.INFO.KV_SECRETS", func(ctx context.Context) error {
+			_, err := accounts.Secret(ctx, c.js, natsperm.ReportersSecret)
+			return err
+		})
+	})
+}
+
+// client is one identity's connection, which notes the permission
+// violations the server reports.
+type client struct {
+	t    *testing.T
+	role string
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	mu   sync.Mutex
+	errs []string
+}
+
+func dial(t *testing.T, url, role string, password func(string) string) *client {
+	t.Helper()
+	c := &client{t: t, role: role}
+	opts := []nats.Option{nats.UserInfo(role, password(role)), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		c.mu.Lock()
+		c.errs = append(c.errs, err.Error())
+		c.mu.Unlock()
+	})}
+	if role != natsperm.Operator {
+		opts = append(opts, nats.CustomInboxPrefix(natsperm.InboxPrefix(role)))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		t.Fatalf("%s: %v", role, err)
+	}
+	t.Cleanup(nc.Close)
+	c.nc = nc
+	c.js, _ = jetstream.New(nc)
+	return c
+}
+
+// may runs f, which must succeed, and must not be refused anything.
+func (c *client) may(what string, f func(context.Context) error) {
+	c.t.Helper()
+	c.reset()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := f(ctx); err != nil {
+		c.t.Errorf("%s may %s: %v (refused: %q)", c.role, what, err, c.violations())
+	} else if c.nc.Flush(); len(c.violations()) > 0 {
+		c.t.Errorf("%s may %s, but was refused %q on the way", c.role, what, c.violations())
+	}
+}
+
+// mayNot runs f, which the server must refuse with a permissions
+// violation on a subject that starts with subject.
+func (c *client) mayNot(what, subject string, f func(context.Context) error) {
+	c.t.Helper()
+	c.reset()
+	// A refused request is never answered: f waits for its deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	defer cancel()
+	err := f(ctx)
+	want := fmt.Sprintf("to %q", subject)
+	want = want[:len(want)-1] // a prefix of the subject
+	refused := func() bool {
+		for _, v := range c.violations() {
+			if strings.Contains(v, "Permissions Violation") && strings.Contains(v, want) {
+				return true
+			}
+		}
+		return false
+	}
+	for end := time.Now().Add(5 * time.Second); !refused() && time.Now().Before(end); {
+		time.Sleep(20 * time.Millisecond) // the refusal comes asynchronously, as an -ERR
+	}
+	if !refused() {
+		c.t.Errorf("%s may not %s, but was not refused %s (err %v; refused: %q)", c.role, what, subject, err, c.violations())
+	}
+}
+
+func (c *client) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.errs = nil
+}
+
+func (c *client) violations() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.errs)
+}
+
+// raw sends a JetStream API request and waits for its answer.
+func (c *client) raw(ctx context.Context, subject, body string) error {
+	_, err := c.nc.RequestWithContext(ctx, subject, []byte(body))
+	return err
+}
+
+// publish stores data on subject through JetStream and waits for the ack.
+func (c *client) publish(ctx context.Context, subject, data string) error {
+	_, err := c.js.Publish(ctx, subject, []byte(data))
+	return err
+}
+
+// subscribe asks for a core subscription and waits for the server to
+// have it (or to have refused it).
+func (c *client) subscribe(subject string) error {
+	sub, err := c.nc.SubscribeSync(subject)
+	if err != nil {
+		return err
+	}
+	defer sub.Unsubscribe()
+	return c.nc.Flush()
+}
+
+// appendTo appends an event of typ about on's comment.
+func appendTo(ctx context.Context, log *events.Log, on events.Envelope, typ events.Type, actor string, payload any) (events.Envelope, error) {
+	e, err := events.New(uuid.NewString(), typ, on.Article, on.Comment, actor, "", time.Now(), payload)
+	if err != nil {
+		return e, err
+	}
+	e.Seq, err = log.Append(ctx, e)
+	return e, err
+}

@@ -1,0 +1,45 @@
+package natsperm
+
+import (
+	"context"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/deadletter"
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/projections"
+)
+
+// Setup is what provisioning chooses.
+type Setup struct {
+	Replicas   int
+	SessionTTL time.Duration
+}
+
+// Provision creates, or updates to s, everything the roles use but may
+// not create: the stream, the dead letters, the accounts, sessions,
+// secrets and snapshot buckets, and the secret. It needs the operator's
+// credential. The worker's durable consumer is not here: the worker may
+// create its own (Grants).
+func Provision(ctx context.Context, js jetstream.JetStream, s Setup) error {
+	log, err := events.Open(ctx, js, events.Config{Replicas: s.Replicas})
+	if err != nil {
+		return err
+	}
+	if _, err := deadletter.Open(ctx, js, log, deadletter.Config{Replicas: s.Replicas}); err != nil {
+		return err
+	}
+	if _, err := accounts.Open(ctx, js, accounts.Config{Replicas: s.Replicas, SessionTTL: s.SessionTTL}); err != nil {
+		return err
+	}
+	if err := accounts.ProvisionSecret(ctx, js, s.Replicas, ReportersSecret); err != nil {
+		return err
+	}
+	_, err = projections.OpenSnapshots(ctx, js, s.Replicas)
+	return err
+}
+
+// ReportersSecret names the key behind the address hashes.
+const ReportersSecret = "reporters"
