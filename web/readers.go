@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync/atomic"
 
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/projections"
@@ -17,18 +16,14 @@ import (
 // phone and to stop reply-chain flooding.
 const DefaultMaxReplyDepth = 6
 
-// Live streams: each subscriber may lag this many updates behind before
-// it is dropped (its client reconnects and reloads), and at most
-// maxStreams are open at once, so idle connections cannot exhaust memory.
-const (
-	liveBuffer = 64
-	maxStreams = 10000
-)
+// liveBuffer: each live subscriber may lag this many updates behind
+// before it is dropped (its client reconnects and reloads). How many may
+// be open: slots.go.
+const liveBuffer = 64
 
 // readers is the state of the reader features beyond the base API: the
-// count of open live streams and the CORS allow-list.
+// CORS allow-list.
 type readers struct {
-	streams atomic.Int64
 	anyOrig bool
 	origins map[string]bool
 }

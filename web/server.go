@@ -76,6 +76,7 @@ type Server struct {
 	// live fans changes out to the open Server-Sent Event streams:
 	// readers' per article (stream.go), moderators' on queueTopic.
 	live    *hub[liveUpdate]
+	streams streamSlots // slots.go
 	mod     *moderators // moderation.go
 	readers *readers
 	ready   *readiness

@@ -47,12 +47,6 @@ func (s *Server) handleArticleEvents() http.HandlerFunc {
 				watch[id] = true
 			}
 		}
-		if n := s.readers.streams.Add(1); n > maxStreams {
-			s.readers.streams.Add(-1)
-			s.writeError(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: "too_many_streams", Message: "too many live streams are open; try again later"})
-			return
-		}
-		defer s.readers.streams.Add(-1)
 		// The article's settings come first, so the widget knows at once
 		// whether it may show its form.
 		set, _ := json.Marshal(s.cfg.Views.ArticleSettings(article))
@@ -80,6 +74,12 @@ const streamPing = 25 * time.Second
 // when the hub closes at shutdown; in the last two cases EventSource
 // reconnects after the retry delay and the client reloads.
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, topic string, open []byte, frame func([]byte, liveUpdate) []byte) {
+	client := s.clientBlock(r)
+	if err := s.streams.acquire(client); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer s.streams.release(client)
 	sub := s.live.Subscribe(topic)
 	if sub == nil {
 		s.writeError(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: "shutting_down", Message: "the server is shutting down"})
