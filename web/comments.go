@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +28,13 @@ import (
 // idNamespace derives comment and event ids from an Idempotency-Key, so
 // the same key always names the same comment.
 var idNamespace = uuid.MustParse("8d1f6a0e-2b7c-4c1e-a5f3-6e9b0d4c7a21")
+
+// keyedID derives an id from data keyed by the server secret (HMAC-SHA256,
+// a version 8 UUID): api processes that share the secret derive the same
+// id, and nobody without it can compute the id of another reader's key.
+func (s *Server) keyedID(data string) string {
+	return uuid.NewHash(hmac.New(sha256.New, s.cfg.Secret), idNamespace, []byte(data), 8).String()
+}
 
 type newComment struct {
 	Author   string `json:"author"`
@@ -81,8 +90,8 @@ func (s *Server) submit(ctx context.Context, r *http.Request, article string, in
 		// another comment. The event id covers the body, so a key sent
 		// again with another comment is not taken for a retry.
 		scope := article + "\n" + who.AuthorID + "\n" + key
-		commentID = uuid.NewSHA1(idNamespace, []byte("comment\n"+scope)).String()
-		eventID = uuid.NewSHA1(idNamespace, []byte("submitted\n"+scope+"\n"+in.ParentID+"\n"+in.Text)).String()
+		commentID = s.keyedID("comment\n" + scope)
+		eventID = s.keyedID("submitted\n" + scope + "\n" + in.ParentID + "\n" + in.Text)
 		// A retry the read models know is answered before any limit.
 		if c, ok := s.cfg.Views.Comment(commentID); ok {
 			return retried(c.ID, c.Status, c.Text == in.Text && c.ParentID == in.ParentID)
@@ -185,14 +194,27 @@ func checkJSONContentType(r *http.Request) error {
 	return nil
 }
 
+var errBodyTooLarge = &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: fmt.Sprintf("the body is limited to %d bytes", MaxBodyBytes)}
+
+// tooLarge reports a body whose Content-Length is over limit, before
+// anything is read: net/http sends "100 Continue" only when a handler
+// first reads, so a client that asked (curl does for large bodies) never
+// sends the body and sees the 413. A body without a length is cut off at
+// the limit by http.MaxBytesReader, which also closes the connection
+// after the answer.
+func tooLarge(r *http.Request, limit int64) bool { return r.ContentLength > limit }
+
 // decodeJSONBody reads at most MaxBodyBytes and decodes one JSON object.
 // Invalid UTF-8 is refused, not silently replaced, so stored text is what
 // the reader sent.
 func decodeJSONBody(w http.ResponseWriter, r *http.Request, v any) error {
+	if tooLarge(r, MaxBodyBytes) {
+		return errBodyTooLarge
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: fmt.Sprintf("the body is limited to %d bytes", MaxBodyBytes)}
+			return errBodyTooLarge
 		}
 		return badRequest("bad_body", "", "the body could not be read")
 	}

@@ -280,8 +280,13 @@ func (s *Server) handleArticleForm() http.HandlerFunc {
 			http.Error(w, "There is no article with that address.", http.StatusNotFound)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		if err := r.ParseForm(); err != nil {
+		// Checked before r.Body is wrapped: net/http closes the connection
+		// after a refusal only while the body it gave is unread.
+		tooBig := tooLarge(r, MaxBodyBytes)
+		if !tooBig {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		}
+		if tooBig || r.ParseForm() != nil {
 			s.renderArticle(w, r, http.StatusRequestEntityTooLarge, article, &notice{Text: "The comment is too long.", Bad: true}, newComment{})
 			return
 		}
