@@ -81,7 +81,13 @@ func runModerators(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	defer closeAll()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	st, err := accounts.Open(ctx, js, accounts.Config{})
+	// Attach, never reconfigure: Open would set a live cluster's R3
+	// buckets to R1 and its session TTL to the default.
+	open := accounts.Attach
+	if args[0] == "add" {
+		open = accounts.AttachOrCreate
+	}
+	st, err := open(ctx, js, accounts.Config{})
 	if err != nil {
 		return err
 	}
