@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/newsroom/commentd/accounts"
 )
 
@@ -88,6 +90,14 @@ func runModerators(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		open = accounts.AttachOrCreate
 	}
 	st, err := open(ctx, js, accounts.Config{})
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		// An install whose commentd never provisioned accounts has none.
+		if args[0] == "list" {
+			fmt.Fprintln(stdout, "NAME  ROLE  CREATED  BY")
+			return nil
+		}
+		return fmt.Errorf("no moderator accounts here yet (commentctl moderators add makes the first): %w", err)
+	}
 	if err != nil {
 		return err
 	}

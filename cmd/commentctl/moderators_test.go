@@ -107,8 +107,15 @@ func TestModeratorsLeaveTheBucketsAsTheOperatorSetThem(t *testing.T) {
 func TestModeratorsAddOnAFreshServerCreatesTheBuckets(t *testing.T) {
 	ns := natstest.Server(t)
 	url := "--nats-url=" + natstest.OperatorURL(t, ns)
-	if _, stderr, err := runCtl(t, "", "moderators", "list", url); err == nil {
-		t.Fatalf("list on a server without accounts succeeded (%s)", stderr)
+	if out, _, err := runCtl(t, "", "moderators", "list", url); err != nil || strings.Count(out, "\n") != 1 {
+		t.Fatalf("list on a server without accounts = %q, %v; want the header alone", out, err)
+	}
+	if _, _, err := runCtl(t, "", "moderators", "token", url, "alice"); err == nil || !strings.Contains(err.Error(), "moderators add") {
+		t.Fatalf("token on a server without accounts: %v", err)
+	}
+	_, js := natstest.Connect(t, ns)
+	if _, err := js.KeyValue(context.Background(), accounts.AccountsBucket); err == nil {
+		t.Fatal("a read made the accounts bucket")
 	}
 	if _, stderr, err := runCtl(t, "correct horse battery\n", "moderators", "add", url, "alice"); err != nil {
 		t.Fatalf("add: %v (%s)", err, stderr)
