@@ -22,6 +22,8 @@
     '.c{padding:.55rem 0;border-top:1px solid #e6e6e6}',
     '.meta{font-size:.85rem;color:#4a4a4a}',
     '.meta strong{color:#1a1a1a}',
+    '.vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}',
+    '.signed-in{display:inline-block;padding:0 .35em;margin-left:.3em;border-radius:.6em;background:#1d5e2e;color:#fff;font-weight:700;font-size:.75rem}',
     '.text{white-space:pre-wrap;overflow-wrap:anywhere;margin:.2rem 0}',
     '.badge{display:inline-block;font-size:.8rem;padding:0 .4rem;border-radius:3px;margin-left:.4rem;background:#fff4d6;border:1px solid #b58a00;color:#4d3b00}',
     '.badge.bad{background:#fbeeee;border-color:#a33;color:#6b1111}',
@@ -207,7 +209,7 @@
         return;
       }
       f.key = f.keySig = null; // the next comment is another one
-      var mine = { id: res.body.id, parent_id: parentID, author: author || ssoName(self.token), text: text,
+      var mine = { id: res.body.id, parent_id: parentID, author: author || ssoName(self.token), signed_in: !!self.token, text: text,
         created_at: new Date().toISOString(), status: 'pending' };
       var list = self.pending();
       list.push(mine);
@@ -245,7 +247,11 @@
     n.c = c;
     var body = n.li.firstChild;
     body.textContent = '';
-    var meta = el('div', { class: 'meta' }, [el('strong', null, [String(c.author)]), ' · ',
+    // A signed-in reader's mark: an anonymous reader can take any name,
+    // never this.
+    var mark = c.signed_in ? el('span', { class: 'signed-in', title: 'Signed in with this site' }, ['\u2713',
+      el('span', { class: 'vh' }, [' signed in'])]) : null;
+    var meta = el('div', { class: 'meta' }, [el('strong', null, [String(c.author)]), mark, ' · ',
       el('time', { datetime: c.created_at }, [when(c.created_at)])]);
     if (c.status === 'pending' || c.status === 'held') {
       meta.appendChild(el('span', { class: 'badge' }, ['Awaiting review']));
