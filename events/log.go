@@ -127,8 +127,7 @@ func (l *Log) append(ctx context.Context, e Envelope, opts ...jetstream.PublishO
 	defer cancel()
 	ack, err := l.js.PublishMsg(bounded, &nats.Msg{Subject: subject, Data: data}, opts...)
 	if err != nil {
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+		if lostRace(err) {
 			return 0, fmt.Errorf("events: append %s to %s: %w", e.Type, e.Comment, ErrConflict)
 		}
 		return 0, fmt.Errorf("events: append %s to %s: %w", e.Type, subject, unavailable(ctx, err))

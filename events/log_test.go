@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/internal/embedded"
 	"github.com/newsroom/commentd/internal/natstest"
 )
 
@@ -67,9 +70,62 @@ func TestAppendIsIdempotentByEventID(t *testing.T) {
 	}
 }
 
+// openClusterLog opens the log with three replicas on an in-process
+// 3-node cluster: a replicated stream answers a lost race with another
+// error code (10164) than one server does (10071).
+func openClusterLog(t testing.TB) *events.Log {
+	t.Helper()
+	cl := natstest.NewCluster(t, 3)
+	nc, err := nats.Connect(cl.ClientURLs(), nats.UserInfo(embedded.Operator, cl.Password(embedded.Operator)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := events.Open(context.Background(), js, events.Config{Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.WaitStreamCurrent(events.StreamName)
+	return l
+}
+
 func TestAppendAfterLetsOneOfTwoDecidersWin(t *testing.T) {
+	t.Run("one server", func(t *testing.T) { testOneDeciderWins(t, openLog(t)) })
+	t.Run("R3 cluster", func(t *testing.T) { testOneDeciderWins(t, openClusterLog(t)) })
+}
+
+// A decision made on a stale view loses with ErrConflict, on one server
+// and on a replicated stream alike.
+func TestAppendAfterAStaleSequenceIsAConflict(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) *events.Log{"one server": openLog, "R3 cluster": openClusterLog} {
+		t.Run(name, func(t *testing.T) {
+			l := open(t)
+			ctx := context.Background()
+			sub := submitted(t, "a1", uuid.NewString(), "hello")
+			seq := mustAppend(t, l, sub)
+			if _, err := l.AppendAfter(ctx, decision(t, events.CommentApproved, sub, "rules@1"), seq); err != nil {
+				t.Fatal(err)
+			}
+			_, err := l.AppendAfter(ctx, decision(t, events.CommentRejected, sub, "moderator:m"), seq)
+			if !errors.Is(err, events.ErrConflict) {
+				t.Fatalf("append after a stale sequence: %v, want ErrConflict", err)
+			}
+			if errors.Is(err, events.ErrUnavailable) {
+				t.Fatalf("a lost race reads as an outage: %v", err)
+			}
+			if _, err := l.Redeliver(ctx, seq); !errors.Is(err, events.ErrConflict) {
+				t.Fatalf("redeliver of a decided submission: %v, want ErrConflict", err)
+			}
+		})
+	}
+}
+
+func testOneDeciderWins(t *testing.T, l *events.Log) {
 	ctx := context.Background()
-	l := openLog(t)
 	sub := submitted(t, "a1", uuid.NewString(), "hello")
 	seq := mustAppend(t, l, sub)
 	// Another comment's event in between must not count as a conflict.

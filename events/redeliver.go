@@ -46,8 +46,7 @@ func (l *Log) Redeliver(ctx context.Context, seq uint64) (uint64, error) {
 		jetstream.WithExpectStream(StreamName),
 		jetstream.WithExpectLastSequenceForSubject(seq, filter))
 	if err != nil {
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+		if lostRace(err) {
 			return 0, fmt.Errorf("events: redeliver %d: the comment has newer events: %w", seq, ErrConflict)
 		}
 		return 0, fmt.Errorf("events: redeliver %d: %w", seq, err)

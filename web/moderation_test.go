@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,11 +17,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/newsroom/commentd/accounts"
 	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/internal/embedded"
 	"github.com/newsroom/commentd/internal/natstest"
 	"github.com/newsroom/commentd/internal/poll"
 	"github.com/newsroom/commentd/projections"
@@ -44,9 +48,16 @@ type modFixture struct {
 
 func newModFixture(t testing.TB, mc web.ModerationConfig) *modFixture {
 	t.Helper()
-	ctx := context.Background()
 	_, js := natstest.Connect(t, natstest.Server(t))
-	l, err := events.Open(ctx, js, events.Config{})
+	return newModFixtureOn(t, js, events.Config{}, mc)
+}
+
+// newModFixtureOn is newModFixture on a JetStream of the caller's, with
+// the log opened with lc (replicas on a cluster).
+func newModFixtureOn(t testing.TB, js jetstream.JetStream, lc events.Config, mc web.ModerationConfig) *modFixture {
+	t.Helper()
+	ctx := context.Background()
+	l, err := events.Open(ctx, js, lc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -565,6 +576,73 @@ func TestTwoModeratorsRace(t *testing.T) {
 			t.Fatalf("round %d: %d events, want 3", round, len(hist))
 		}
 	}
+}
+
+// On a replicated stream a lost race answers with another error code
+// (10164) than on one server (10071). A moderator who decides while the
+// worker decides the same comment must get 409 there too, never a
+// retryable 503: several moderators and the worker decide each comment at
+// once, so most of them lose at the stream itself.
+func TestModeratorRacingTheWorkerOnAClusterGets409(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 3-node cluster")
+	}
+	cl := natstest.NewCluster(t, 3)
+	nc, err := nats.Connect(cl.ClientURLs(), nats.UserInfo(embedded.Operator, cl.Password(embedded.Operator)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newModFixtureOn(t, js, events.Config{Replicas: 3}, web.ModerationConfig{})
+	cl.WaitStreamCurrent(events.StreamName)
+	ctx := context.Background()
+	const moderators, rounds = 4, 5
+	conflicts, wins := 0, 0
+	for round := range rounds {
+		id := f.submit("a1", "Ann", fmt.Sprintf("comment %d", round))
+		seq, err := f.log.CommentSeq(ctx, "a1", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		status := make([]int, moderators)
+		bodies := make([]map[string]any, moderators)
+		var workerErr error
+		wg.Go(func() {
+			e, _ := events.New(uuid.NewString(), events.CommentApproved, "a1", id, events.RulesActor("v1"), "", time.Now(), events.Decision{Rules: []string{"default"}})
+			_, workerErr = f.log.AppendAfter(ctx, e, seq)
+		})
+		for i := range moderators {
+			wg.Go(func() {
+				status[i], bodies[i] = f.call("POST", "/api/moderation/comments/"+id+"/decision", `{"action":"reject","reason":"spam"}`, bearer(f.modTok))
+			})
+		}
+		wg.Wait()
+		if workerErr != nil && !errors.Is(workerErr, events.ErrConflict) {
+			t.Fatalf("round %d: the worker's append: %v", round, workerErr)
+		}
+		for i, st := range status {
+			switch st {
+			case 200:
+				wins++
+			case 409:
+				conflicts++
+				if code(bodies[i]) != "conflict" {
+					t.Fatalf("round %d: 409 with %v", round, bodies[i])
+				}
+			default:
+				t.Fatalf("round %d: a moderator racing the worker got %d %v, want 200 or 409", round, st, bodies[i])
+			}
+		}
+	}
+	if conflicts == 0 {
+		t.Fatalf("no decision lost a race in %d rounds (%d won): the test did not race", rounds, wins)
+	}
+	t.Logf("%d decisions won, %d lost with 409", wins, conflicts)
 }
 
 func TestBulkDecisions(t *testing.T) {
