@@ -100,6 +100,9 @@ var (
 	// session or token. Deliberately one error: the caller learns nothing
 	// about which part was wrong.
 	ErrBadCredentials = errors.New("bad credentials")
+	// ErrNameTaken: an account of that name exists. It is an
+	// events.ErrConflict too.
+	ErrNameTaken = fmt.Errorf("the name is taken: %w", events.ErrConflict)
 )
 
 // MaxNameLen bounds an account name.
@@ -221,7 +224,7 @@ func ValidName(name string) bool {
 	return true
 }
 
-// Add creates an account; ErrConflict when the name is taken.
+// Add creates an account; ErrNameTaken when the name is taken.
 func (s *Store) Add(ctx context.Context, name, password string, role Role, by string) (Account, error) {
 	if !ValidName(name) {
 		return Account{}, fmt.Errorf("%w: an account name is 1 to %d of a-z, 0-9, '-' and '_'", events.ErrInvalid, MaxNameLen)
@@ -244,7 +247,7 @@ func (s *Store) Add(ctx context.Context, name, password string, role Role, by st
 	b, _ := json.Marshal(a)
 	if _, err := s.kv.Create(ctx, "account."+name, b); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
-			return Account{}, fmt.Errorf("accounts: %s: %w", name, events.ErrConflict)
+			return Account{}, fmt.Errorf("accounts: %s: %w", name, ErrNameTaken)
 		}
 		return Account{}, fmt.Errorf("accounts: add %s: %w", name, err)
 	}
