@@ -100,6 +100,9 @@ var (
 	// session or token. Deliberately one error: the caller learns nothing
 	// about which part was wrong.
 	ErrBadCredentials = errors.New("bad credentials")
+	// ErrNameTaken: an account of that name exists. It is an
+	// events.ErrConflict too.
+	ErrNameTaken = fmt.Errorf("the name is taken: %w", events.ErrConflict)
 )
 
 // MaxNameLen bounds an account name.
@@ -129,21 +132,47 @@ type Store struct {
 	dummy []byte
 }
 
+// bucketConfigs are the buckets as cfg wants them.
+func bucketConfigs(cfg Config) []jetstream.KeyValueConfig {
+	return []jetstream.KeyValueConfig{{
+		Bucket: AccountsBucket, Description: "Moderator and admin accounts and API tokens (hashed).",
+		Storage: jetstream.FileStorage, Replicas: cfg.Replicas, History: 10,
+	}, {
+		Bucket: SessionsBucket, Description: "Signed-in moderators' browser sessions (hashed).",
+		Storage: jetstream.FileStorage, Replicas: cfg.Replicas, TTL: cfg.SessionTTL,
+	}}
+}
+
 // Open creates the buckets, or updates them to cfg, and returns the
 // store: for provisioning, with the operator's credential.
 func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error) {
 	cfg.setDefaults()
-	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: AccountsBucket, Description: "Moderator and admin accounts and API tokens (hashed).",
-		Storage: jetstream.FileStorage, Replicas: cfg.Replicas, History: 10,
-	}); err != nil {
-		return nil, fmt.Errorf("accounts: bucket: %w", err)
+	for _, bc := range bucketConfigs(cfg) {
+		if _, err := js.CreateOrUpdateKeyValue(ctx, bc); err != nil {
+			return nil, fmt.Errorf("accounts: bucket %s: %w", bc.Bucket, err)
+		}
 	}
-	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: SessionsBucket, Description: "Signed-in moderators' browser sessions (hashed).",
-		Storage: jetstream.FileStorage, Replicas: cfg.Replicas, TTL: cfg.SessionTTL,
-	}); err != nil {
-		return nil, fmt.Errorf("accounts: sessions bucket: %w", err)
+	return Attach(ctx, js, cfg)
+}
+
+// AttachOrCreate attaches to the buckets that exist, leaving their
+// replicas and session TTL as the operator set them, and creates with cfg
+// only those that do not: for tools, which may make the first account of
+// a fresh install but must never reconfigure a live one.
+func AttachOrCreate(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	for _, bc := range bucketConfigs(cfg) {
+		_, err := js.KeyValue(ctx, bc.Bucket)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			// CreateKeyValue never changes a bucket made meanwhile.
+			_, err = js.CreateKeyValue(ctx, bc)
+			if errors.Is(err, jetstream.ErrBucketExists) {
+				err = nil
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("accounts: bucket %s: %w", bc.Bucket, err)
+		}
 	}
 	return Attach(ctx, js, cfg)
 }
@@ -195,7 +224,7 @@ func ValidName(name string) bool {
 	return true
 }
 
-// Add creates an account; ErrConflict when the name is taken.
+// Add creates an account; ErrNameTaken when the name is taken.
 func (s *Store) Add(ctx context.Context, name, password string, role Role, by string) (Account, error) {
 	if !ValidName(name) {
 		return Account{}, fmt.Errorf("%w: an account name is 1 to %d of a-z, 0-9, '-' and '_'", events.ErrInvalid, MaxNameLen)
@@ -218,7 +247,7 @@ func (s *Store) Add(ctx context.Context, name, password string, role Role, by st
 	b, _ := json.Marshal(a)
 	if _, err := s.kv.Create(ctx, "account."+name, b); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
-			return Account{}, fmt.Errorf("accounts: %s: %w", name, events.ErrConflict)
+			return Account{}, fmt.Errorf("accounts: %s: %w", name, ErrNameTaken)
 		}
 		return Account{}, fmt.Errorf("accounts: add %s: %w", name, err)
 	}

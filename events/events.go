@@ -80,6 +80,9 @@ type Decision struct {
 	// Shadow lists rules in shadow mode that would have fired: recorded so
 	// a rule can be tried on live traffic before it acts.
 	Shadow []string `json:"shadow,omitempty"`
+	// Languages the comment was detected to be written in, most letters
+	// first ("en", "ru").
+	Languages []string `json:"languages,omitempty"`
 }
 
 // Reported is the payload of CommentReported. ReporterID is a keyed hash
@@ -119,6 +122,9 @@ type Evidence struct {
 	Start int    `json:"start"`
 	End   int    `json:"end"`
 	Match string `json:"match"`
+	// Lang is the language of the word list that matched ("en", "ru"),
+	// empty for checks that are not word lists.
+	Lang string `json:"lang,omitempty"`
 }
 
 // Actor prefixes. RulesActor and ReportsActor build the actors of

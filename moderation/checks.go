@@ -29,7 +29,7 @@ type evalCtx struct {
 }
 
 func (c *evalCtx) add(start, end int) {
-	c.sc.spans = append(c.sc.spans, span{int32(start), int32(end)})
+	c.sc.spans = append(c.sc.spans, span{start: int32(start), end: int32(end)})
 }
 
 // all holds when every check holds (the checks of one rule).
@@ -79,12 +79,38 @@ func (w words) eval(c *evalCtx) bool {
 	ok := false
 	for _, h := range c.sc.hits {
 		if h.check == w.index {
-			c.add(int(s.src[h.start]), int(s.end[h.end-1]))
+			c.sc.spans = append(c.sc.spans, span{start: s.src[h.start], end: s.end[h.end-1], lang: c.latinLang()})
 			ok = true
+		}
+	}
+	cs := &c.sc.cs
+	latin := len(c.sc.spans)
+	for _, h := range c.sc.chits {
+		if h.check == w.index {
+			ok = true
+			if c.covered(latin, cs.src[h.start], cs.end[h.end-1]) {
+				continue // "xуй" matched both as "xyu" and as "хуй"
+			}
+			c.sc.spans = append(c.sc.spans, span{start: cs.src[h.start], end: cs.end[h.end-1], lang: "ru"})
 		}
 	}
 	return ok
 }
+
+// covered reports whether a span recorded before index upto covers
+// [start, end).
+func (c *evalCtx) covered(upto int, start, end int32) bool {
+	for _, sp := range c.sc.spans[:upto] {
+		if sp.start <= start && sp.end >= end {
+			return true
+		}
+	}
+	return false
+}
+
+// latinLang is the language of the Latin lists: English, the only
+// language they are written for.
+func (c *evalCtx) latinLang() string { return "en" }
 
 // maxRegexEvidence bounds the matches a regex check reports.
 const maxRegexEvidence = maxEvidence

@@ -24,7 +24,7 @@ func (c *evalCtx) links() []span {
 			i = dot + 1
 			continue
 		}
-		sc.links = append(sc.links, span{int32(start), int32(end)})
+		sc.links = append(sc.links, span{start: int32(start), end: int32(end)})
 		sc.hosts = append(sc.hosts, host)
 		i = end
 	}

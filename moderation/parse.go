@@ -151,22 +151,23 @@ func (p *parser) parse(data []byte) *Ruleset {
 		return nil
 	}
 	for _, w := range p.allow {
-		if err := p.rs.words.add(w.Value, allowed); err != nil {
-			p.fail(w, "allow: %v", err)
-		}
+		p.addEntry(w, allowed, "allow")
 	}
 	p.parseRules(rules)
 	if p.flood != nil && p.rs.FloodWindow == 0 {
 		p.rule = p.floodRule
 		p.fail(p.flood, "flood: the rule file needs a flood_window (e.g. 10m)")
 	}
-	if len(p.rs.words.entries) > maxEntries {
-		p.fail(root, "%d list entries, more than the limit of %d", len(p.rs.words.entries), maxEntries)
+	if n := len(p.rs.words.entries) + len(p.rs.cyr.entries); n > maxEntries {
+		p.fail(root, "%d list entries, more than the limit of %d", n, maxEntries)
 	}
 	if len(p.errs) > 0 {
 		return nil
 	}
 	p.rs.words.compile()
+	if len(p.rs.cyr.entries) > 0 {
+		p.rs.cyr.compile()
+	}
 	slices.SortStableFunc(p.rs.rules, func(a, b *rule) int { return b.priority - a.priority })
 	return p.rs
 }
@@ -320,9 +321,7 @@ func (p *parser) check(key string, v *yaml.Node) check {
 			p.fail(v, "%s: empty list", key)
 		}
 		for _, e := range entries {
-			if err := p.rs.words.add(e.Value, idx); err != nil {
-				p.fail(e, "%s: %v", key, err)
-			}
+			p.addEntry(e, idx, key)
 		}
 		return words{index: idx}
 	case "regex":
@@ -456,6 +455,28 @@ func (p *parser) check(key string, v *yaml.Node) check {
 		return f
 	}
 	return nil
+}
+
+// addEntry adds a list entry, each spelling of its {a,b} groups, to the
+// matcher of its script: an entry with a Cyrillic letter is for Cyrillic
+// text.
+func (p *parser) addEntry(n *yaml.Node, check int32, what string) {
+	texts, err := expandEntry(n.Value)
+	if err != nil {
+		p.fail(n, "%s: %v", what, err)
+		return
+	}
+	for _, t := range texts {
+		m := &p.rs.words
+		if hasCyrillic(t) {
+			m = &p.rs.cyr
+			m.cyrillic = true
+		}
+		if err := m.add(t, check); err != nil {
+			p.fail(n, "%s: %v", what, err)
+			return
+		}
+	}
 }
 
 // wordList reads a list of entries; "@name" stands for a list under lists:.

@@ -87,6 +87,9 @@ type Verdict struct {
 	Rules    []string          // ids of every enforced rule that fired, in evaluation order
 	Evidence []events.Evidence // spans of the original text, byte offsets
 	Shadow   []string          // ids of shadow rules that would have fired
+	// Languages the comment is written in, most letters first (see
+	// detectLanguages). Shared: the caller must not modify it.
+	Languages []string
 }
 
 // Ruleset is a parsed, validated and immutable rule file. It is safe for
@@ -97,7 +100,8 @@ type Ruleset struct {
 	FloodWindow time.Duration // the window FloodStats should be counted in
 
 	rules   []*rule // by priority, highest first, then file order
-	words   matcher
+	words   matcher // Latin (and other scripts' words as they fold)
+	cyr     matcher // Cyrillic entries, matched against the Cyrillic stream
 	needs   needs
 	scratch sync.Pool
 }
@@ -130,13 +134,18 @@ const maxEvidence = 16
 type scratch struct {
 	s     stream
 	hits  []hit
+	cs    stream // the Cyrillic words (scanCyrillic)
+	chits []hit  // hits of the Cyrillic matcher in cs
 	spans []span
 	links []span
 	hosts []string
 	ctx   evalCtx
 }
 
-type span struct{ start, end int32 }
+type span struct {
+	start, end int32
+	lang       string // of the list that matched, for evidence; "" for other checks
+}
 
 // ReasonRulesError is the reason of a verdict whose evaluation failed (a
 // bug): the comment is held for a person, and the worker counts it.
@@ -169,8 +178,15 @@ func (rs *Ruleset) evaluate(in *Input) Verdict {
 		sc.s.scan(in.Text)
 		sc.hits = rs.words.find(&sc.s, sc.hits[:0])
 		sc.s.text = ""
+		sc.chits = sc.chits[:0]
+		if rs.cyr.ac != nil && hasCyrillic(in.Text) {
+			sc.cs.scanCyrillic(in.Text)
+			sc.chits = rs.cyr.find(&sc.cs, sc.chits)
+			sc.cs.text = ""
+		}
 	}
 	var v Verdict
+	v.Languages = detectLanguages(in.Text)
 	var decider *rule
 	var firstMatch string
 	for _, r := range rs.rules {
@@ -191,7 +207,7 @@ func (rs *Ruleset) evaluate(in *Input) Verdict {
 				break
 			}
 			v.Evidence = append(v.Evidence, events.Evidence{
-				Rule: r.id, Start: int(sp.start), End: int(sp.end), Match: in.Text[sp.start:sp.end],
+				Rule: r.id, Start: int(sp.start), End: int(sp.end), Match: in.Text[sp.start:sp.end], Lang: sp.lang,
 			})
 		}
 		if decider == nil || r.action > decider.action {

@@ -19,6 +19,45 @@ type entry struct {
 
 const allowed = -1
 
+// maxSpellings bounds the spellings one entry's {a,b} groups expand to.
+const maxSpellings = 1024
+
+// expandEntry spells out the {a,b,c} groups of an entry: "{за,вы,}еба*" is
+// "заеба*", "выеба*" and "еба*". Groups do not nest; an empty choice is
+// allowed. It is how a Russian root is written once with its prefixes.
+func expandEntry(text string) ([]string, error) {
+	out := []string{""}
+	for rest := text; rest != ""; {
+		i := strings.IndexAny(rest, "{}")
+		if i < 0 {
+			for k := range out {
+				out[k] += rest
+			}
+			break
+		}
+		if rest[i] == '}' {
+			return nil, fmt.Errorf("%q: '}' without '{'", text)
+		}
+		j := strings.IndexAny(rest[i+1:], "{}")
+		if j < 0 || rest[i+1+j] == '{' {
+			return nil, fmt.Errorf("%q: '{' without '}' (groups do not nest)", text)
+		}
+		choices := strings.Split(rest[i+1:i+1+j], ",")
+		if len(out)*len(choices) > maxSpellings {
+			return nil, fmt.Errorf("%q spells more than %d entries", text, maxSpellings)
+		}
+		next := make([]string, 0, len(out)*len(choices))
+		for _, o := range out {
+			for _, c := range choices {
+				next = append(next, o+rest[:i]+c)
+			}
+		}
+		out = next
+		rest = rest[i+2+j:]
+	}
+	return out, nil
+}
+
 // pattern is one spelling of an entry in the automaton: the entry's
 // symbols with each i or l possibly written as a leet 'I'.
 type pattern struct {
@@ -39,6 +78,9 @@ type matcher struct {
 	pats    []pattern
 	ac      *automaton
 	wild    []int32 // entries a word with a wildcard is compared against
+	// cyrillic: entries are Cyrillic and read with scanCyrillic, and every
+	// symbol of the stream is one byte.
+	cyrillic bool
 }
 
 // maxLeetPositions bounds the spellings of one entry: 2^4.
@@ -61,7 +103,11 @@ func (m *matcher) add(text string, check int32) error {
 		return fmt.Errorf("%q: '*' only at the start or end of an entry", text)
 	}
 	var s stream
-	s.scan(w)
+	if m.cyrillic {
+		s.scanCyrillic(w)
+	} else {
+		s.scan(w)
+	}
 	if len(s.sym) == 0 {
 		return fmt.Errorf("%q has no letters or digits to match", text)
 	}
@@ -231,7 +277,7 @@ func (m *matcher) wildcards(s *stream, hits []hit) []hit {
 		}
 		n := 0
 		for i := ws; star && i < we; i++ {
-			if s.sym[i] >= 0x80 || n+int(s.cnt[i]) > maxWildWord {
+			if s.sym[i] >= 0x80 && !m.cyrillic || n+int(s.cnt[i]) > maxWildWord {
 				star = false
 				break
 			}

@@ -149,7 +149,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		uuid.NewSHA1(decisionNamespace, []byte(sub.ID)).String(),
 		decisionType[v.Action], sub.Article, sub.Comment,
 		events.RulesActor(rules.Version), sub.ID, time.Now(),
-		events.Decision{Reason: v.Reason, Message: v.Message, Ruleset: rules.Version, Rules: v.Rules, Evidence: v.Evidence, Shadow: v.Shadow},
+		events.Decision{Reason: v.Reason, Message: v.Message, Ruleset: rules.Version, Rules: v.Rules, Evidence: v.Evidence, Shadow: v.Shadow, Languages: v.Languages},
 	)
 	if err != nil {
 		w.term(msg, "unencodable", err)

@@ -350,9 +350,6 @@ func (s *Server) handleAddAccount() http.HandlerFunc {
 		}
 		p := principalOf(r.Context())
 		a, err := st.Add(r.Context(), in.Name, in.Password, in.Role, p.Actor)
-		if errors.Is(err, events.ErrConflict) {
-			err = &apiError{Status: http.StatusConflict, Code: "exists", Field: "name", Message: "an account with this name exists"}
-		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return

@@ -35,7 +35,7 @@ func (s *Server) handlePublishRules() http.HandlerFunc {
 		}
 		rs, published, err := moderation.PublishRuleset(r.Context(), s.cfg.Log, name, source, principalOf(r.Context()).Actor)
 		if err != nil {
-			s.writeError(w, r, ruleFileError(err))
+			s.writeError(w, r, err)
 			return
 		}
 		if published {
@@ -56,7 +56,7 @@ func (s *Server) handleDryRunRules() http.HandlerFunc {
 		}
 		rs, err := moderation.ParseRuleset(name, source)
 		if err != nil {
-			s.writeError(w, r, ruleFileError(err))
+			s.writeError(w, r, err)
 			return
 		}
 		report, err := moderation.DryRun(r.Context(), s.cfg.Log, rs, r.URL.Query().Get("article"))
@@ -97,13 +97,4 @@ func readRuleFile(w http.ResponseWriter, r *http.Request) (name string, source [
 		name = "rules.yaml"
 	}
 	return name, source, nil
-}
-
-// ruleFileError turns a rule file's problems (each with line and rule)
-// into a 400; other errors pass through to writeError's mapping.
-func ruleFileError(err error) error {
-	if errors.Is(err, moderation.ErrInvalid) {
-		return badRequest("invalid_rules", "source", err.Error())
-	}
-	return err
 }

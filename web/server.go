@@ -4,7 +4,6 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -15,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/newsroom/commentd/accounts"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/projections"
 )
@@ -165,68 +163,6 @@ func (s *Server) handleAPINotFound() http.HandlerFunc {
 
 func (s *Server) handleMetrics() http.Handler {
 	return promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry})
-}
-
-// apiError is the one error body of the API.
-type apiError struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-	// Current is the comment as it stands, with a 409 from a decision.
-	Current any `json:"current,omitempty"`
-	// retryAfter is the Retry-After of a 429, in seconds.
-	retryAfter int
-}
-
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
-
-var errUnavailable = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the service cannot take this request now; try again"}
-
-func badRequest(code, field, msg string) *apiError {
-	return &apiError{Status: http.StatusBadRequest, Code: code, Field: field, Message: msg}
-}
-
-// writeError answers with the JSON error body. Errors that are not an
-// *apiError are mapped from the events sentinels, in this one place.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	ae := s.apiErrorOf(r, err)
-	switch ae.Status {
-	case http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
-	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", "1")
-	case http.StatusUnauthorized:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="commentd"`)
-	}
-	writeJSON(w, ae.Status, map[string]*apiError{"error": ae})
-}
-
-// apiErrorOf maps any error to the API's error, and counts refused input.
-func (s *Server) apiErrorOf(r *http.Request, err error) *apiError {
-	var ae *apiError
-	switch {
-	case errors.As(err, &ae):
-	case errors.Is(err, events.ErrNotFound):
-		ae = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "not found"}
-	case errors.Is(err, events.ErrConflict):
-		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "changed by someone else; reload and try again"}
-	case errors.Is(err, accounts.ErrBadCredentials):
-		ae = errUnauthenticated
-	case errors.Is(err, events.ErrInvalid):
-		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: err.Error()}
-	case errors.Is(err, events.ErrUnavailable):
-		// An outage, not a bug: every request says so meanwhile.
-		s.log.Warn("stream unavailable", "route", r.Pattern, "err", err)
-		ae = errUnavailable
-	default:
-		s.log.Error("request failed", "route", r.Pattern, "err", err)
-		ae = errUnavailable
-	}
-	if ae.Status < 500 {
-		s.metrics.rejected(ae.Code)
-	}
-	return ae
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -67,12 +67,13 @@ func TestRulesCheckWithFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "r.yaml")
 	os.WriteFile(path, []byte("rules:\n  - id: cats\n    action: hold\n    reason: cats\n    if: {words: [cat]}\n"), 0o644)
-	out, _, err := runCtl(t, "a cat\nfuck\n", "rules", "check", "--rules", path)
+	out, _, err := runCtl(t, "a cat\nfuck\nкотик, a cat\n", "rules", "check", "--rules", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"action":"hold","reason":"cats","rules":["cats"],"evidence":[{"rule":"cats","start":2,"end":5,"match":"cat"}]}` + "\n" +
-		`{"action":"approve","rules":[],"evidence":[]}` + "\n"
+	want := `{"action":"hold","reason":"cats","rules":["cats"],"evidence":[{"rule":"cats","start":2,"end":5,"match":"cat","lang":"en"}],"languages":["en"]}` + "\n" +
+		`{"action":"approve","rules":[],"evidence":[],"languages":["en"]}` + "\n" +
+		`{"action":"hold","reason":"cats","rules":["cats"],"evidence":[{"rule":"cats","start":14,"end":17,"match":"cat","lang":"en"}],"languages":["ru","en"]}` + "\n"
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}

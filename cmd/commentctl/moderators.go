@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/newsroom/commentd/accounts"
 )
 
@@ -81,7 +83,21 @@ func runModerators(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	defer closeAll()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	st, err := accounts.Open(ctx, js, accounts.Config{})
+	// Attach, never reconfigure: Open would set a live cluster's R3
+	// buckets to R1 and its session TTL to the default.
+	open := accounts.Attach
+	if args[0] == "add" {
+		open = accounts.AttachOrCreate
+	}
+	st, err := open(ctx, js, accounts.Config{})
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		// An install whose commentd never provisioned accounts has none.
+		if args[0] == "list" {
+			fmt.Fprintln(stdout, "NAME  ROLE  CREATED  BY")
+			return nil
+		}
+		return fmt.Errorf("no moderator accounts here yet (commentctl moderators add makes the first): %w", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,8 @@ type checked struct {
 	Rules    []string          `json:"rules"`
 	Shadow   []string          `json:"shadow,omitempty"`
 	Evidence []events.Evidence `json:"evidence"`
+	// Languages detected in the comment, most letters first.
+	Languages []string `json:"languages"`
 }
 
 // maxLine bounds one comment read from stdin.
@@ -98,9 +100,12 @@ func rulesCheck(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return err
 		}
 		v := rs.Evaluate(moderation.Input{Text: sc.Text()})
-		c := checked{Action: v.Action.String(), Reason: v.Reason, Rules: v.Rules, Shadow: v.Shadow, Evidence: v.Evidence}
+		c := checked{Action: v.Action.String(), Reason: v.Reason, Rules: v.Rules, Shadow: v.Shadow, Evidence: v.Evidence, Languages: v.Languages}
 		if c.Rules == nil {
 			c.Rules = []string{}
+		}
+		if c.Languages == nil {
+			c.Languages = []string{}
 		}
 		if c.Evidence == nil {
 			c.Evidence = []events.Evidence{}

@@ -33,10 +33,38 @@
     return (r.body && r.body.error && r.body.error.message) || ('failed (' + r.status + ')');
   }
 
+  // Single-letter shortcuts can be turned off (WCAG 2.1.4): the choice
+  // is kept in this browser.
+  var shortcutsKey = 'commentd.moderation.shortcuts';
+  function shortcutsOn() {
+    try { return localStorage.getItem(shortcutsKey) !== 'off'; } catch (e) { return true; }
+  }
+  var shortcutsBox = $('#shortcuts-on');
+  if (shortcutsBox) {
+    shortcutsBox.checked = shortcutsOn();
+    body.classList.toggle('no-shortcuts', !shortcutsBox.checked);
+    shortcutsBox.addEventListener('change', function () {
+      try { localStorage.setItem(shortcutsKey, shortcutsBox.checked ? 'on' : 'off'); } catch (e) { /* private mode: this page only */ }
+      body.classList.toggle('no-shortcuts', !shortcutsBox.checked);
+      toast(shortcutsBox.checked ? 'Single-letter shortcuts on' : 'Single-letter shortcuts off');
+    });
+  }
+  function lettersOn() { return shortcutsBox ? shortcutsBox.checked : shortcutsOn(); }
+
   var help = $('#help');
-  function toggleHelp() { if (help) help.hidden = !help.hidden; }
   var helpButton = $('#help-button');
-  if (helpButton) helpButton.addEventListener('click', toggleHelp);
+  function toggleHelp() {
+    if (!help) return;
+    help.hidden = !help.hidden;
+    if (helpButton) helpButton.setAttribute('aria-expanded', String(!help.hidden));
+    if (!help.hidden && shortcutsBox) shortcutsBox.focus();
+  }
+  if (helpButton) {
+    helpButton.setAttribute('aria-expanded', 'false');
+    helpButton.addEventListener('click', toggleHelp);
+  }
+  var helpClose = $('#help-close');
+  if (helpClose) helpClose.addEventListener('click', function () { help.hidden = true; if (helpButton) { helpButton.setAttribute('aria-expanded', 'false'); helpButton.focus(); } });
 
   if (body.classList.contains('queue')) queuePage();
   if (body.classList.contains('author-page')) authorPage();
@@ -44,30 +72,53 @@
   function queuePage() {
     var me = body.dataset.me;
     var selectedId = null;
-    var mode = null; // 'reject' or 'ban' while the reasons panel is open
-    var reasonsPanel = $('#reasons');
-    var reasons = Array.prototype.map.call(document.querySelectorAll('#reasons li'), function (li) { return li.dataset.reason; });
+    var picked = new Set(); // ids chosen for a bulk decision
+    var announceEl = $('#announce');
+    var dialog = $('#decide');
+    var form = $('#decide-form');
+    var reasons = Array.prototype.map.call(form.querySelectorAll('input[name=reason]'), function (i) { return i.value; });
+    var pending = null; // what the dialog decides: {mode: 'reject'|'ban'|'bulk', ids: [...]}
     var historyPanel = $('#history');
+    var historyBody = $('#history-body');
+    var historyFor = null;
+
+    function announce(msg) {
+      if (!announceEl) return;
+      // A change of text is what screen readers read: clear first, so
+      // the same message twice is read twice.
+      announceEl.textContent = '';
+      setTimeout(function () { announceEl.textContent = msg; }, 30);
+    }
 
     function items() { return Array.prototype.slice.call(document.querySelectorAll('#items .item')); }
     function current() { return selectedId ? document.getElementById('item-' + selectedId) : null; }
-    function select(el) {
+    function describe(el) {
+      var list = items();
+      return 'Comment ' + (list.indexOf(el) + 1) + ' of ' + list.length + ', by ' + el.dataset.authorName;
+    }
+    // select marks one comment as the one the shortcuts act on; told
+    // says whether the change is the moderator's (and so announced).
+    function select(el, told) {
       items().forEach(function (i) { i.classList.remove('selected'); i.removeAttribute('aria-current'); });
       if (!el) { selectedId = null; return; }
       el.classList.add('selected');
       el.setAttribute('aria-current', 'true');
+      var changed = selectedId !== el.dataset.id;
       selectedId = el.dataset.id;
-      el.scrollIntoView({ block: 'nearest' });
-      if (!historyPanel.hidden) showHistory();
+      if (told) {
+        el.scrollIntoView({ block: 'nearest' });
+        if (changed) announce(describe(el));
+      }
+      if (!historyPanel.hidden && historyFor !== selectedId) showHistory();
     }
     function move(d) {
       var list = items();
       if (!list.length) return;
       var i = list.indexOf(current());
       i = i < 0 ? 0 : Math.min(list.length - 1, Math.max(0, i + d));
-      select(list[i]);
+      select(list[i], true);
     }
-    select(items()[0] || null);
+    select(items()[0] || null, false);
 
     function neighbour(el) {
       var n = el.nextElementSibling;
@@ -76,59 +127,168 @@
       return n && n.classList.contains('item') ? n : null;
     }
 
-    function decide(action, reason) {
-      var el = current();
+    // Bulk selection.
+    var bulkCount = $('#bulk-count');
+    var pickAll = $('#pick-all');
+    function syncPicks(told) {
+      var list = items();
+      picked.forEach(function (id) { if (!document.getElementById('item-' + id)) picked.delete(id); });
+      list.forEach(function (el) {
+        var box = el.querySelector('.pick');
+        if (box) box.checked = picked.has(el.dataset.id);
+        el.classList.toggle('picked', picked.has(el.dataset.id));
+      });
+      var n = picked.size;
+      var msg = n === 0 ? 'None chosen' : n + ' chosen';
+      bulkCount.textContent = msg;
+      $('#bulk-approve').disabled = n === 0;
+      $('#bulk-reject').disabled = n === 0;
+      pickAll.checked = n > 0 && n === list.length;
+      pickAll.indeterminate = n > 0 && n < list.length;
+      pickAll.disabled = list.length === 0;
+      if (told) announce(n === 0 ? 'No comment chosen' : n === 1 ? '1 comment chosen' : n + ' comments chosen');
+    }
+    function pick(el, on) {
+      if (on) picked.add(el.dataset.id); else picked.delete(el.dataset.id);
+      syncPicks(true);
+    }
+    pickAll.addEventListener('change', function () {
+      items().forEach(function (el) { if (pickAll.checked) picked.add(el.dataset.id); else picked.delete(el.dataset.id); });
+      syncPicks(true);
+    });
+    syncPicks(false);
+
+    function conflictText(r) {
+      var c = r.body && r.body.error && r.body.error.current;
+      return 'Someone else was first: ' + (c ? c.status + ' by ' + c.decided_by : 'it changed');
+    }
+
+    function decide(el, action, reason, message) {
       if (!el) return;
       var next = neighbour(el);
       api('POST', '/api/moderation/comments/' + encodeURIComponent(el.dataset.id) + '/decision',
-        { action: action, reason: reason || '', expected_seq: Number(el.dataset.seq) }).then(function (r) {
+        { action: action, reason: reason || '', message: message || '', expected_seq: Number(el.dataset.seq) }).then(function (r) {
         if (r.status === 200) {
-          toast(action === 'approve' ? 'Approved' : 'Rejected: ' + reason);
+          var msg = action === 'approve' ? 'Approved the comment by ' + el.dataset.authorName : 'Rejected the comment by ' + el.dataset.authorName + ': ' + reason;
+          toast(msg);
+          var wasSelected = el.dataset.id === selectedId;
+          picked.delete(el.dataset.id);
           el.remove();
-          select(next);
-        } else if (r.status === 409) {
-          var c = r.body && r.body.error && r.body.error.current;
-          toast('Someone else was first: ' + (c ? c.status + ' by ' + c.decided_by : 'it changed'));
+          if (wasSelected) select(next, false);
+          syncPicks(false);
+          focusAfter(next);
         } else {
-          toast(errText(r));
+          lastAction = null;
+          toast(r.status === 409 ? conflictText(r) : errText(r));
         }
         refresh();
       });
     }
 
-    function ban(reason) {
-      var el = current();
+    // After an item leaves, focus goes to the same button of the next
+    // one (or the list), never to the top of the page.
+    var lastAction = null;
+    function focusAfter(next) {
+      if (!lastAction) return;
+      var what = lastAction;
+      lastAction = null;
+      var b = next && next.querySelector('[data-do="' + what + '"]');
+      if (b && !b.disabled) b.focus(); else if (next) next.querySelector('[data-do]').focus();
+      else $('#page-title').focus();
+    }
+
+    function decideBulk(action, reason, message) {
+      var ids = Array.from(picked);
+      if (!ids.length) return;
+      var seqs = {};
+      ids.forEach(function (id) { var el = document.getElementById('item-' + id); if (el) seqs[id] = Number(el.dataset.seq); });
+      api('POST', '/api/moderation/decisions', {
+        decisions: ids.map(function (id) { return { id: id, action: action, reason: reason || '', message: message || '', expected_seq: seqs[id] }; })
+      }).then(function (r) {
+        if (r.status !== 200) { toast(errText(r)); refresh(); return; }
+        var done = 0, failed = 0;
+        r.body.results.forEach(function (res) {
+          if (res.status === 200) {
+            done++;
+            picked.delete(res.id);
+            var el = document.getElementById('item-' + res.id);
+            if (el) el.remove();
+          } else failed++;
+        });
+        var verb = action === 'approve' ? 'Approved ' : 'Rejected ';
+        toast(verb + done + ' comment' + (done === 1 ? '' : 's') + (failed ? '; ' + failed + ' changed meanwhile and were left' : ''));
+        if (!current()) select(items()[0] || null, false);
+        syncPicks(false);
+        refresh();
+      });
+    }
+
+    function ban(el, reason, rejectPending) {
       if (!el) return;
       api('POST', '/api/moderation/authors/' + encodeURIComponent(el.dataset.author) + '/ban',
-        { reason: reason, reject_pending: true }).then(function (r) {
-        if (r.status === 200) toast('Author banned; ' + r.body.rejected.length + ' waiting comment(s) rejected');
+        { reason: reason, reject_pending: rejectPending }).then(function (r) {
+        if (r.status === 200) toast('Banned ' + el.dataset.authorName + (rejectPending ? '; ' + r.body.rejected.length + ' waiting comment(s) rejected' : ''));
         else toast(errText(r));
         refresh();
       });
     }
 
-    function openReasons(m) {
-      if (!current()) return;
-      mode = m;
-      $('#reasons-title').textContent = m === 'ban' ? 'Ban the author for which reason?' : 'Reject for which reason?';
-      reasonsPanel.hidden = false;
+    // The dialog asks for a reason (and, to reject, an optional message
+    // to the author; to ban, whether to reject their waiting comments).
+    var opener = null;
+    function openDialog(mode, el, fromButton) {
+      if (mode !== 'bulk' && !el) return;
+      if (mode === 'bulk' && !picked.size) return;
+      pending = { mode: mode, el: el, fromButton: fromButton };
+      opener = document.activeElement;
+      form.reset();
+      $('#decide-error').textContent = '';
+      var who = el ? el.dataset.authorName : '';
+      $('#decide-title').textContent = mode === 'ban' ? 'Ban ' + who + ' for which reason?'
+        : mode === 'bulk' ? 'Reject ' + picked.size + ' chosen comment' + (picked.size === 1 ? '' : 's') + ' for which reason?'
+          : 'Reject the comment by ' + who + ' for which reason?';
+      $('#message-field').hidden = mode === 'ban';
+      $('#reject-pending-field').hidden = mode !== 'ban';
+      $('#decide-submit').textContent = mode === 'ban' ? 'Ban' : 'Reject';
+      dialog.showModal();
+      form.querySelector('input[name=reason]').focus();
     }
-    function closePanels() {
-      mode = null;
-      reasonsPanel.hidden = true;
-      if (help) help.hidden = true;
-      historyPanel.hidden = true;
+    function finishDialog(reason) {
+      var p = pending;
+      if (!p) return;
+      var message = form.elements.message.value.trim();
+      var rejectPending = form.elements.reject_pending.checked;
+      pending = null;
+      dialog.close();
+      if (p.fromButton && p.mode === 'reject') lastAction = 'reject';
+      if (p.mode === 'ban') ban(p.el, reason, rejectPending);
+      else if (p.mode === 'bulk') decideBulk('reject', reason, message);
+      else decide(p.el, 'reject', reason, message);
     }
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var r = form.querySelector('input[name=reason]:checked');
+      if (!r) { $('#decide-error').textContent = 'Choose a reason.'; return; }
+      finishDialog(r.value);
+    });
+    $('#decide-cancel').addEventListener('click', function () { dialog.close(); });
+    dialog.addEventListener('close', function () {
+      pending = null;
+      if (opener && document.contains(opener)) opener.focus();
+      opener = null;
+    });
 
     function showHistory() {
       var el = current();
       if (!el) return;
+      historyFor = el.dataset.id;
       api('GET', '/api/moderation/comments/' + encodeURIComponent(el.dataset.id) + '/history').then(function (r) {
-        historyPanel.replaceChildren();
-        var h = document.createElement('h2');
-        h.textContent = 'History';
-        historyPanel.append(h);
-        if (r.status !== 200) { historyPanel.append(errText(r)); historyPanel.hidden = false; return; }
+        historyBody.replaceChildren();
+        var h = document.createElement('p');
+        h.textContent = 'Comment by ' + el.dataset.authorName;
+        historyBody.append(h);
+        historyPanel.hidden = false;
+        if (r.status !== 200) { historyBody.append(errText(r)); return; }
         var ol = document.createElement('ol');
         r.body.events.forEach(function (ev) {
           var d = ev.data || {};
@@ -141,10 +301,40 @@
           li.textContent = parts.join(' · ');
           ol.append(li);
         });
-        historyPanel.append(ol);
-        historyPanel.hidden = false;
+        historyBody.append(ol);
       });
     }
+    function hideHistory() { historyPanel.hidden = true; historyFor = null; }
+    $('#history-close').addEventListener('click', function () {
+      hideHistory();
+      var el = current();
+      var b = el && el.querySelector('[data-do="history"]');
+      if (b) b.focus();
+    });
+
+    // Mouse and touch: the buttons of each item, its checkbox, and a
+    // click anywhere else on it selects it.
+    $('#list').addEventListener('click', function (e) {
+      var el = e.target.closest('.item');
+      if (!el) return;
+      var b = e.target.closest('button[data-do]');
+      if (!b && e.target.closest('a, input, label')) { if (!e.target.closest('.pick-label')) return; }
+      if (selectedId !== el.dataset.id) select(el, !b);
+      if (!b) return;
+      switch (b.dataset.do) {
+        case 'approve': lastAction = 'approve'; decide(el, 'approve'); break;
+        case 'reject': openDialog('reject', el, true); break;
+        case 'ban': openDialog('ban', el, true); break;
+        case 'history': if (!historyPanel.hidden && historyFor === el.dataset.id) hideHistory(); else showHistory(); break;
+      }
+    });
+    $('#list').addEventListener('change', function (e) {
+      if (!e.target.classList.contains('pick')) return;
+      var el = e.target.closest('.item');
+      if (el) pick(el, e.target.checked);
+    });
+    $('#bulk-approve').addEventListener('click', function () { decideBulk('approve'); });
+    $('#bulk-reject').addEventListener('click', function () { openDialog('bulk', null, true); });
 
     // refresh reloads the list (rendered by the server) and keeps the
     // selection on the same comment when it is still there.
@@ -157,6 +347,9 @@
       if (refreshing) { again = true; return; }
       refreshing = true;
       var keep = selectedId, idx = items().indexOf(current());
+      var focusedDo = document.activeElement && document.activeElement.closest && document.activeElement.closest('#list [data-do], #list .pick');
+      var focusItem = focusedDo && focusedDo.closest('.item');
+      var focusKey = focusedDo && (focusedDo.dataset.do || 'pick');
       fetch('/moderation/items' + location.search, { credentials: 'same-origin' }).then(function (resp) {
         if (resp.status === 401) { location.reload(); return null; }
         return resp.ok ? resp.text() : null;
@@ -168,10 +361,17 @@
         var ol = $('#items');
         $('#count-held').textContent = ol.dataset.held;
         $('#count-reported').textContent = ol.dataset.reported;
+        syncPicks(false);
+        // Keep the keyboard focus on the same control of the same comment.
+        if (focusItem) {
+          var same = document.getElementById(focusItem.id);
+          var ctl = same && (focusKey === 'pick' ? same.querySelector('.pick') : same.querySelector('[data-do="' + focusKey + '"]'));
+          if (ctl) ctl.focus();
+        }
         var el = keep && document.getElementById('item-' + keep);
-        if (el) { select(el); return; }
+        if (el) { select(el, false); return; }
         var l = items();
-        select(l[Math.min(Math.max(idx, 0), l.length - 1)] || null);
+        select(l[Math.min(Math.max(idx, 0), l.length - 1)] || null, false);
       }).finally(function () {
         refreshing = false;
         if (again) { again = false; refresh(); }
@@ -200,25 +400,32 @@
     document.addEventListener('keydown', function (e) {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       var t = e.target;
-      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')) return;
-      if (e.key === 'Escape') { closePanels(); return; }
-      if (mode) {
+      if (dialog.open) {
+        // In the dialog, a digit chooses a reason and sends, except while
+        // writing the message. Esc is the dialog's own (cancel).
+        if (!lettersOn() || (t && t.tagName === 'TEXTAREA')) return;
         var n = parseInt(e.key, 10);
         if (n >= 1 && n <= reasons.length) {
-          var m = mode;
-          closePanels();
-          if (m === 'ban') ban(reasons[n - 1]); else decide('reject', reasons[n - 1]);
+          e.preventDefault();
+          finishDialog(reasons[n - 1]);
         }
-        e.preventDefault();
         return;
       }
+      if (e.key === 'Escape') {
+        if (help) help.hidden = true;
+        hideHistory();
+        return;
+      }
+      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
+      if (!lettersOn()) return;
       switch (e.key) {
         case 'j': move(1); break;
         case 'k': move(-1); break;
-        case 'a': decide('approve'); break;
-        case 'r': openReasons('reject'); break;
-        case 'b': openReasons('ban'); break;
-        case 'h': if (historyPanel.hidden) showHistory(); else historyPanel.hidden = true; break;
+        case 'x': if (current()) pick(current(), !picked.has(selectedId)); break;
+        case 'a': decide(current(), 'approve'); break;
+        case 'r': openDialog('reject', current()); break;
+        case 'b': openDialog('ban', current()); break;
+        case 'h': if (historyPanel.hidden) showHistory(); else hideHistory(); break;
         case 'o': if (current()) location.href = current().dataset.authorUrl; break;
         case '?': toggleHelp(); break;
         default: return;
