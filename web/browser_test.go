@@ -92,15 +92,42 @@ func TestBrowser(t *testing.T) {
 
 		// A reply, through the form under the comment.
 		browsertest.Run(t, ctx, "open reply", chromedp.Click(chromedp.CSS("#c-"+id+" summary")))
-		browsertest.Run(t, ctx, "reply name", chromedp.SendKeys(chromedp.CSS("#author-"+id), "Bo"))
+		if v := browsertest.Run(t, ctx, "reply name given", chromedp.Value(chromedp.CSS("#author-"+id))); v != "Anna" {
+			t.Fatalf("the reply form's name is %q, want the name remembered (Anna)", v)
+		}
+		browsertest.Run(t, ctx, "reply name", chromedp.SetValue(chromedp.CSS("#author-"+id), "Bo"))
 		browsertest.Run(t, ctx, "reply text", chromedp.SendKeys(chromedp.CSS("#text-"+id), "A reply without JavaScript."))
-		browsertest.Run(t, ctx, "post reply", chromedp.Click(chromedp.CSS("#c-"+id+" form button")))
-		if s := browsertest.Run(t, ctx, "notice", chromedp.Text(chromedp.CSS("#status"))); !strings.Contains(s, "awaiting review") {
+		browsertest.Run(t, ctx, "post reply", chromedp.Click(chromedp.CSS("#c-"+id+" .reply form button")))
+		// The confirmation is under the comment replied to, not at the foot
+		// of the page.
+		if s := browsertest.Run(t, ctx, "notice", chromedp.Text(chromedp.CSS("#c-"+id+" #status"))); !strings.Contains(s, "awaiting review") {
 			t.Fatalf("notice after replying: %q", s)
 		}
 		reply := f.newestComment("nojs")
 		if c, _ := f.views.Comment(reply); c.ParentID != id {
 			t.Fatalf("the reply's parent is %q", c.ParentID)
+		}
+
+		// The name is remembered for the next comment.
+		browsertest.Run(t, ctx, "reload for the name", chromedp.Navigate(page))
+		if v := browsertest.Run(t, ctx, "name kept", chromedp.Value(chromedp.CSS("#author"))); v != "Bo" {
+			t.Fatalf("the name field holds %q, want the last name used", v)
+		}
+
+		// Report, without JavaScript: a reason first, then thanks under
+		// the comment, and the report is in the log.
+		browsertest.Run(t, ctx, "open report", chromedp.Click(chromedp.CSS("#c-"+id+" .report summary")))
+		browsertest.Run(t, ctx, "reason", chromedp.SetValue(chromedp.CSS("#reason-"+id), "abusive"))
+		browsertest.Run(t, ctx, "send report", chromedp.Click(chromedp.CSS("#c-"+id+" .report button")))
+		if s := browsertest.Run(t, ctx, "report thanks", chromedp.Text(chromedp.CSS("#c-"+id+" #status"))); !strings.Contains(s, "A moderator will look") {
+			t.Fatalf("after reporting: %q", s)
+		}
+		hist, err := f.log.History(context.Background(), "nojs", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := hist[len(hist)-1]; last.Type != events.CommentReported || !strings.Contains(string(last.Data), `"reason":"abusive"`) {
+			t.Fatalf("the log ends with %s %s, want an abusive report", last.Type, last.Data)
 		}
 	})
 
@@ -161,6 +188,8 @@ func TestBrowser(t *testing.T) {
 		f.decideLive(events.CommentApproved, a, mine, "")
 		browsertest.Run(t, ctx, "published live", chromedp.Poll[chromedp.Void](`(() => { const li = `+root+`.querySelector('li[data-id="`+mine+`"]');
 			return li && !li.querySelector('.badge') && `+root+`.querySelector('h2').textContent === '2 comments'; })()`))
+		// The note under the button follows the decision.
+		browsertest.Run(t, ctx, "note published", chromedp.Poll[chromedp.Void](root+`.querySelector('form.top .msg').textContent === 'Thank you. Your comment is published.'`))
 
 		// Another reader's comment appears without a reload.
 		other := f.comment(a, "Someone", "From elsewhere.", "", nil)
@@ -224,7 +253,11 @@ func TestBrowser(t *testing.T) {
 		refused := browsertest.Run(t, ctx, "pending again", chromedp.Poll[string](`(() => { const li = [...`+root+`.querySelectorAll('li')].find(li => li.querySelector('.text')?.textContent === 'Buy cheap watches' && li.querySelector('.badge'));
 			return li && li.dataset.id; })()`))
 		f.decideLive(events.CommentRejected, a, refused, "Advertising is not allowed.")
-		browsertest.Run(t, ctx, "refused live", chromedp.Poll[chromedp.Void](`[...`+root+`.querySelectorAll('.badge.bad')].some(b => b.textContent === 'Not published: Advertising is not allowed.')`))
+		// Said once: the badge, then the moderator's message in a sentence.
+		browsertest.Run(t, ctx, "refused live", chromedp.Poll[chromedp.Void](`(() => { const li = `+root+`.querySelector('li[data-id="`+refused+`"]');
+			return li && li.querySelector('.badge.bad')?.textContent === 'Not published'
+				&& li.querySelector('.why.bad')?.textContent === 'Your comment was not published. Advertising is not allowed.'
+				&& `+root+`.querySelector('form.top .msg').textContent === 'Your comment was not published. Advertising is not allowed.'; })()`))
 
 		// It survives a reload: published stays, the refusal is remembered.
 		browsertest.Run(t, ctx, "reload", chromedp.Reload())
@@ -233,6 +266,37 @@ func TestBrowser(t *testing.T) {
 				&& r.querySelector('li[data-id="`+other+`"] .done'); })()`))
 		if pwned := browsertest.Run(t, ctx, "pwned", chromedp.Evaluate[string](`String(window.pwned)`)); pwned != "undefined" {
 			t.Fatalf("a payload ran: %s", pwned)
+		}
+
+		// Themes: light by default, dark by data-theme or the reader's
+		// prefers-color-scheme (unless the page says light), and any
+		// colour set by the page's own custom property.
+		colours := func(what string) string {
+			return browsertest.Run(t, ctx, what, chromedp.Evaluate[string](`(() => { const h = document.querySelector('#comments'), s = getComputedStyle(h);
+				return s.backgroundColor + ' / ' + s.color; })()`))
+		}
+		const light, dark = "rgb(255, 255, 255) / rgb(26, 26, 26)", "rgb(22, 24, 28) / rgb(232, 232, 232)"
+		if c := colours("light"); c != light {
+			t.Errorf("default theme: %s, want %s", c, light)
+		}
+		browsertest.Run(t, ctx, "data-theme dark", chromedp.Evaluate[chromedp.Void](`document.querySelector('#comments').dataset.theme = 'dark'`))
+		if c := colours("dark"); c != dark {
+			t.Errorf("data-theme=dark: %s, want %s", c, dark)
+		}
+		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+			t.Fatal(err)
+		}
+		browsertest.Run(t, ctx, "auto", chromedp.Evaluate[chromedp.Void](`delete document.querySelector('#comments').dataset.theme`))
+		if c := colours("prefers dark"); c != dark {
+			t.Errorf("prefers-color-scheme: dark: %s, want %s", c, dark)
+		}
+		browsertest.Run(t, ctx, "forced light", chromedp.Evaluate[chromedp.Void](`document.querySelector('#comments').dataset.theme = 'light'`))
+		if c := colours("forced light"); c != light {
+			t.Errorf("data-theme=light on a dark-preferring reader: %s, want %s", c, light)
+		}
+		browsertest.Run(t, ctx, "custom", chromedp.Evaluate[chromedp.Void](`document.querySelector('#comments').style.setProperty('--commentd-bg', 'rgb(1, 2, 3)')`))
+		if c := colours("custom"); !strings.HasPrefix(c, "rgb(1, 2, 3) /") {
+			t.Errorf("--commentd-bg set by the page: %s", c)
 		}
 	})
 }

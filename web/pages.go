@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	_ "embed"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -34,6 +36,41 @@ var articleTemplate = template.Must(template.New("article").Parse(articleHTML))
 type notice struct {
 	Text string
 	Bad  bool
+	// For is the comment the notice is about (a reply's parent, a
+	// reported comment): it is shown there, near the thread, when that
+	// comment is on the page, and above the form otherwise.
+	For string
+}
+
+// reportReasons are the reasons a reader may report for, as the page
+// says them (the widget's list in static/embed.js says the same).
+var reportReasons = []struct{ Code, Label string }{
+	{"offensive", "Offensive"}, {"abusive", "Abusive or harassing"}, {"spam", "Spam or advertising"},
+	{"off-topic", "Off topic"}, {"personal-information", "Shares personal information"}, {"other", "Something else"},
+}
+
+// nameCookie remembers the name a reader posted under, for the page's
+// forms (the widget keeps it in localStorage).
+const nameCookie = "commentd_name"
+
+func readerName(r *http.Request) string {
+	c, err := r.Cookie(nameCookie)
+	if err != nil {
+		return ""
+	}
+	name, err := url.QueryUnescape(c.Value)
+	if err != nil || !utf8.ValidString(name) || utf8.RuneCountInString(name) > 80 {
+		return ""
+	}
+	return name
+}
+
+func rememberName(w http.ResponseWriter, r *http.Request, name string) {
+	if name == "" || utf8.RuneCountInString(name) > 80 {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: nameCookie, Value: url.QueryEscape(name), Path: "/articles/",
+		MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 }
 
 type articlePage struct {
@@ -55,6 +92,9 @@ type articlePage struct {
 	// Key is this rendering's idempotency key: a form posted twice (a
 	// double click, a resend) makes one comment.
 	Key string
+	// Name is the name the reader last posted under, for the forms.
+	Name    string
+	Reasons []struct{ Code, Label string }
 }
 
 // pageComment is a comment as the page shows it.
@@ -99,8 +139,13 @@ func (s *Server) handleArticlePage() http.HandlerFunc {
 			return
 		}
 		var n *notice
-		if id := r.URL.Query().Get("posted"); id != "" {
-			n = s.postedNotice(r.Context(), id)
+		q := r.URL.Query()
+		if id := q.Get("posted"); id != "" {
+			if n = s.postedNotice(r.Context(), id); n != nil {
+				n.For = q.Get("reply_to")
+			}
+		} else if id := q.Get("reported"); id != "" {
+			n = &notice{Text: "Thank you. A moderator will look at the comment.", For: id}
 		}
 		s.renderArticle(w, r, http.StatusOK, article, n, newComment{})
 	}
@@ -154,13 +199,17 @@ func (s *Server) renderArticle(w http.ResponseWriter, r *http.Request, status in
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
 	stamp := articleStamp{s.cfg.Views.ArticleVersion(article), s.cfg.Views.ArticleSettings(article)}
+	name := readerName(r)
 	// Kept are the pages every reader opens: first pages of articles with
 	// comments. A notice or a form given back is one reader's; later
 	// pages, and articles nobody commented on (any id is an article), are
 	// what a client walking cursors or ids would fill the cache with.
-	if n != nil || form != (newComment{}) || status != http.StatusOK || aq.after != 0 || stamp.version == 0 {
+	// A reader whose name is remembered gets a page of their own too.
+	if n != nil || form != (newComment{}) || name != "" || status != http.StatusOK || aq.after != 0 || stamp.version == 0 {
 		w.WriteHeader(status)
-		if err := articleTemplate.Execute(w, s.articleData(aq, stamp.settings, n, form, uuid.NewString())); err != nil {
+		data := s.articleData(aq, stamp.settings, n, form, uuid.NewString())
+		data.Name = name
+		if err := articleTemplate.Execute(w, data); err != nil {
 			s.log.Error("render article page", "article", article, "err", err)
 		}
 		return
@@ -207,7 +256,7 @@ func (s *Server) articleData(q articleQuery, settings events.ArticleSettings, n 
 	data := articlePage{
 		Article: q.article, Title: title, Paragraphs: paras, Total: page.Total, Threads: page.Threads,
 		Newest: q.newest, Notice: n, Form: form, Closed: settings.Closed, Premoderated: settings.Premoderated,
-		Comments: make([]pageComment, len(page.Comments)), Key: key,
+		Comments: make([]pageComment, len(page.Comments)), Key: key, Reasons: reportReasons,
 	}
 	keep := url.Values{}
 	if q.newest {
@@ -230,10 +279,39 @@ func (s *Server) articleData(q articleQuery, settings events.ArticleSettings, n 
 	if !slices.ContainsFunc(data.Comments, func(c pageComment) bool { return c.ReplyOpen }) {
 		data.Form.ParentID = "" // its comment is not on this page: the notice goes on top
 	}
+	if n != nil && n.For != "" && !slices.ContainsFunc(data.Comments, func(c pageComment) bool { return c.ID == n.For }) {
+		top := *n
+		top.For = ""
+		data.Notice = &top
+	}
 	if page.Next != 0 {
 		data.Next = strconv.FormatUint(page.Next, 36)
 	}
 	return data
+}
+
+// reasonWords say a moderator's reason code to a comment's author when
+// no message came with it.
+var reasonWords = map[string]string{
+	"offensive": "it was found offensive", "abusive": "it was found abusive", "spam": "it looks like spam or advertising",
+	"off-topic": "it is off topic", "personal-information": "it shares personal information",
+}
+
+// rejectionText is what the author of a rejected comment reads: the
+// message of the rule or the moderator, said once: a message that says
+// "not published" itself (the rules' do) is shown as it is, any other is
+// introduced by that sentence; without a message, the reason in words.
+func rejectionText(reason, message string) string {
+	if message != "" {
+		if strings.Contains(strings.ToLower(message), "not published") {
+			return message
+		}
+		return "Your comment was not published. " + message
+	}
+	if w, ok := reasonWords[reason]; ok {
+		return "Your comment was not published because " + w + "."
+	}
+	return "Your comment was not published."
 }
 
 // postedNotice tells the author what became of the comment just posted.
@@ -251,17 +329,9 @@ func (s *Server) postedNotice(ctx context.Context, id string) *notice {
 		case projections.Approved:
 			return &notice{Text: "Thank you. Your comment is published."}
 		case projections.Rejected:
-			reason := st.Message
-			if reason == "" {
-				reason = st.Reason
-			}
-			msg := "Your comment was not published."
-			if reason != "" {
-				msg = "Your comment was not published: " + reason
-			}
-			return &notice{Text: msg, Bad: true}
+			return &notice{Text: rejectionText(st.Reason, st.Message), Bad: true}
 		case projections.Held:
-			return &notice{Text: "Thank you. Your comment is awaiting review by a moderator."}
+			return &notice{Text: "Thank you. " + cmp.Or(st.Message, "Your comment is awaiting review by a moderator.")}
 		}
 		select {
 		case <-ctx.Done():
@@ -302,6 +372,46 @@ func (s *Server) handleArticleForm() http.HandlerFunc {
 			s.renderArticle(w, r, ae.Status, article, &notice{Text: ae.Message, Bad: true}, in)
 			return
 		}
-		http.Redirect(w, r, "/articles/"+article+"?posted="+url.QueryEscape(res.ID)+"#status", http.StatusSeeOther)
+		rememberName(w, r, strings.TrimSpace(in.Author))
+		to := "/articles/" + article + "?posted=" + url.QueryEscape(res.ID)
+		if in.ParentID != "" {
+			to += "&reply_to=" + url.QueryEscape(in.ParentID)
+		}
+		http.Redirect(w, r, to+"#status", http.StatusSeeOther)
+	}
+}
+
+// handleArticleReport takes the page's report form (no JavaScript
+// needed): the same report as POST /api/comments/{id}/reports, then back
+// to the comment with the thanks under it.
+func (s *Server) handleArticleReport() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		article := r.PathValue("article")
+		if !events.ValidArticleID(article) {
+			http.Error(w, "There is no article with that address.", http.StatusNotFound)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		if r.ParseForm() != nil {
+			s.renderArticle(w, r, http.StatusBadRequest, article, &notice{Text: "The report could not be read.", Bad: true}, newComment{})
+			return
+		}
+		id := r.PostForm.Get("comment_id")
+		if _, err := s.report(r, id, r.PostForm.Get("reason")); err != nil {
+			ae := s.apiErrorOf(r, err)
+			text := ae.Message
+			switch {
+			case ae.Code == "invalid_reason":
+				text = "Please choose a reason for the report."
+			case ae.Status == http.StatusNotFound:
+				text = "This comment is no longer shown."
+			case ae.Status == http.StatusTooManyRequests:
+				w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
+				text = "Too many reports from here just now; please try again later."
+			}
+			s.renderArticle(w, r, ae.Status, article, &notice{Text: text, Bad: true, For: id}, newComment{})
+			return
+		}
+		http.Redirect(w, r, "/articles/"+article+"?reported="+url.QueryEscape(id)+"#status", http.StatusSeeOther)
 	}
 }

@@ -29,6 +29,33 @@ func (s *Server) reporterID(r *http.Request) string {
 	return "ip:" + hex.EncodeToString(mac.Sum(nil)[:16])
 }
 
+// report records a reader's report of a visible comment, for the API and
+// the page's form alike.
+func (s *Server) report(r *http.Request, id, reason string) (projections.Comment, error) {
+	if !slices.Contains(ReasonCodes, reason) {
+		return projections.Comment{}, badRequest("invalid_reason", "reason", "reason is one of offensive, abusive, spam, off-topic, personal-information, other")
+	}
+	// Readers see approved comments only; anything else is not
+	// theirs to know about.
+	c, ok := s.cfg.Views.Comment(id)
+	if !ok || c.Status != projections.Approved {
+		return projections.Comment{}, events.ErrNotFound
+	}
+	if wait, _ := s.mod.reportIP.reserve(s.addressKey(r)); wait > 0 {
+		e := tooMany(wait)
+		e.Message = "too many reports; try again later"
+		return projections.Comment{}, e
+	}
+	reporter := s.reporterID(r)
+	e, err := events.New(uuid.NewSHA1(reportNamespace, []byte(c.ID+"\n"+reporter)).String(),
+		events.CommentReported, c.Article, c.ID, events.ActorReader, "", time.Now(),
+		events.Reported{Reason: reason, ReporterID: reporter})
+	if err == nil {
+		_, err = s.cfg.Log.Append(r.Context(), e)
+	}
+	return c, err
+}
+
 // handleReport takes a reader's report of a visible comment.
 func (s *Server) handleReport() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -39,30 +66,7 @@ func (s *Server) handleReport() http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		if !slices.Contains(ReasonCodes, in.Reason) {
-			s.writeError(w, r, badRequest("invalid_reason", "reason", "reason is one of offensive, abusive, spam, off-topic, personal-information, other"))
-			return
-		}
-		// Readers see approved comments only; anything else is not
-		// theirs to know about.
-		c, ok := s.cfg.Views.Comment(r.PathValue("id"))
-		if !ok || c.Status != projections.Approved {
-			s.writeError(w, r, events.ErrNotFound)
-			return
-		}
-		if wait, _ := s.mod.reportIP.reserve(s.addressKey(r)); wait > 0 {
-			e := tooMany(wait)
-			e.Message = "too many reports; try again later"
-			s.writeError(w, r, e)
-			return
-		}
-		reporter := s.reporterID(r)
-		e, err := events.New(uuid.NewSHA1(reportNamespace, []byte(c.ID+"\n"+reporter)).String(),
-			events.CommentReported, c.Article, c.ID, events.ActorReader, "", time.Now(),
-			events.Reported{Reason: in.Reason, ReporterID: reporter})
-		if err == nil {
-			_, err = s.cfg.Log.Append(r.Context(), e)
-		}
+		c, err := s.report(r, r.PathValue("id"), in.Reason)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

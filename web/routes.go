@@ -80,5 +80,6 @@ func (s *Server) routes() {
 		http.Error(w, "Comments are posted from this site's own pages.", http.StatusForbidden)
 	}))
 	s.mux.Handle("POST /articles/{article}", form.Handler(s.handleArticleForm()))
+	s.mux.Handle("POST /articles/{article}/reports", form.Handler(s.handleArticleReport()))
 	s.mux.Handle("GET /embed.js", s.handleEmbedJS())
 }

@@ -5,6 +5,7 @@ package browsertest
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,13 +58,33 @@ func Tab(t testing.TB, actx context.Context) context.Context {
 
 // Run runs one browser action within 30 seconds and fails the test on an
 // error.
+//
+// An action that Chromium refuses with "Cannot find context with
+// specified id" is run again: chromedp names the page's JavaScript
+// context by the id it last heard of, and a context the page replaced a
+// moment before (a reload, a document that opened a new world) is gone by
+// the time the call arrives. The call never ran, so running it again is
+// safe, even for an action with effects.
 func Run[T any](t testing.TB, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
+	for {
+		v, err := chromedp.Run(ctx, a)
+		if err != nil && staleContext(err) && ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(20 * time.Millisecond): // the context events catch up
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return v
 	}
-	return v
+}
+
+func staleContext(err error) bool {
+	return strings.Contains(err.Error(), "Cannot find context with specified id")
 }

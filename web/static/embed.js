@@ -10,37 +10,45 @@
   if (!me || !me.src) return;
   var base = new URL('.', me.src); // the API lives next to this script
 
+  // Themes: every colour is a custom property that a publisher may set on
+  // the host element (--commentd-fg, --commentd-bg, …; docs/readers.md);
+  // data-theme="light" or "dark" chooses a palette, and without it (or
+  // with "auto") the reader's prefers-color-scheme does.
   var CSS = [
-    ':host{display:block;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a}',
+    ':host{display:block;font:16px/1.5 var(--commentd-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);--c-fg:var(--commentd-fg,#1a1a1a);--c-bg:var(--commentd-bg,#ffffff);--c-muted:var(--commentd-muted,#4a4a4a);--c-line:var(--commentd-line,#e3e3e3);--c-accent:var(--commentd-accent,#0b57d0);--c-accent-fg:var(--commentd-accent-fg,#ffffff);--c-field-bg:var(--commentd-field-bg,#ffffff);--c-field-fg:var(--commentd-field-fg,#1a1a1a);--c-field-border:var(--commentd-field-border,#767676);--c-pending-bg:var(--commentd-pending-bg,#fff4d6);--c-pending-border:var(--commentd-pending-border,#b58a00);--c-pending-fg:var(--commentd-pending-fg,#4d3b00);--c-bad-bg:var(--commentd-bad-bg,#fbeeee);--c-bad-border:var(--commentd-bad-border,#aa3333);--c-bad-fg:var(--commentd-bad-fg,#6b1111);--c-bad-text:var(--commentd-bad-text,#aa1111);--c-ok:var(--commentd-ok,#1d5e20);--c-focus:var(--commentd-focus,#f5a623);color:var(--c-fg);background:var(--c-bg);padding:var(--commentd-padding,.5rem .75rem);border-radius:var(--commentd-radius,6px);color-scheme:light}',
+    ':host([data-theme=dark]){--c-fg:var(--commentd-fg,#e8e8e8);--c-bg:var(--commentd-bg,#16181c);--c-muted:var(--commentd-muted,#b4b4b4);--c-line:var(--commentd-line,#3a3d44);--c-accent:var(--commentd-accent,#8ab4f8);--c-accent-fg:var(--commentd-accent-fg,#0b1a33);--c-field-bg:var(--commentd-field-bg,#202329);--c-field-fg:var(--commentd-field-fg,#e8e8e8);--c-field-border:var(--commentd-field-border,#8a8f99);--c-pending-bg:var(--commentd-pending-bg,#3a2f0b);--c-pending-border:var(--commentd-pending-border,#d6a920);--c-pending-fg:var(--commentd-pending-fg,#ffe6a3);--c-bad-bg:var(--commentd-bad-bg,#3d1517);--c-bad-border:var(--commentd-bad-border,#e06c6c);--c-bad-fg:var(--commentd-bad-fg,#ffc9c9);--c-bad-text:var(--commentd-bad-text,#ff9b9b);--c-ok:var(--commentd-ok,#8fd694);--c-focus:var(--commentd-focus,#f5a623);color-scheme:dark}',
+    '@media (prefers-color-scheme:dark){:host(:not([data-theme=light])){--c-fg:var(--commentd-fg,#e8e8e8);--c-bg:var(--commentd-bg,#16181c);--c-muted:var(--commentd-muted,#b4b4b4);--c-line:var(--commentd-line,#3a3d44);--c-accent:var(--commentd-accent,#8ab4f8);--c-accent-fg:var(--commentd-accent-fg,#0b1a33);--c-field-bg:var(--commentd-field-bg,#202329);--c-field-fg:var(--commentd-field-fg,#e8e8e8);--c-field-border:var(--commentd-field-border,#8a8f99);--c-pending-bg:var(--commentd-pending-bg,#3a2f0b);--c-pending-border:var(--commentd-pending-border,#d6a920);--c-pending-fg:var(--commentd-pending-fg,#ffe6a3);--c-bad-bg:var(--commentd-bad-bg,#3d1517);--c-bad-border:var(--commentd-bad-border,#e06c6c);--c-bad-fg:var(--commentd-bad-fg,#ffc9c9);--c-bad-text:var(--commentd-bad-text,#ff9b9b);--c-ok:var(--commentd-ok,#8fd694);--c-focus:var(--commentd-focus,#f5a623);color-scheme:dark}}',
     '*{box-sizing:border-box}',
     'h2{font-size:1.15rem;margin:.2rem 0 .6rem}',
     '.bar{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap;margin-bottom:.4rem}',
-    '.note{font-size:.9rem;color:#444;margin:.3rem 0}',
+    '.note{font-size:.9rem;color:var(--c-muted);margin:.3rem 0}',
     'ol{list-style:none;margin:0;padding:0}',
-    'ol ol{margin-left:min(1.2rem,4vw);border-left:2px solid #e3e3e3;padding-left:min(.8rem,3vw)}',
+    'ol ol{margin-left:min(1.2rem,4vw);border-left:2px solid var(--c-line);padding-left:min(.8rem,3vw)}',
     'li{margin:0}',
-    '.c{padding:.55rem 0;border-top:1px solid #e6e6e6}',
-    '.meta{font-size:.85rem;color:#4a4a4a}',
-    '.meta strong{color:#1a1a1a}',
+    '.c{padding:.55rem 0;border-top:1px solid var(--c-line)}',
+    '.meta{font-size:.85rem;color:var(--c-muted)}',
+    '.meta strong{color:var(--c-fg)}',
     '.text{white-space:pre-wrap;overflow-wrap:anywhere;margin:.2rem 0}',
-    '.badge{display:inline-block;font-size:.8rem;padding:0 .4rem;border-radius:3px;margin-left:.4rem;background:#fff4d6;border:1px solid #b58a00;color:#4d3b00}',
-    '.badge.bad{background:#fbeeee;border-color:#a33;color:#6b1111}',
-    '.pending .text{color:#333}',
+    '.why{font-size:.9rem;margin:.2rem 0;color:var(--c-pending-fg);background:var(--c-pending-bg);border-left:3px solid var(--c-pending-border);padding:.2rem .5rem}',
+    '.why.bad{color:var(--c-bad-fg);background:var(--c-bad-bg);border-left-color:var(--c-bad-border)}',
+    '.badge{display:inline-block;font-size:.8rem;padding:0 .4rem;border-radius:3px;margin-left:.4rem;background:var(--c-pending-bg);border:1px solid var(--c-pending-border);color:var(--c-pending-fg)}',
+    '.badge.bad{background:var(--c-bad-bg);border-color:var(--c-bad-border);color:var(--c-bad-fg)}',
+    '.pending .text{opacity:.9}',
     'label{display:block;font-weight:600;font-size:.9rem;margin-top:.6rem}',
-    'input,textarea{width:100%;font:inherit;padding:.45rem;border:1px solid #767676;border-radius:4px;background:#fff;color:#1a1a1a}',
+    'input,textarea{width:100%;font:inherit;padding:.45rem;border:1px solid var(--c-field-border);border-radius:4px;background:var(--c-field-bg);color:var(--c-field-fg)}',
     'textarea{min-height:5.5rem;resize:vertical}',
-    'button{font:inherit;font-weight:600;padding:.4rem .9rem;border-radius:4px;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer;margin-top:.5rem}',
-    'button.link{background:none;border:0;color:#0b57d0;padding:0;margin:0 0 0 .6rem;font-weight:600;font-size:.85rem;text-decoration:underline}',
+    'button{font:inherit;font-weight:600;min-height:2.75rem;padding:.4rem .9rem;border-radius:4px;border:1px solid var(--c-accent);background:var(--c-accent);color:var(--c-accent-fg);cursor:pointer;margin-top:.5rem}',
+    'button.link{background:none;border:0;color:var(--c-accent);min-height:2.75rem;padding:0 .3rem;margin:0 0 0 .3rem;font-weight:600;font-size:.85rem;text-decoration:underline}',
     'button[disabled]{opacity:.6;cursor:default}',
-    'button:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid #f5a623;outline-offset:1px}',
+    'button:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid var(--c-focus);outline-offset:1px}',
     '.msg{min-height:1.5em;font-size:.9rem;margin:.3rem 0}',
-    '.msg.bad{color:#a11}',
+    '.msg.bad{color:var(--c-bad-text)}',
     '.reply{margin:.3rem 0 .5rem}',
     'form.top{margin-top:1.2rem}',
-    'button.cancel{background:#fff;color:#0b57d0;margin-left:.5rem}',
-    'select{display:block;max-width:100%;font:inherit;padding:.4rem;border:1px solid #767676;border-radius:4px;background:#fff;color:#1a1a1a}',
-    'select:focus-visible,.done:focus-visible{outline:3px solid #f5a623;outline-offset:1px}',
-    '.done{font-size:.85rem;margin-left:.6rem;color:#1d5e20}',
+    'button.cancel{background:var(--c-bg);color:var(--c-accent);margin-left:.5rem}',
+    'select{display:block;max-width:100%;font:inherit;padding:.4rem;border:1px solid var(--c-field-border);border-radius:4px;background:var(--c-field-bg);color:var(--c-field-fg)}',
+    'select:focus-visible,.done:focus-visible{outline:3px solid var(--c-focus);outline-offset:1px}',
+    '.done{font-size:.85rem;margin-left:.6rem;color:var(--c-ok)}',
     'form.report{margin:.3rem 0 .5rem}'
   ].join('\n');
 
@@ -112,6 +120,23 @@
   }
 
   var rank = { pending: 0, held: 1, approved: 2, rejected: 2, gone: 3 };
+
+  // REASON_WORDS say a moderator's reason code to the comment's author
+  // when no message came with it.
+  var REASON_WORDS = {
+    offensive: 'it was found offensive', abusive: 'it was found abusive', spam: 'it looks like spam or advertising',
+    'off-topic': 'it is off topic', 'personal-information': 'it shares personal information'
+  };
+
+  // why is what the author of a comment is told about it: the message
+  // the rules or the moderator wrote (a whole sentence already), or the
+  // reason in words.
+  function why(c) {
+    if (c.message) return c.status !== 'rejected' || /not published/i.test(c.message) ? c.message : 'Your comment was not published. ' + c.message;
+    if (c.status === 'rejected') return REASON_WORDS[c.reason] ? 'Your comment was not published because ' + REASON_WORDS[c.reason] + '.' : 'Your comment was not published.';
+    if (c.status === 'held') return 'Your comment is awaiting review by a moderator.';
+    return '';
+  }
 
   function when(iso) {
     var d = new Date(iso);
@@ -215,6 +240,7 @@
       f.text.value = '';
       self.say(f, 'Thank you. Your comment is awaiting review.');
       if (parentID) self.closeReply();
+      else self.lastPosted = mine.id; // the note under the button follows its decision
       self.place(mine);
       self.connect(); // watch the new comment's status
     }, function () {
@@ -247,11 +273,14 @@
     body.textContent = '';
     var meta = el('div', { class: 'meta' }, [el('strong', null, [String(c.author)]), ' · ',
       el('time', { datetime: c.created_at }, [when(c.created_at)])]);
+    var reason = null;
     if (c.status === 'pending' || c.status === 'held') {
       meta.appendChild(el('span', { class: 'badge' }, ['Awaiting review']));
       body.className = 'c pending';
+      if (c.status === 'held') reason = el('p', { class: 'why' }, [why(c)]);
     } else if (c.status === 'rejected') {
-      meta.appendChild(el('span', { class: 'badge bad' }, ['Not published' + (c.message ? ': ' + c.message : '')]));
+      meta.appendChild(el('span', { class: 'badge bad' }, ['Not published']));
+      reason = el('p', { class: 'why bad' }, [why(c)]);
       meta.appendChild(el('button', { type: 'button', class: 'link', onclick: function () { self.forget(c.id, true); } }, ['Dismiss']));
       body.className = 'c pending';
     } else {
@@ -269,6 +298,7 @@
     }
     body.appendChild(meta);
     body.appendChild(el('div', { class: 'text' }, [String(c.text)]));
+    if (reason) body.appendChild(reason);
   };
 
   Widget.prototype.insert = function (n) {
@@ -408,6 +438,7 @@
   // approved merges a comment from the list or the stream.
   Widget.prototype.approved = function (c) {
     c.status = 'approved';
+    this.decided(c);
     this.forget(c.id, false);
     this.place(c);
   };
@@ -440,6 +471,16 @@
     });
   };
 
+  // decided updates the note under the comment form when the comment
+  // it speaks of is decided, so it never says "awaiting review" after.
+  Widget.prototype.decided = function (c) {
+    if (this.lastPosted !== c.id) return;
+    if (c.status === 'approved') this.say(this.form, 'Thank you. Your comment is published.');
+    else if (c.status === 'rejected') this.say(this.form, why(c), true);
+    else if (c.status === 'held') this.say(this.form, 'Thank you. ' + why(c));
+    else if (c.status === 'gone') this.say(this.form, '');
+  };
+
   Widget.prototype.status = function (st, id) {
     var list = this.mine.load(), mine = null;
     list.forEach(function (c) { if (c.id === id) mine = c; });
@@ -447,6 +488,7 @@
     // A status fetched before a decision can arrive after the stream
     // reported it; a comment never goes back to waiting, so ignore that.
     if (rank[st.status] < rank[mine.status]) return;
+    this.decided({ id: id, status: st.status, reason: st.reason, message: st.message });
     if (st.status === 'approved') {
       this.forget(id, false);
       mine.status = 'approved';
@@ -455,7 +497,8 @@
     }
     if (st.status === 'gone') { this.forget(id, true); return; }
     mine.status = st.status;
-    mine.message = st.message || st.reason || '';
+    mine.reason = st.reason || '';
+    mine.message = st.message || '';
     this.mine.save(list);
     this.place(mine);
   };
