@@ -237,7 +237,7 @@ func (s *Server) handleQueueItems() http.HandlerFunc {
 
 func (s *Server) handleAuthorPage() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rec, ok := s.cfg.Views.AuthorRecord(r.PathValue("author"), maxPageSize)
+		rec, ok := s.cfg.Views.AuthorRecord(events.CanonicalAuthorID(r.PathValue("author")), maxPageSize)
 		if !ok {
 			s.renderMessage(w, http.StatusNotFound, "No such author", "No comment by this author is known.")
 			return
