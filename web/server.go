@@ -76,6 +76,7 @@ type Server struct {
 	live    *hub[liveUpdate]
 	streams streamSlots // slots.go
 	mod     *moderators // moderation.go
+	setup   firstRun    // modui.go
 	readers *readers
 	ready   *readiness
 }

@@ -258,6 +258,12 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 	a.logger.Info("commentd started", "http", ln.Addr().String(), "roles", a.cfg.Roles)
 	if a.cfg.has(roleAPI) {
 		fmt.Fprintf(stdout, "commentd: serving http://%s/articles/%s\n", displayAddr(ln.Addr()), web.DemoArticle)
+		if setup := a.web.FirstRun(ctx); setup != "" {
+			link := "http://" + displayAddr(ln.Addr()) + setup
+			a.logger.Warn("no moderator account exists yet: open the one-time setup link to make the first admin "+
+				"(or, with commentd stopped, run: commentctl moderators add --role admin NAME, password on stdin)", "setup_link", link)
+			fmt.Fprintf(stdout, "commentd: no moderator account yet; make the first admin at %s\n", link)
+		}
 	} else {
 		fmt.Fprintf(stdout, "commentd: %v on http://%s\n", a.cfg.Roles, displayAddr(ln.Addr()))
 	}

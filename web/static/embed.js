@@ -28,6 +28,8 @@
     '.c{padding:.55rem 0;border-top:1px solid var(--c-line)}',
     '.meta{font-size:.85rem;color:var(--c-muted)}',
     '.meta strong{color:var(--c-fg)}',
+    '.vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}',
+    '.signed-in{display:inline-block;padding:0 .35em;margin-left:.3em;border-radius:.6em;background:#1d5e2e;color:#fff;font-weight:700;font-size:.75rem}',
     '.text{white-space:pre-wrap;overflow-wrap:anywhere;margin:.2rem 0}',
     '.why{font-size:.9rem;margin:.2rem 0;color:var(--c-pending-fg);background:var(--c-pending-bg);border-left:3px solid var(--c-pending-border);padding:.2rem .5rem}',
     '.why.bad{color:var(--c-bad-fg);background:var(--c-bad-bg);border-left-color:var(--c-bad-border)}',
@@ -232,7 +234,7 @@
         return;
       }
       f.key = f.keySig = null; // the next comment is another one
-      var mine = { id: res.body.id, parent_id: parentID, author: author || ssoName(self.token), text: text,
+      var mine = { id: res.body.id, parent_id: parentID, author: author || ssoName(self.token), signed_in: !!self.token, text: text,
         created_at: new Date().toISOString(), status: 'pending' };
       var list = self.pending();
       list.push(mine);
@@ -271,7 +273,11 @@
     n.c = c;
     var body = n.li.firstChild;
     body.textContent = '';
-    var meta = el('div', { class: 'meta' }, [el('strong', null, [String(c.author)]), ' · ',
+    // A signed-in reader's mark: an anonymous reader can take any name,
+    // never this.
+    var mark = c.signed_in ? el('span', { class: 'signed-in', title: 'Signed in with this site' }, ['\u2713',
+      el('span', { class: 'vh' }, [' signed in'])]) : null;
+    var meta = el('div', { class: 'meta' }, [el('strong', null, [String(c.author)]), mark, ' · ',
       el('time', { datetime: c.created_at }, [when(c.created_at)])]);
     var reason = null;
     if (c.status === 'pending' || c.status === 'held') {
