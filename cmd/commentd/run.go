@@ -23,6 +23,7 @@ import (
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/embedded"
+	"github.com/newsroom/commentd/internal/logthrottle"
 	"github.com/newsroom/commentd/internal/natsperm"
 	"github.com/newsroom/commentd/moderation"
 	"github.com/newsroom/commentd/projections"
@@ -106,7 +107,10 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	published := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "comments_events_published_total", Help: "Events stored in the log, by event type.",
 	}, []string{"type"})
-	reg.MustRegister(published)
+	for _, t := range publishedTypes {
+		published.WithLabelValues(string(t)) // the first of each shows in increase()
+	}
+	reg.MustRegister(published, buildInfo())
 	onAppend := func(t events.Type) { published.WithLabelValues(string(t)).Inc() }
 
 	// Every role keeps the read models: the api serves them, the worker's
@@ -166,6 +170,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 			Logger: logger.With("component", "worker"), Metrics: moderation.NewWorkerMetrics(reg),
 		}
 		a.worker.Context = ruleContext{views} // moderators.go
+		reg.MustRegister(rulesetInfo{a.rules})
 	}
 	webLog := log
 	if !cfg.has(roleAPI) {
@@ -198,6 +203,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// in the SECRETS bucket, so every api process agrees on it.
 		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
 		MaxReplyDepth: cfg.MaxReplyDepth, TrustedProxies: cfg.TrustedProxies,
+		AccessLog: cfg.AccessLog,
 	})
 	a.handler = a.web
 	if views != nil {
@@ -313,10 +319,13 @@ func newLogger(cfg Config, w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if cfg.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts)), nil
+	// An outage fails every request the same way: one line a minute per
+	// identical warning or error, with the count of those left out.
+	return slog.New(logthrottle.New(h, time.Minute)), nil
 }
 
 // loadRules returns the rule set to start with. A --rules file is
