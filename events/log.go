@@ -1,9 +1,11 @@
 package events
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -240,28 +242,54 @@ func (l *Log) FindComment(ctx context.Context, comment string) (article string, 
 }
 
 // History returns every event of one comment, its reports included,
-// oldest first, or ErrNotFound.
+// oldest first, or ErrNotFound. It reads them one message get at a time
+// ("the next message on this subject from that sequence"), so it creates
+// no consumer: a moderator's decision or a history lookup leaves nothing
+// behind on the servers, and no consumer name reaches the exporter's
+// labels. A comment has a handful of events, so the round trips are few.
 func (l *Log) History(ctx context.Context, article, comment string) ([]Envelope, error) {
-	last, err := l.CommentSeq(ctx, article, comment)
+	if !ValidArticleID(article) || !validToken(comment) {
+		return nil, ErrNotFound
+	}
+	bounded, cancel := l.bound(ctx)
+	defer cancel()
+	out, err := l.subjectHistory(bounded, CommentSubjects(article, comment))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("events: history of %s: %w", comment, unavailable(ctx, err))
 	}
-	switch msg, err := l.stream.GetLastMsgForSubject(ctx, ReportSubjects(article, comment)); {
-	case err == nil:
-		last = max(last, msg.Sequence)
-	case !errors.Is(err, jetstream.ErrMsgNotFound):
-		return nil, fmt.Errorf("events: last report of %s: %w", comment, err)
+	if len(out) == 0 {
+		return nil, ErrNotFound
 	}
+	reports, err := l.subjectHistory(bounded, ReportSubjects(article, comment))
+	if err != nil {
+		return nil, fmt.Errorf("events: reports of %s: %w", comment, unavailable(ctx, err))
+	}
+	if len(reports) > 0 {
+		out = append(out, reports...)
+		slices.SortFunc(out, func(a, b Envelope) int { return cmp.Compare(a.Seq, b.Seq) })
+	}
+	return out, nil
+}
+
+// subjectHistory is every event stored on subject (which may hold
+// wildcards), oldest first. Events that can never be decoded are skipped,
+// as Replay skips them.
+func (l *Log) subjectHistory(ctx context.Context, subject string) ([]Envelope, error) {
 	var out []Envelope
-	filters := []string{CommentSubjects(article, comment), ReportSubjects(article, comment)}
-	err = l.Replay(ctx, 1, filters, func(e Envelope) error {
-		out = append(out, e)
-		if e.Seq >= last {
-			return errStop
+	for seq := uint64(1); ; {
+		msg, err := l.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return out, nil
 		}
-		return nil
-	})
-	return out, err
+		if err != nil {
+			return nil, err
+		}
+		if e, err := Decode(msg.Data); err == nil {
+			e.Seq, e.Subject = msg.Sequence, msg.Subject
+			out = append(out, e)
+		}
+		seq = msg.Sequence + 1
+	}
 }
 
 var errStop = errors.New("stop")

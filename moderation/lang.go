@@ -19,6 +19,13 @@ func scriptLang(r rune) string {
 			return "en"
 		}
 		return ""
+	case r >= 'а' && r <= 'я' || r >= 'А' && r <= 'Я' || r == 'ё' || r == 'Ё':
+		return "ru" // the common case first, without a table search
+	case r < 0x250:
+		if unicode.IsLetter(r) {
+			return "en" // Latin-1 and Latin Extended
+		}
+		return ""
 	case unicode.Is(unicode.Latin, r):
 		return "en"
 	case unicode.Is(unicode.Cyrillic, r):

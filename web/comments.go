@@ -73,7 +73,12 @@ func (s *Server) submit(ctx context.Context, r *http.Request, article string, in
 	if !events.ValidArticleID(article) {
 		return accepted{}, errInvalidArticle
 	}
-	who, err := s.identify(r, strings.TrimSpace(in.Author))
+	if !utf8.ValidString(in.Author) {
+		return accepted{}, badRequest("invalid_utf8", "", "the comment is not valid UTF-8")
+	}
+	// The name as it is kept and shown: one spelling for every name that
+	// looks the same (events.CleanName).
+	who, err := s.identify(r, events.CleanName(in.Author))
 	if err != nil {
 		return accepted{}, err
 	}
@@ -254,6 +259,10 @@ type publicComment struct {
 	Author    string    `json:"author"`
 	Text      string    `json:"text"`
 	CreatedAt time.Time `json:"created_at"`
+	// SignedIn marks a reader who signed in with the publisher (SSO): an
+	// anonymous reader may take any name, so a client shows this, not the
+	// name alone, as who wrote the comment.
+	SignedIn bool `json:"signed_in,omitempty"`
 }
 
 const (
@@ -350,7 +359,7 @@ func (c *pageCache) get(views *projections.Store, q listQuery) []byte {
 	page := views.Approved(q.article, q.after, q.limit, q.newest)
 	resp := listResponse{Article: q.article, Total: page.Total, Comments: make([]publicComment, len(page.Comments))}
 	for i, c := range page.Comments {
-		resp.Comments[i] = publicComment{ID: c.ID, ParentID: c.ParentID, Author: c.Author, Text: c.Text, CreatedAt: c.CreatedAt}
+		resp.Comments[i] = toPublic(c)
 	}
 	if page.Next != 0 {
 		resp.NextCursor = strconv.FormatUint(page.Next, 36)

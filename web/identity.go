@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/newsroom/commentd/events"
 )
 
 // Single sign-on: a publisher that knows its readers signs a short-lived
@@ -27,6 +29,13 @@ const MaxSSOTokenBytes = 4096
 // ssoLeeway tolerates clock skew between the publisher and commentd.
 const ssoLeeway = 30 * time.Second
 
+// MaxSSOLifetime bounds how far ahead a sign-in token may expire (and how
+// long it may be valid from its nbf or iat). The widget asks the
+// publisher's page for a fresh token on each load, so a token needs to
+// outlive a reading session, not a year: one that leaks from a log or a
+// shared screen stops working within a day.
+const MaxSSOLifetime = 24 * time.Hour
+
 // ErrInvalidToken is why a token was refused; the message says which check
 // failed but never echoes the token.
 var ErrInvalidToken = errors.New("invalid sign-in token")
@@ -37,6 +46,7 @@ type SSOClaims struct {
 	Name    string `json:"name"` // the display name
 	Expires int64  `json:"exp"`  // required: seconds since the epoch
 	NotBef  int64  `json:"nbf,omitempty"`
+	Issued  int64  `json:"iat,omitempty"`
 }
 
 // VerifySSO checks an HS256 JWT against secret at now and returns its
@@ -90,11 +100,23 @@ func VerifySSO(token string, secret []byte, now time.Time) (SSOClaims, error) {
 		return fail("expired")
 	case c.NotBef != 0 && now.Add(ssoLeeway).Before(time.Unix(c.NotBef, 0)):
 		return fail("not valid yet")
+	case time.Unix(c.Expires, 0).After(now.Add(MaxSSOLifetime + ssoLeeway)):
+		return fail(fmt.Sprintf("exp is more than %s ahead", MaxSSOLifetime))
+	case c.NotBef != 0 && c.Expires-c.NotBef > int64(MaxSSOLifetime/time.Second),
+		c.Issued != 0 && c.Expires-c.Issued > int64(MaxSSOLifetime/time.Second):
+		return fail(fmt.Sprintf("the token is valid for more than %s", MaxSSOLifetime))
 	case c.Subject == "" || len(c.Subject) > 200 || !utf8.ValidString(c.Subject):
 		return fail("sub must be 1 to 200 bytes")
+	case strings.IndexFunc(c.Subject, func(r rune) bool { return unicode.IsControl(r) || events.Invisible(r) }) >= 0:
+		// An id with a control or invisible character would be one that
+		// prints like another's in logs and the moderators' UI.
+		return fail("sub cannot contain control or invisible characters")
 	}
-	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" || utf8.RuneCountInString(c.Name) > MaxAuthorRunes || !utf8.ValidString(c.Name) || strings.IndexFunc(c.Name, unicode.IsControl) >= 0 {
+	if !utf8.ValidString(c.Name) {
+		return fail("name is not valid UTF-8")
+	}
+	c.Name = events.CleanName(c.Name)
+	if c.Name == "" || utf8.RuneCountInString(c.Name) > MaxAuthorRunes || strings.IndexFunc(c.Name, unicode.IsControl) >= 0 {
 		return fail(fmt.Sprintf("name must be 1 to %d characters without control characters", MaxAuthorRunes))
 	}
 	return c, nil
@@ -124,7 +146,7 @@ func SignSSO(c SSOClaims, secret []byte) string {
 // identity is who posts: an anonymous display name, or a signed-in reader.
 type identity struct {
 	Author   string // display name
-	AuthorID string // "name:<lower-case name>" or "sso:<publisher's id>"
+	AuthorID string // events.AnonymousAuthorID(name) or "sso:<publisher's id>"
 }
 
 // identify reads the optional SSO token of a request. A request without
@@ -133,7 +155,7 @@ type identity struct {
 func (s *Server) identify(r *http.Request, name string) (identity, error) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		return identity{Author: name, AuthorID: "name:" + strings.ToLower(name)}, nil
+		return identity{Author: name, AuthorID: events.AnonymousAuthorID(name)}, nil
 	}
 	token, ok := strings.CutPrefix(auth, "Bearer ")
 	if !ok {
@@ -143,5 +165,5 @@ func (s *Server) identify(r *http.Request, name string) (identity, error) {
 	if err != nil {
 		return identity{}, &apiError{Status: http.StatusUnauthorized, Code: "invalid_token", Message: err.Error()}
 	}
-	return identity{Author: c.Name, AuthorID: "sso:" + c.Subject}, nil
+	return identity{Author: c.Name, AuthorID: events.SignedInPrefix + c.Subject}, nil
 }

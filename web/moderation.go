@@ -422,7 +422,7 @@ func (s *Server) handleAuthor() http.HandlerFunc {
 			}
 			limit = n
 		}
-		rec, ok := s.cfg.Views.AuthorRecord(r.PathValue("author"), limit)
+		rec, ok := s.cfg.Views.AuthorRecord(events.CanonicalAuthorID(r.PathValue("author")), limit)
 		if !ok {
 			s.writeError(w, r, events.ErrNotFound)
 			return
@@ -506,7 +506,8 @@ func (s *Server) handleBan(banned bool) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		author := r.PathValue("author")
+		// "name:Anna" bans every spelling that looks like it.
+		author := events.CanonicalAuthorID(r.PathValue("author"))
 		rejected, err := s.ban(r.Context(), principalOf(r.Context()), author, banned, in)
 		if err != nil {
 			s.writeError(w, r, err)

@@ -674,6 +674,52 @@ func TestBulkDecisions(t *testing.T) {
 	}
 }
 
+// A moderator's decision reads the comment's history from the log, and
+// must not create a consumer to do it: each one was an ephemeral consumer
+// with a random name, a series per name in the exporter, and a line in
+// commentctl status.
+func TestModeratorActionsCreateNoConsumer(t *testing.T) {
+	f := newModFixture(t, web.ModerationConfig{})
+	ctx := context.Background()
+	mod := bearer(f.modTok)
+	a, c := f.held("a1", "Spammy", "darn one"), f.held("a2", "Spammy", "darn three")
+	b := f.submit("a1", "Ann", "a visible comment")
+	f.rules(events.CommentApproved, "a1", b, events.Decision{})
+	f.caughtUp()
+	consumers := func() int {
+		t.Helper()
+		n := 0
+		names := f.log.Stream().ConsumerNames(ctx)
+		for range names.Name() {
+			n++
+		}
+		if err := names.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := consumers()
+	calls := []struct{ method, path, body string }{
+		{"POST", "/api/comments/" + b + "/reports", `{"reason":"spam"}`},
+		{"GET", "/api/moderation/comments/" + a + "/history", ""},
+		{"POST", "/api/moderation/comments/" + a + "/decision", `{"action":"approve"}`},
+		{"POST", "/api/moderation/decisions", `{"decisions":[{"id":"` + b + `","action":"reject","reason":"spam"}]}`},
+		{"POST", "/api/moderation/authors/name:spammy/ban", `{"reason":"spam","reject_pending":true}`},
+	}
+	for _, call := range calls {
+		if st, body := f.call(call.method, call.path, call.body, mod); st != 200 && st != 202 {
+			t.Fatalf("%s %s: %d %v", call.method, call.path, st, body)
+		}
+		if n := consumers(); n != before {
+			t.Fatalf("%s %s: the stream has %d consumers, %d before", call.method, call.path, n, before)
+		}
+	}
+	f.caughtUp()
+	if got, _ := f.views.Comment(c); got.Status != projections.Rejected {
+		t.Fatalf("the ban left %s %s", c, got.Status)
+	}
+}
+
 func TestBanRejectsWaitingCommentsAndUnban(t *testing.T) {
 	f := newModFixture(t, web.ModerationConfig{})
 	mod := bearer(f.modTok)

@@ -105,6 +105,10 @@ type pageComment struct {
 	ReplyOpen bool // the reply form comes back open, with an error
 }
 
+// SignedIn: the page marks signed-in readers, whose name an anonymous
+// reader cannot take.
+func (c pageComment) SignedIn() bool { return events.SignedIn(c.AuthorID) }
+
 // threadsPerPage: the page shows whole threads, this many at a time.
 const threadsPerPage = 20
 

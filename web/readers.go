@@ -90,7 +90,7 @@ func (s *Server) readersChanged(ch projections.Change) {
 }
 
 func toPublic(c projections.Comment) publicComment {
-	return publicComment{ID: c.ID, ParentID: c.ParentID, Author: c.Author, Text: c.Text, CreatedAt: c.CreatedAt}
+	return publicComment{ID: c.ID, ParentID: c.ParentID, Author: c.Author, Text: c.Text, CreatedAt: c.CreatedAt, SignedIn: events.SignedIn(c.AuthorID)}
 }
 
 func statusOf(c projections.Comment) commentStatus {
