@@ -59,6 +59,12 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (see clientAddr); empty believes nobody's.
 	TrustedProxies []netip.Prefix
+	// CookieSecure makes the moderators' session cookie Secure and names
+	// it with the __Host- prefix (Secure, Path=/, no Domain: a browser
+	// keeps it only from HTTPS, for this host alone). It is the
+	// operator's to say, not a request header's: any peer can send
+	// X-Forwarded-Proto. Off is for plain HTTP on a developer's machine.
+	CookieSecure bool
 }
 
 // Server is the HTTP handler of the whole product.
