@@ -193,6 +193,10 @@ func (w *Worker) term(msg jetstream.Msg, reason string, err error) {
 	_ = msg.TermWithReason(reason)
 }
 
+// TerminationReasons are the reason labels of
+// comments_events_terminated_total: why a submission can never be decided.
+var TerminationReasons = []string{"no_metadata", "undecodable", "unencodable", "invalid"}
+
 // WorkerMetrics are the worker's Prometheus series.
 type WorkerMetrics struct {
 	consumedTotal    *prometheus.CounterVec
@@ -201,6 +205,7 @@ type WorkerMetrics struct {
 	redeliveries     prometheus.Counter
 	terminatedEvents *prometheus.CounterVec
 	ruleErrors       prometheus.Counter
+	lastDecision     prometheus.Gauge
 }
 
 // NewDecisionsCounter is comments_moderation_decisions_total for one kind
@@ -236,7 +241,19 @@ func NewWorkerMetrics(reg prometheus.Registerer) *WorkerMetrics {
 	m.ruleErrors = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "comments_rule_errors_total", Help: "Comments whose rule evaluation failed (a bug); they are held for a moderator.",
 	})
-	reg.MustRegister(m.consumedTotal, m.decisions, m.evaluation, m.redeliveries, m.terminatedEvents, m.ruleErrors)
+	m.lastDecision = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "comments_worker_last_decision_timestamp_seconds", Help: "When this worker last stored a decision (Unix seconds); 0 before its first.",
+	})
+	// The known label sets exist from the start, so the first termination
+	// or submission after a restart shows in increase() (a counter that
+	// appears at 1 looks like no change).
+	for _, t := range []events.Type{events.CommentSubmitted} {
+		m.consumedTotal.WithLabelValues(string(t))
+	}
+	for _, reason := range TerminationReasons {
+		m.terminatedEvents.WithLabelValues(reason)
+	}
+	reg.MustRegister(m.consumedTotal, m.decisions, m.evaluation, m.redeliveries, m.terminatedEvents, m.ruleErrors, m.lastDecision)
 	return m
 }
 
@@ -255,6 +272,7 @@ func (m *WorkerMetrics) decided(v Verdict) {
 		rule = v.Rules[0]
 	}
 	m.decisions.WithLabelValues(v.Action.String(), rule).Inc()
+	m.lastDecision.SetToCurrentTime()
 }
 
 func (m *WorkerMetrics) evaluated(d time.Duration) {

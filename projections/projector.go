@@ -220,11 +220,14 @@ type Metrics struct {
 	toDecision    *prometheus.HistogramVec
 	toVisible     *prometheus.HistogramVec
 	checkpointAge prometheus.GaugeFunc
+	undecided     prometheus.GaugeFunc
 }
 
-// latencyBuckets suit a pipeline whose target is milliseconds; the top
-// buckets catch comments that wait for a person.
-var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10, 60, 300, 1800, 3600, 21600, 86400}
+// latencyBuckets suit a pipeline whose target is milliseconds (dense up to
+// 10 s, where the alert's 250 ms threshold sits), then minutes for a
+// stalled worker (a 6-minute wait must not read as 30), then hours for
+// comments that wait for a person.
+var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 180, 300, 450, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400}
 
 // NewMetrics registers the projector's series with reg. p may be nil when
 // the process saves no snapshots.
@@ -266,7 +269,16 @@ func NewMetrics(reg prometheus.Registerer, p *Projector) *Metrics {
 			}
 			return time.Since(time.Unix(0, at)).Seconds()
 		})
-		cs = append(cs, m.checkpointAge)
+		m.undecided = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "comments_oldest_undecided_seconds", Help: "Age of the oldest submission the rules have not decided, from the read models; 0 when none waits.",
+		}, func() float64 {
+			at, ok := p.Store.OldestUndecided()
+			if !ok {
+				return 0
+			}
+			return max(time.Since(at).Seconds(), 0)
+		})
+		cs = append(cs, m.checkpointAge, m.undecided)
 	}
 	for _, c := range cs {
 		reg.MustRegister(c)

@@ -51,6 +51,9 @@ func (s *Store) LoadSnapshot(r io.Reader) error {
 	fresh.applied, fresh.settings = snap.Applied, snap.Settings
 	for _, c := range snap.Comments {
 		fresh.comments[c.ID] = c
+		if c.Status == Pending {
+			fresh.undecided[c.ID] = c
+		}
 		if c.Status == Approved {
 			fresh.article(c.Article).insert(c)
 		}
@@ -59,5 +62,6 @@ func (s *Store) LoadSnapshot(r io.Reader) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.applied, s.comments, s.articles, s.mod, s.settings = fresh.applied, fresh.comments, fresh.articles, fresh.mod, fresh.settings
+	s.undecided = fresh.undecided
 	return nil
 }

@@ -81,11 +81,14 @@ type Store struct {
 	articles map[string]*article
 	mod      modState                          // the moderators' views (moderation.go)
 	settings map[string]events.ArticleSettings // see articles.go
+	// undecided are the comments still Pending: the rules have not
+	// decided them. Small unless the workers stop (OldestUndecided).
+	undecided map[string]*Comment
 }
 
 // NewStore returns empty read models.
 func NewStore() *Store {
-	return &Store{comments: make(map[string]*Comment), articles: make(map[string]*article), mod: newModState()}
+	return &Store{comments: make(map[string]*Comment), articles: make(map[string]*article), mod: newModState(), undecided: make(map[string]*Comment)}
 }
 
 // Applied is the stream sequence of the last event applied.
@@ -136,6 +139,7 @@ func (s *Store) submit(e events.Envelope, ch *Change) {
 		Status: Pending, SubmittedSeq: e.Seq, Seq: e.Seq,
 	}
 	s.comments[c.ID] = c
+	s.undecided[c.ID] = c
 	ch.Comment, ch.Changed = *c, true
 }
 
@@ -156,6 +160,9 @@ func (s *Store) decide(e events.Envelope, ch *Change) {
 	c.Status = statusOf[e.Type]
 	c.Reason, c.Message, c.Rules, c.Evidence = d.Reason, d.Message, d.Rules, d.Evidence
 	c.DecidedBy, c.DecidedAt = e.Actor, e.OccurredAt
+	if c.Status != Pending {
+		delete(s.undecided, c.ID)
+	}
 	if ch.Before != c.Status {
 		switch {
 		case c.Status == Approved:
@@ -264,4 +271,19 @@ func (s *Store) ArticleVersion(articleID string) uint64 {
 		return a.version
 	}
 	return 0
+}
+
+// OldestUndecided is when the oldest comment the rules have not decided
+// was submitted; ok is false when every comment is decided. It answers
+// whether the workers run whatever the traffic: one comment left waiting at
+// night ages as surely as a thousand in a burst.
+func (s *Store) OldestUndecided() (at time.Time, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, c := range s.undecided {
+		if !ok || c.CreatedAt.Before(at) {
+			at, ok = c.CreatedAt, true
+		}
+	}
+	return at, ok
 }

@@ -2,7 +2,11 @@ package web
 
 import (
 	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -12,6 +16,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/newsroom/commentd/accounts"
@@ -145,10 +151,15 @@ func (s *Server) renderMessage(w http.ResponseWriter, status int, title, text st
 
 type loginPage struct {
 	Title, CSRF, Next, Name, Error string
+	// FirstRun: no moderator account exists yet, and the page says how
+	// to make the first.
+	FirstRun bool
 }
 
 func (s *Server) renderLogin(w http.ResponseWriter, status int, errText, next string) {
-	s.render(w, status, "login", loginPage{Title: "Sign in", Next: safeNext(next), Error: errText})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s.render(w, status, "login", loginPage{Title: "Sign in", Next: safeNext(next), Error: errText, FirstRun: s.noAccounts(ctx)})
 }
 
 // safeNext keeps the page to return to after signing in on this site's
@@ -182,7 +193,7 @@ func (s *Server) handleLoginForm() http.Handler {
 			if ae.Status == http.StatusTooManyRequests {
 				w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 			}
-			s.render(w, ae.Status, "login", loginPage{Title: "Sign in", Next: safeNext(next), Name: name, Error: ae.Message})
+			s.render(w, ae.Status, "login", loginPage{Title: "Sign in", Next: safeNext(next), Name: name, Error: ae.Message, FirstRun: s.noAccounts(r.Context())})
 			return
 		}
 		http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
@@ -274,4 +285,101 @@ func (s *Server) handleAsset() http.HandlerFunc {
 		h.Set("Cache-Control", "no-cache")
 		w.Write(b)
 	}
+}
+
+// First run. A fresh installation has no moderator account: at start the
+// server makes a one-time setup link (FirstRun), which commentd logs; the
+// link's page makes the first admin and signs them in, without curl. The
+// link stops working once any account exists.
+
+type firstRun struct {
+	mu    sync.Mutex
+	token string
+}
+
+// noAccounts reports whether the installation has no moderator account
+// yet (false when it has, or when it cannot tell).
+func (s *Server) noAccounts(ctx context.Context) bool {
+	st := s.cfg.Moderation.Accounts
+	if st == nil {
+		return false
+	}
+	list, err := st.List(ctx)
+	return err == nil && len(list) == 0
+}
+
+// FirstRun returns the path of a one-time setup link when no moderator
+// account exists, and "" when one does (or sign-in is off).
+func (s *Server) FirstRun(ctx context.Context) string {
+	if !s.noAccounts(ctx) {
+		return ""
+	}
+	s.setup.mu.Lock()
+	defer s.setup.mu.Unlock()
+	if s.setup.token == "" {
+		b := make([]byte, 24)
+		rand.Read(b)
+		s.setup.token = hex.EncodeToString(b)
+	}
+	return "/moderation/setup?token=" + s.setup.token
+}
+
+func (s *Server) setupToken(got string) bool {
+	s.setup.mu.Lock()
+	defer s.setup.mu.Unlock()
+	return s.setup.token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.setup.token)) == 1
+}
+
+type setupPage struct {
+	Title, CSRF, Token, Name, Error string
+	MinPassword                     int
+}
+
+func (s *Server) handleSetupPage() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		token := r.URL.Query().Get("token")
+		if !s.setupToken(token) || !s.noAccounts(r.Context()) {
+			s.renderMessage(w, http.StatusNotFound, "No setup here", "This setup link is not valid: it was used, the server restarted (its log has the new one), or an account exists already. Sign in instead.")
+			return
+		}
+		s.render(w, http.StatusOK, "setup", setupPage{Title: "Make the first admin", Token: token, MinPassword: accounts.MinPasswordLen})
+	}
+}
+
+func (s *Server) handleSetupForm() http.Handler {
+	return s.mod.origin.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil {
+			s.renderMessage(w, http.StatusBadRequest, "Bad request", "The form could not be read.")
+			return
+		}
+		token, name, password := r.PostForm.Get("token"), strings.ToLower(strings.TrimSpace(r.PostForm.Get("name"))), r.PostForm.Get("password")
+		if !s.setupToken(token) || !s.noAccounts(r.Context()) {
+			s.renderMessage(w, http.StatusNotFound, "No setup here", "This setup link is not valid: it was used, the server restarted (its log has the new one), or an account exists already. Sign in instead.")
+			return
+		}
+		again := func(status int, msg string) {
+			s.render(w, status, "setup", setupPage{Title: "Make the first admin", Token: token, Name: name, Error: msg, MinPassword: accounts.MinPasswordLen})
+		}
+		if password != r.PostForm.Get("password2") {
+			again(http.StatusBadRequest, "The two passwords differ.")
+			return
+		}
+		if _, err := s.cfg.Moderation.Accounts.Add(r.Context(), name, password, accounts.Admin, "setup"); err != nil {
+			ae := s.apiErrorOf(r, err)
+			again(ae.Status, ae.Message)
+			return
+		}
+		s.setup.mu.Lock()
+		s.setup.token = ""
+		s.setup.mu.Unlock()
+		s.log.Info("first admin made through the setup link", "account", name)
+		if _, err := s.signIn(w, r, name, password); err != nil {
+			http.Redirect(w, r, "/moderation/login", http.StatusSeeOther)
+			return
+		}
+		http.Redirect(w, r, "/moderation/", http.StatusSeeOther)
+	}))
 }

@@ -59,6 +59,8 @@ func (s *Server) routes() {
 	// The moderation UI (modui.go).
 	s.mux.Handle("GET /moderation/login", s.handleLoginPage())
 	s.mux.Handle("POST /moderation/login", s.handleLoginForm())
+	s.mux.Handle("GET /moderation/setup", s.handleSetupPage())
+	s.mux.Handle("POST /moderation/setup", s.handleSetupForm())
 	s.mux.Handle("GET /moderation/assets/{name}", s.handleAsset())
 	s.mux.Handle("POST /moderation/logout", s.requirePage(mod, s.handleLogoutForm()))
 	s.mux.Handle("GET /moderation/{$}", s.requirePage(mod, s.handleQueuePage()))

@@ -65,6 +65,10 @@ type Config struct {
 	// operator's to say, not a request header's: any peer can send
 	// X-Forwarded-Proto. Off is for plain HTTP on a developer's machine.
 	CookieSecure bool
+	// AccessLog logs one line per request at info (access.go): method,
+	// route pattern, status, duration and bytes; never addresses, paths
+	// or text.
+	AccessLog bool
 }
 
 // Server is the HTTP handler of the whole product.
@@ -82,6 +86,7 @@ type Server struct {
 	live    *hub[liveUpdate]
 	streams streamSlots // slots.go
 	mod     *moderators // moderation.go
+	setup   firstRun    // modui.go
 	readers *readers
 	ready   *readiness
 }
@@ -115,7 +120,10 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// ServeHTTP counts and times every request by route pattern and status.
+// ServeHTTP counts and times every request by route pattern and status,
+// and writes the access log line if it is on. Live streams (Server-Sent
+// Events) are timed in their own histogram: they last minutes to hours and
+// would pin the request latency's p99 at its top bucket.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	began := time.Now()
 	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
@@ -125,7 +133,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if route == "" {
 		route = "unmatched"
 	}
-	s.metrics.observe(route, sw.code, time.Since(began))
+	took := time.Since(began)
+	stream := strings.HasPrefix(w.Header().Get("Content-Type"), "text/event-stream")
+	s.metrics.observe(route, sw.code, took, stream)
+	if s.cfg.AccessLog {
+		s.logAccess(r.Context(), r.Method, route, sw.code, took, sw.bytes)
+	}
 }
 
 func (s *Server) handleHealthz() http.HandlerFunc {
@@ -180,7 +193,8 @@ func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
 
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code  int
+	bytes int64 // body bytes written
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -188,13 +202,40 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+func (w *statusWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	streams  *prometheus.HistogramVec
 	input    *prometheus.CounterVec
 }
+
+// knownOutcomes are route and status pairs that exist from the start, so
+// the first of them after a restart shows in increase() and rate(): a
+// series that appears at 1 looks like no change. They are what alerts and
+// the dashboard watch: posting, its refusals and outages, and reports.
+var knownOutcomes = []struct{ route, code string }{
+	{"POST /api/articles/{article}/comments", "202"},
+	{"POST /api/articles/{article}/comments", "400"},
+	{"POST /api/articles/{article}/comments", "429"},
+	{"POST /api/articles/{article}/comments", "503"},
+	{"POST /api/comments/{id}/reports", "202"},
+	{"POST /api/comments/{id}/reports", "429"},
+	{"POST /api/comments/{id}/reports", "503"},
+	{"POST /api/moderation/comments/{id}/decision", "200"},
+	{"POST /api/moderation/comments/{id}/decision", "503"},
+	{"GET /api/articles/{article}/events", "429"},
+}
+
+// knownRejections are input_rejected reasons created up front, likewise.
+var knownRejections = []string{"rate_limited", "too_many_client_streams", "too_many_streams"}
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	m := &httpMetrics{
@@ -202,19 +243,33 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Name: "comments_http_requests_total", Help: "HTTP requests, by route pattern and status code.",
 		}, []string{"route", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "comments_http_request_duration_seconds", Help: "HTTP request latency, by route pattern.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+			Name: "comments_http_request_duration_seconds", Help: "HTTP request latency, by route pattern; live streams are in comments_http_stream_duration_seconds.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route"}),
+		streams: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "comments_http_stream_duration_seconds", Help: "How long live streams (Server-Sent Events) stayed open, by route pattern.",
+			Buckets: []float64{1, 10, 60, 300, 900, 1800, 3600, 7200, 14400, 43200},
 		}, []string{"route"}),
 		input: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "comments_input_rejected_total", Help: "Requests refused for their input, by reason code.",
 		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.input)
+	for _, o := range knownOutcomes {
+		m.requests.WithLabelValues(o.route, o.code)
+	}
+	for _, r := range knownRejections {
+		m.input.WithLabelValues(r)
+	}
+	reg.MustRegister(m.requests, m.latency, m.streams, m.input)
 	return m
 }
 
-func (m *httpMetrics) observe(route string, code int, d time.Duration) {
+func (m *httpMetrics) observe(route string, code int, d time.Duration, stream bool) {
 	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	if stream {
+		m.streams.WithLabelValues(route).Observe(d.Seconds())
+		return
+	}
 	m.latency.WithLabelValues(route).Observe(d.Seconds())
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/newsroom/commentd/internal/browsertest"
+	"github.com/newsroom/commentd/internal/poll"
 )
 
 // newBrowser opens a tab of a headless chromium for the test.
@@ -276,5 +279,63 @@ func TestModerationUIMouseAndKeyboard(t *testing.T) {
 				t.Fatalf("layout at %d px:\n%s", width, strings.Join(p, "\n"))
 			}
 		})
+	}
+}
+
+var setupLine = regexp.MustCompile(`make the first admin at (http://\S+)`)
+
+// First run: no account exists; the log and /moderation/ say how to make
+// one, and the one-time link printed at start makes the first admin on a
+// phone, with no curl, and signs them in. The link then stops working.
+func TestFirstRunSetupLink(t *testing.T) {
+	actx := browsertest.Allocator(t)
+	c := start(t, t.TempDir())
+	var link string
+	poll.True(t, 10*time.Second, "setup link printed", func() bool {
+		m := setupLine.FindStringSubmatch(c.out.String())
+		if m != nil {
+			link = m[1]
+		}
+		return m != nil
+	})
+	if !strings.Contains(c.logs.String(), "no moderator account exists yet") || !strings.Contains(c.logs.String(), "commentctl moderators add --role admin") {
+		t.Errorf("the log does not say how to make the first account:\n%s", c.logs)
+	}
+	ctx := browsertest.Tab(t, actx)
+	browsertest.Run(t, ctx, "viewport", chromedp.EmulateViewport(390, 800))
+	browsertest.Run(t, ctx, "open", chromedp.Navigate(c.url+"/moderation/"))
+	if note := browsertest.Run(t, ctx, "first-run note", chromedp.Text(chromedp.CSS("#first-run"))); !strings.Contains(note, "No moderator account exists yet") {
+		t.Fatalf("the sign-in page says %q", note)
+	}
+	if _, _, err := postComment(c.url, "first-run", "Lena", "A link https://example.org/ to hold"); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Run(t, ctx, "setup", chromedp.Navigate(link))
+	browsertest.Run(t, ctx, "name", chromedp.SendKeys(chromedp.CSS("#name"), "ada"))
+	browsertest.Run(t, ctx, "password", chromedp.SendKeys(chromedp.CSS("#password"), "copper kettle under moonlight"))
+	browsertest.Run(t, ctx, "again, wrong", chromedp.SendKeys(chromedp.CSS("#password2"), "copper kettle under sunlight"))
+	browsertest.Run(t, ctx, "make", chromedp.Click(chromedp.CSS("#make-admin")))
+	if e := browsertest.Run(t, ctx, "mismatch", chromedp.Text(chromedp.CSS("#setup-error"))); e != "The two passwords differ." {
+		t.Fatalf("with two passwords: %q", e)
+	}
+	browsertest.Run(t, ctx, "password", chromedp.SendKeys(chromedp.CSS("#password"), "copper kettle under moonlight"))
+	browsertest.Run(t, ctx, "again", chromedp.SendKeys(chromedp.CSS("#password2"), "copper kettle under moonlight"))
+	browsertest.Run(t, ctx, "make", chromedp.Click(chromedp.CSS("#make-admin")))
+	browsertest.Run(t, ctx, "queue page", chromedp.WaitVisible(chromedp.CSS("#items")))
+	until(t, ctx, "signed in to the queue", `document.body.classList.contains('queue') && document.querySelector('.who')?.textContent.includes('ada (admin)')`)
+	// A held comment decided on the phone, by tapping its button.
+	until(t, ctx, "held comment", `document.querySelectorAll('#items .item').length === 1`)
+	browsertest.Run(t, ctx, "approve", chromedp.Click(chromedp.CSS("#items .item .do-approve")))
+	until(t, ctx, "decided", `document.querySelectorAll('#items .item').length === 0`)
+	if p := browsertest.Run(t, ctx, "layout", chromedp.Evaluate[[]string](layoutProblems)); len(p) != 0 {
+		t.Fatalf("layout at 390 px:\n%s", strings.Join(p, "\n"))
+	}
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the setup link after use: %d, want 404", resp.StatusCode)
 	}
 }

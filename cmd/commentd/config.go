@@ -43,6 +43,7 @@ type Config struct {
 	RebuildProjections bool
 	LogFormat          string
 	LogLevel           string
+	AccessLog          bool
 	ShutdownTimeout    time.Duration
 
 	// Moderators.
@@ -111,6 +112,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.BoolVar(&c.RebuildProjections, "rebuild-projections", false, "ignore the snapshot and rebuild the read models from sequence 1")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.BoolVar(&c.AccessLog, "access-log", false, "log every HTTP request at info: method, route pattern, status, duration, bytes (never addresses, paths or text)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "bootstrap secret accepted as 'Authorization: Bearer' with the admin role (make one with: openssl rand -hex 32); empty turns it off")
 	fs.StringVar(&c.Secret, "secret", "", "key of the hashes that stand in for client addresses (reporters, rate limits, flood rules); empty makes one and keeps it in the ACCOUNTS bucket")

@@ -39,6 +39,8 @@ var servingLine = regexp.MustCompile(`commentd: .*(http://[^/\s]+)`)
 type instance struct {
 	url  string
 	stop func()
+	out  *lockedBuffer // stdout after the serving line
+	logs *lockedBuffer
 }
 
 // start runs commentd in-process on a free port with dataDir, and waits
@@ -56,8 +58,8 @@ func start(t *testing.T, dataDir string, extra ...string) *instance {
 		done <- err
 	}()
 	url := readURL(t, pr)
-	go io.Copy(io.Discard, pr)
-	inst := &instance{url: url}
+	inst := &instance{url: url, out: &lockedBuffer{}, logs: logs}
+	go io.Copy(inst.out, pr)
 	var once sync.Once
 	inst.stop = func() {
 		once.Do(func() {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -252,9 +253,34 @@ func TestMetricsOfTheRunningPipeline(t *testing.T) {
 		}
 	}
 	// Present in every process.
-	for _, name := range []string{"comments_queue_depth", "comments_projection_checkpoint_age_seconds", "comments_consumer_redeliveries_total", "go_goroutines", "process_cpu_seconds_total"} {
+	for _, name := range []string{"comments_queue_depth", "comments_projection_checkpoint_age_seconds", "comments_consumer_redeliveries_total", "go_goroutines", "process_cpu_seconds_total",
+		"comments_oldest_undecided_seconds", "comments_worker_last_decision_timestamp_seconds", "commentd_build_info", "comments_ruleset_info"} {
 		if _, ok := after[name]; !ok {
 			t.Errorf("%s missing", name)
+		}
+	}
+
+	// Everything was decided, and the worker says when it last did.
+	if v, ok := value(after, "comments_oldest_undecided_seconds"); !ok || v != 0 {
+		t.Errorf("comments_oldest_undecided_seconds = %v (present %v), want 0 with every comment decided", v, ok)
+	}
+	if v, _ := value(after, "comments_worker_last_decision_timestamp_seconds"); time.Since(time.Unix(int64(v), 0)) > time.Minute {
+		t.Errorf("comments_worker_last_decision_timestamp_seconds = %v, want within the last minute", v)
+	}
+	if _, ok := value(after, "commentd_build_info", "goversion", runtime.Version()); !ok {
+		t.Errorf("commentd_build_info without goversion %s", runtime.Version())
+	}
+	// Known label sets start at 0: the first of each shows in increase().
+	for _, c := range []struct {
+		name   string
+		labels []string
+	}{
+		{"comments_http_requests_total", []string{"route", "POST /api/articles/{article}/comments", "code", "429"}},
+		{"comments_events_terminated_total", []string{"consumer", "moderation", "reason", "invalid"}},
+		{"comments_events_published_total", []string{"type", "AuthorBanned"}},
+	} {
+		if _, ok := value(before, c.name, c.labels...); !ok {
+			t.Errorf("%s%v not there from the start", c.name, c.labels)
 		}
 	}
 
@@ -287,7 +313,7 @@ func deployFiles(t testing.TB) []string {
 	return append(files, "../../deploy/alerts.yml")
 }
 
-var metricName = regexp.MustCompile(`\bcomments_[a-z_]+[a-z]\b`)
+var metricName = regexp.MustCompile(`\b(?:comments|commentd)_[a-z_]+[a-z]\b`)
 
 // referencedMetrics lists the comments_* names in the PromQL of a
 // dashboard (its targets' expr) or a rule file.

@@ -23,6 +23,7 @@ import (
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/embedded"
+	"github.com/newsroom/commentd/internal/logthrottle"
 	"github.com/newsroom/commentd/internal/natsperm"
 	"github.com/newsroom/commentd/moderation"
 	"github.com/newsroom/commentd/projections"
@@ -106,7 +107,10 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	published := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "comments_events_published_total", Help: "Events stored in the log, by event type.",
 	}, []string{"type"})
-	reg.MustRegister(published)
+	for _, t := range publishedTypes {
+		published.WithLabelValues(string(t)) // the first of each shows in increase()
+	}
+	reg.MustRegister(published, buildInfo())
 	onAppend := func(t events.Type) { published.WithLabelValues(string(t)).Inc() }
 
 	// Every role keeps the read models: the api serves them, the worker's
@@ -166,6 +170,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 			Logger: logger.With("component", "worker"), Metrics: moderation.NewWorkerMetrics(reg),
 		}
 		a.worker.Context = ruleContext{views} // moderators.go
+		reg.MustRegister(rulesetInfo{a.rules})
 	}
 	webLog := log
 	if !cfg.has(roleAPI) {
@@ -198,7 +203,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// in the SECRETS bucket, so every api process agrees on it.
 		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
 		MaxReplyDepth: cfg.MaxReplyDepth, TrustedProxies: cfg.TrustedProxies,
-		CookieSecure: cfg.CookieSecure,
+		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog,
 	})
 	a.handler = a.web
 	if views != nil {
@@ -259,6 +264,12 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 	a.logger.Info("commentd started", "http", ln.Addr().String(), "roles", a.cfg.Roles)
 	if a.cfg.has(roleAPI) {
 		fmt.Fprintf(stdout, "commentd: serving http://%s/articles/%s\n", displayAddr(ln.Addr()), web.DemoArticle)
+		if setup := a.web.FirstRun(ctx); setup != "" {
+			link := "http://" + displayAddr(ln.Addr()) + setup
+			a.logger.Warn("no moderator account exists yet: open the one-time setup link to make the first admin "+
+				"(or, with commentd stopped, run: commentctl moderators add --role admin NAME, password on stdin)", "setup_link", link)
+			fmt.Fprintf(stdout, "commentd: no moderator account yet; make the first admin at %s\n", link)
+		}
 	} else {
 		fmt.Fprintf(stdout, "commentd: %v on http://%s\n", a.cfg.Roles, displayAddr(ln.Addr()))
 	}
@@ -308,10 +319,13 @@ func newLogger(cfg Config, w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if cfg.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts)), nil
+	// An outage fails every request the same way: one line a minute per
+	// identical warning or error, with the count of those left out.
+	return slog.New(logthrottle.New(h, time.Minute)), nil
 }
 
 // loadRules returns the rule set to start with. A --rules file is
