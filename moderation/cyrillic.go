@@ -114,6 +114,18 @@ func (s *stream) scanCyrillic(text string) {
 		r, size := utf8.DecodeRuneInString(text[i:])
 		from, to := int32(i), int32(i+size)
 		i += size
+		if r >= 'А' && r <= 'я' || r == 'ё' || r == 'Ё' {
+			// Russian letters, the common case, without the fold table.
+			switch {
+			case r == 'Ё':
+				r = 'ё'
+			case r < 'а':
+				r += 'а' - 'А'
+			}
+			s.word = append(s.word, elem{kind: kOther, r: rune(cyrByte(r)), src: from, end: to})
+			cyr = true
+			continue
+		}
 		switch f := lookup(r); f.kind {
 		case kDrop:
 		case kSep, kSym:

@@ -19,6 +19,13 @@ func scriptLang(r rune) string {
 			return "en"
 		}
 		return ""
+	case r >= 'а' && r <= 'я' || r >= 'А' && r <= 'Я' || r == 'ё' || r == 'Ё':
+		return "ru" // the common case first, without a table search
+	case r < 0x250:
+		if unicode.IsLetter(r) {
+			return "en" // Latin-1 and Latin Extended
+		}
+		return ""
 	case unicode.Is(unicode.Latin, r):
 		return "en"
 	case unicode.Is(unicode.Cyrillic, r):
@@ -59,6 +66,21 @@ const maxLangs = 4
 // letters mark the whole Cyrillic part of a comment, since most Ukrainian
 // words are spelt with letters Russian shares.
 func detectLanguages(text string) []string {
+	ascii, letter := true, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+		letter = letter || c|0x20 >= 'a' && c|0x20 <= 'z'
+	}
+	if ascii {
+		if letter {
+			return oneLang["en"] // most comments: no rune decoding
+		}
+		return nil
+	}
 	type count struct {
 		lang string
 		n    int

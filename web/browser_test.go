@@ -299,6 +299,39 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("--commentd-bg set by the page: %s", c)
 		}
 	})
+
+	t.Run("widget speaks the language of data-lang", func(t *testing.T) {
+		hostMux := http.NewServeMux()
+		host := httptest.NewServer(hostMux)
+		t.Cleanup(host.Close)
+		f := newFixture(t, web.Config{AllowedOrigins: []string{host.URL}})
+		f.live()
+		const a = "russian"
+		for _, text := range []string{"Первый", "Второй"} {
+			id := f.comment(a, "Анна", text, "", nil)
+			f.waitApplied()
+			f.decideLive(events.CommentApproved, a, id, "")
+		}
+		hostMux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"></head><body>
+<div id="comments" data-article="%s" data-lang="ru"></div>
+<script src="%s/embed.js" async></script></body></html>`, a, f.srv.URL)
+		})
+		ctx := browsertest.Tab(t, actx)
+		browsertest.Run(t, ctx, "open", chromedp.Navigate(host.URL+"/story"))
+		root := `document.querySelector('#comments').shadowRoot`
+		got := browsertest.Run(t, ctx, "russian", chromedp.Poll[string](`(() => { const r = `+root+`;
+			if (!r || r.querySelector('h2').textContent !== '2 комментария') return '';
+			return [r.querySelector('form.top button[type=submit]').textContent, r.querySelector('button.report').textContent, r.querySelector('section').lang].join(' | '); })()`))
+		if got != "Отправить комментарий | Пожаловаться | ru" {
+			t.Fatalf("the widget with data-lang=ru says %q", got)
+		}
+		browsertest.Run(t, ctx, "empty post", chromedp.Evaluate[chromedp.Void](root+`.querySelector('form.top button[type=submit]').click()`))
+		if msg := browsertest.Run(t, ctx, "message", chromedp.Evaluate[string](root+`.querySelector('form.top .msg').textContent`)); msg != "Сначала напишите комментарий." {
+			t.Fatalf("an empty comment is told %q", msg)
+		}
+	})
 }
 
 // onlyComment is the one comment of an article the views know.

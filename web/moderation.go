@@ -224,11 +224,13 @@ func (in *decisionRequest) validate() (events.Type, error) {
 }
 
 // fold is one comment as its own history says, independent of the read
-// models' lag: the authority for what a decision found and left.
+// models' lag: the authority for what a decision found and left, and what
+// the history route shows.
 type fold struct {
 	store   *projections.Store
 	article string
 	id      string
+	history []events.Envelope
 }
 
 func (f fold) comment() projections.Comment {
@@ -246,7 +248,7 @@ func (s *Server) current(ctx context.Context, id string) (fold, error) {
 	if err != nil {
 		return fold{}, err
 	}
-	f := fold{store: projections.NewStore(), article: article, id: id}
+	f := fold{store: projections.NewStore(), article: article, id: id, history: hist}
 	for _, e := range hist {
 		f.store.Apply(e)
 	}
@@ -380,26 +382,17 @@ func actorKind(actor string) string {
 
 func (s *Server) handleHistory() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ctx, id := r.Context(), r.PathValue("id")
-		article, _, err := s.cfg.Log.FindComment(ctx, id)
+		f, err := s.current(r.Context(), r.PathValue("id"))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		hist, err := s.cfg.Log.History(ctx, article, id)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		st := projections.NewStore()
-		out := make([]historyEvent, len(hist))
-		for i, e := range hist {
-			st.Apply(e)
+		out := make([]historyEvent, len(f.history))
+		for i, e := range f.history {
 			out[i] = historyEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, Actor: e.Actor, ActorKind: actorKind(e.Actor),
 				OccurredAt: e.OccurredAt, CausationID: e.CausationID, Data: e.Data}
 		}
-		c, _ := st.Comment(id)
-		writeJSON(w, http.StatusOK, map[string]any{"comment": c, "events": out})
+		writeJSON(w, http.StatusOK, map[string]any{"comment": f.comment(), "events": out})
 	}
 }
 

@@ -123,32 +123,109 @@
 
   var rank = { pending: 0, held: 1, approved: 2, rejected: 2, gone: 3 };
 
+  // The message catalogue: English is the source (the strings in the code),
+  // MESSAGES[lang] its translations, keyed by the English. A widget speaks
+  // its host's data-lang, else the reader's browser languages (what they
+  // send as Accept-Language), else English.
+  var MESSAGES = {
+    ru: {
+      'Comments': 'Комментарии',
+      'Show more comments': 'Показать ещё комментарии',
+      'Post reply': 'Ответить',
+      'Post comment': 'Отправить комментарий',
+      'Name': 'Имя',
+      'Cancel': 'Отмена',
+      'Leave a comment': 'Оставьте комментарий',
+      'Your reply': 'Ваш ответ',
+      'Comment': 'Комментарий',
+      'Posting as ': 'Вы пишете как ',
+      'Please write a comment first.': 'Сначала напишите комментарий.',
+      'Please give a name.': 'Укажите имя.',
+      'Posting…': 'Отправляем…',
+      'Your comment could not be posted ({0}).': 'Не удалось отправить комментарий ({0}).',
+      'Thank you. Your comment is awaiting review.': 'Спасибо. Ваш комментарий ждёт проверки.',
+      'The comment could not be sent. Check your connection and try again.': 'Комментарий не отправлен. Проверьте подключение и попробуйте ещё раз.',
+      'Signed in with this site': 'Вход через этот сайт',
+      'Comment by {0}': 'Комментарий {0}',
+      'Awaiting review': 'Ждёт проверки',
+      'Not published': 'Не опубликован',
+      'Dismiss': 'Скрыть',
+      'Reply': 'Ответить',
+      'Reported \u2014 thank you': 'Жалоба отправлена \u2014 спасибо',
+      'Report': 'Пожаловаться',
+      'Choose a reason': 'Выберите причину',
+      'Send report': 'Отправить жалобу',
+      'Report the comment by {0}': 'Пожаловаться на комментарий {0}',
+      'Why should a moderator look at this comment?': 'Почему модератору стоит посмотреть этот комментарий?',
+      'Please choose a reason.': 'Выберите причину.',
+      'Sending…': 'Отправляем…',
+      'This comment is no longer shown.': 'Этот комментарий больше не показывается.',
+      'The report could not be sent ({0}).': 'Не удалось отправить жалобу ({0}).',
+      'The report could not be sent. Check your connection and try again.': 'Жалоба не отправлена. Проверьте подключение и попробуйте ещё раз.',
+      'Comments on this article are closed.': 'Комментарии к этой статье закрыты.',
+      'Comments on this article are reviewed before they appear.': 'Комментарии к этой статье появляются после проверки.',
+      'Comments could not be loaded.': 'Не удалось загрузить комментарии.',
+      'Thank you. Your comment is published.': 'Спасибо. Ваш комментарий опубликован.',
+      'Thank you.': 'Спасибо.',
+      'Your comment is awaiting review by a moderator.': 'Ваш комментарий ждёт проверки модератором.',
+      'Your comment was not published.': 'Ваш комментарий не опубликован.',
+      'Your comment was not published. {0}': 'Ваш комментарий не опубликован. {0}',
+      'Your comment was not published because it was found offensive.': 'Ваш комментарий не опубликован: он признан оскорбительным.',
+      'Your comment was not published because it was found abusive.': 'Ваш комментарий не опубликован: он признан грубым или травлей.',
+      'Your comment was not published because it looks like spam or advertising.': 'Ваш комментарий не опубликован: он похож на спам или рекламу.',
+      'Your comment was not published because it is off topic.': 'Ваш комментарий не опубликован: он не по теме.',
+      'Your comment was not published because it shares personal information.': 'Ваш комментарий не опубликован: в нём личные данные.',
+      'Offensive': 'Оскорбительно',
+      'Abusive or harassing': 'Грубость или травля',
+      'Spam or advertising': 'Спам или реклама',
+      'Off topic': 'Не по теме',
+      'Shares personal information': 'Раскрывает личные данные',
+      'Something else': 'Другое'
+    }
+  };
+
+  // PLURALS: the count's form, by the language's rule.
+  var PLURALS = {
+    en: { comments: function (n) { return n === 1 ? '1 comment' : n + ' comments'; } },
+    ru: {
+      comments: function (n) {
+        var d = n % 10, h = n % 100;
+        var w = d === 1 && h !== 11 ? 'комментарий' : d >= 2 && d <= 4 && (h < 12 || h > 14) ? 'комментария' : 'комментариев';
+        return n + ' ' + w;
+      }
+    }
+  };
+
+  function chooseLang(host) {
+    var want = [host.getAttribute('data-lang') || ''].concat(navigator.languages || [navigator.language || '']);
+    for (var i = 0; i < want.length; i++) {
+      var l = String(want[i] || '').toLowerCase().split('-')[0];
+      if (l === 'en' || MESSAGES[l]) return l;
+    }
+    return 'en';
+  }
+
   // REASON_WORDS say a moderator's reason code to the comment's author
   // when no message came with it.
   var REASON_WORDS = {
-    offensive: 'it was found offensive', abusive: 'it was found abusive', spam: 'it looks like spam or advertising',
-    'off-topic': 'it is off topic', 'personal-information': 'it shares personal information'
+    offensive: 'Your comment was not published because it was found offensive.',
+    abusive: 'Your comment was not published because it was found abusive.',
+    spam: 'Your comment was not published because it looks like spam or advertising.',
+    'off-topic': 'Your comment was not published because it is off topic.',
+    'personal-information': 'Your comment was not published because it shares personal information.'
   };
 
-  // why is what the author of a comment is told about it: the message
-  // the rules or the moderator wrote (a whole sentence already), or the
-  // reason in words.
-  function why(c) {
-    if (c.message) return c.status !== 'rejected' || /not published/i.test(c.message) ? c.message : 'Your comment was not published. ' + c.message;
-    if (c.status === 'rejected') return REASON_WORDS[c.reason] ? 'Your comment was not published because ' + REASON_WORDS[c.reason] + '.' : 'Your comment was not published.';
-    if (c.status === 'held') return 'Your comment is awaiting review by a moderator.';
-    return '';
-  }
-
-  function when(iso) {
+  function when(iso, lang) {
     var d = new Date(iso);
-    return isNaN(d) ? '' : d.toLocaleString();
+    if (isNaN(d)) return '';
+    try { return d.toLocaleString(lang, { dateStyle: 'medium', timeStyle: 'short' }); } catch (e) { return d.toLocaleString(); }
   }
 
   function Widget(host) {
     this.article = host.getAttribute('data-article') || '';
     this.token = host.getAttribute('data-sso') || '';
     this.sort = host.getAttribute('data-sort') === 'newest' ? 'newest' : 'oldest';
+    this.lang = chooseLang(host);
     this.mine = store('commentd:' + base.host + ':' + this.article);
     // Comments this reader reported, so the thanks outlive a reload (the
     // server counts a reader once per comment anyway).
@@ -169,15 +246,34 @@
 
   Widget.prototype.api = function (path) { return new URL(path, base).toString(); };
 
+  // t translates a catalogue string, filling {0}, {1}… with the rest.
+  Widget.prototype.t = function (en) {
+    var tr = MESSAGES[this.lang] && MESSAGES[this.lang][en];
+    var out = tr || en, args = Array.prototype.slice.call(arguments, 1);
+    return out.replace(/\{(\d)\}/g, function (m, i) { return String(args[i]); });
+  };
+
+  Widget.prototype.plural = function (n, what) { return (PLURALS[this.lang] || PLURALS.en)[what](n); };
+
+  // why is what the author of a comment is told about it: the message
+  // the rules or the moderator wrote (a whole sentence already, said
+  // once), or the reason in words.
+  Widget.prototype.why = function (c) {
+    if (c.message) return c.status !== 'rejected' || /not published|не опубликован/i.test(c.message) ? c.message : this.t('Your comment was not published. {0}', c.message);
+    if (c.status === 'rejected') return this.t(REASON_WORDS[c.reason] || 'Your comment was not published.');
+    if (c.status === 'held') return this.t('Your comment is awaiting review by a moderator.');
+    return '';
+  };
+
   Widget.prototype.build = function (root) {
     var self = this;
     root.appendChild(el('style', null, [CSS]));
-    this.heading = el('h2', { id: 'h' }, ['Comments']);
+    this.heading = el('h2', { id: 'h' }, [self.t('Comments')]);
     this.note = el('p', { class: 'note', hidden: '' });
     this.list = el('ol', { 'aria-labelledby': 'h' });
-    this.more = el('button', { type: 'button', hidden: '', onclick: function () { self.loadPage(self.cursor); } }, ['Show more comments']);
+    this.more = el('button', { type: 'button', hidden: '', onclick: function () { self.loadPage(self.cursor); } }, [self.t('Show more comments')]);
     this.form = this.makeForm('');
-    root.appendChild(el('section', { 'aria-labelledby': 'h' }, [this.heading, this.note, this.list, this.more, this.form.node]));
+    root.appendChild(el('section', { 'aria-labelledby': 'h', lang: this.lang }, [this.heading, this.note, this.list, this.more, this.form.node]));
   };
 
   // makeForm builds the comment form, or a reply form under a comment.
@@ -188,12 +284,12 @@
     try { author.value = window.localStorage.getItem('commentd:name') || ''; } catch (e) {}
     var text = el('textarea', { id: uid + 't', name: 'text', maxlength: '5000', required: '' });
     var msg = el('p', { class: 'msg', role: 'status', 'aria-live': 'polite' });
-    var button = el('button', { type: 'submit' }, [parentID ? 'Post reply' : 'Post comment']);
-    var who = name ? [el('p', { class: 'note' }, ['Posting as ', el('strong', null, [name])])]
-      : [el('label', { for: uid + 'a' }, ['Name']), author];
-    var cancel = parentID ? el('button', { type: 'button', class: 'cancel', onclick: function () { self.closeReply(); } }, ['Cancel']) : null;
-    var node = el('form', { class: parentID ? 'reply' : 'top', novalidate: '' }, (parentID ? [] : [el('h2', null, ['Leave a comment'])])
-      .concat(who, [el('label', { for: uid + 't' }, [parentID ? 'Your reply' : 'Comment']), text, button, cancel, msg]));
+    var button = el('button', { type: 'submit' }, [parentID ? self.t('Post reply') : self.t('Post comment')]);
+    var who = name ? [el('p', { class: 'note' }, [self.t('Posting as '), el('strong', null, [name])])]
+      : [el('label', { for: uid + 'a' }, [self.t('Name')]), author];
+    var cancel = parentID ? el('button', { type: 'button', class: 'cancel', onclick: function () { self.closeReply(); } }, [self.t('Cancel')]) : null;
+    var node = el('form', { class: parentID ? 'reply' : 'top', novalidate: '' }, (parentID ? [] : [el('h2', null, [self.t('Leave a comment')])])
+      .concat(who, [el('label', { for: uid + 't' }, [parentID ? self.t('Your reply') : self.t('Comment')]), text, button, cancel, msg]));
     var f = { node: node, text: text, msg: msg, author: author };
     node.addEventListener('submit', function (ev) {
       ev.preventDefault();
@@ -209,8 +305,8 @@
 
   Widget.prototype.post = function (parentID, author, text, f, button) {
     var self = this;
-    if (!text.trim()) { this.say(f, 'Please write a comment first.', true); f.text.focus(); return; }
-    if (!this.token && !author) { this.say(f, 'Please give a name.', true); f.author.focus(); return; }
+    if (!text.trim()) { this.say(f, self.t('Please write a comment first.'), true); f.text.focus(); return; }
+    if (!this.token && !author) { this.say(f, self.t('Please give a name.'), true); f.author.focus(); return; }
     try { if (author) window.localStorage.setItem('commentd:name', author); } catch (e) {}
     // One key per comment, kept across retries: a POST that was stored but
     // whose answer was lost is then recognised, not posted twice.
@@ -219,7 +315,7 @@
     var headers = { 'Content-Type': 'application/json', 'Idempotency-Key': f.key };
     if (this.token) headers.Authorization = 'Bearer ' + this.token;
     button.disabled = true;
-    this.say(f, 'Posting…');
+    this.say(f, self.t('Posting…'));
     fetch(this.api('api/articles/' + encodeURIComponent(this.article) + '/comments'), {
       method: 'POST', mode: 'cors', credentials: 'omit', headers: headers,
       body: JSON.stringify({ author: author, text: text, parent_id: parentID })
@@ -230,7 +326,7 @@
       if (res.r.status !== 202) {
         var e = res.body && res.body.error || {};
         if (e.code === 'article_closed') self.setSettings({ closed: true });
-        self.say(f, e.message || 'Your comment could not be posted (' + res.r.status + ').', true);
+        self.say(f, e.message || self.t('Your comment could not be posted ({0}).', res.r.status), true);
         return;
       }
       f.key = f.keySig = null; // the next comment is another one
@@ -240,14 +336,14 @@
       list.push(mine);
       self.mine.save(list);
       f.text.value = '';
-      self.say(f, 'Thank you. Your comment is awaiting review.');
+      self.say(f, self.t('Thank you. Your comment is awaiting review.'));
       if (parentID) self.closeReply();
       else self.lastPosted = mine.id; // the note under the button follows its decision
       self.place(mine);
       self.connect(); // watch the new comment's status
     }, function () {
       button.disabled = false;
-      self.say(f, 'The comment could not be sent. Check your connection and try again.', true);
+      self.say(f, self.t('The comment could not be sent. Check your connection and try again.'), true);
     });
   };
 
@@ -261,7 +357,7 @@
     var self = this, n = this.nodes[c.id];
     if (!n) {
       var kids = el('ol');
-      var li = el('li', { 'data-id': c.id }, [el('article', { class: 'c', 'aria-label': 'Comment by ' + c.author }), kids]);
+      var li = el('li', { 'data-id': c.id }, [el('article', { class: 'c', 'aria-label': self.t('Comment by {0}', c.author) }), kids]);
       n = this.nodes[c.id] = { li: li, kids: kids, c: c };
       this.insert(n);
       // Replies that arrived before this comment move under it.
@@ -275,31 +371,31 @@
     body.textContent = '';
     // A signed-in reader's mark: an anonymous reader can take any name,
     // never this.
-    var mark = c.signed_in ? el('span', { class: 'signed-in', title: 'Signed in with this site' }, ['\u2713',
+    var mark = c.signed_in ? el('span', { class: 'signed-in', title: self.t('Signed in with this site') }, ['\u2713',
       el('span', { class: 'vh' }, [' signed in'])]) : null;
     var meta = el('div', { class: 'meta' }, [el('strong', null, [String(c.author)]), mark, ' · ',
-      el('time', { datetime: c.created_at }, [when(c.created_at)])]);
+      el('time', { datetime: c.created_at }, [when(c.created_at, self.lang)])]);
     var reason = null;
     if (c.status === 'pending' || c.status === 'held') {
-      meta.appendChild(el('span', { class: 'badge' }, ['Awaiting review']));
+      meta.appendChild(el('span', { class: 'badge' }, [self.t('Awaiting review')]));
       body.className = 'c pending';
-      if (c.status === 'held') reason = el('p', { class: 'why' }, [why(c)]);
+      if (c.status === 'held') reason = el('p', { class: 'why' }, [self.why(c)]);
     } else if (c.status === 'rejected') {
-      meta.appendChild(el('span', { class: 'badge bad' }, ['Not published']));
-      reason = el('p', { class: 'why bad' }, [why(c)]);
-      meta.appendChild(el('button', { type: 'button', class: 'link', onclick: function () { self.forget(c.id, true); } }, ['Dismiss']));
+      meta.appendChild(el('span', { class: 'badge bad' }, [self.t('Not published')]));
+      reason = el('p', { class: 'why bad' }, [self.why(c)]);
+      meta.appendChild(el('button', { type: 'button', class: 'link', onclick: function () { self.forget(c.id, true); } }, [self.t('Dismiss')]));
       body.className = 'c pending';
     } else {
       body.className = 'c';
       if (!this.closed) {
         meta.appendChild(el('button', { type: 'button', class: 'link', 'aria-expanded': String(this.replyTo === c.id),
-          onclick: function () { self.openReply(c.id); } }, ['Reply']));
+          onclick: function () { self.openReply(c.id); } }, [self.t('Reply')]));
       }
       if (this.reports.load().indexOf(c.id) >= 0) {
-        meta.appendChild(el('span', { class: 'done', tabindex: '-1' }, ['Reported \u2014 thank you']));
+        meta.appendChild(el('span', { class: 'done', tabindex: '-1' }, [self.t('Reported \u2014 thank you')]));
       } else {
         meta.appendChild(el('button', { type: 'button', class: 'link report', 'aria-expanded': String(this.reportFor === c.id),
-          onclick: function () { self.openReport(c.id); } }, ['Report']));
+          onclick: function () { self.openReport(c.id); } }, [self.t('Report')]));
       }
     }
     body.appendChild(meta);
@@ -363,18 +459,18 @@
     if (!n) return;
     var uid = 'r' + id;
     var reason = el('select', { id: uid, name: 'reason', required: '' },
-      [el('option', { value: '' }, ['Choose a reason'])].concat(REASONS.map(function (r) {
-        return el('option', { value: r[0] }, [r[1]]);
+      [el('option', { value: '' }, [self.t('Choose a reason')])].concat(REASONS.map(function (r) {
+        return el('option', { value: r[0] }, [self.t(r[1])]);
       })));
     var msg = el('p', { class: 'msg', role: 'status', 'aria-live': 'polite' });
-    var send = el('button', { type: 'submit' }, ['Send report']);
-    var cancel = el('button', { type: 'button', class: 'cancel', onclick: function () { self.closeReport(true); } }, ['Cancel']);
-    var node = el('form', { class: 'report', novalidate: '', 'aria-label': 'Report the comment by ' + n.c.author },
-      [el('label', { for: uid }, ['Why should a moderator look at this comment?']), reason, send, cancel, msg]);
+    var send = el('button', { type: 'submit' }, [self.t('Send report')]);
+    var cancel = el('button', { type: 'button', class: 'cancel', onclick: function () { self.closeReport(true); } }, [self.t('Cancel')]);
+    var node = el('form', { class: 'report', novalidate: '', 'aria-label': self.t('Report the comment by {0}', n.c.author) },
+      [el('label', { for: uid }, [self.t('Why should a moderator look at this comment?')]), reason, send, cancel, msg]);
     var f = { node: node, msg: msg };
     node.addEventListener('submit', function (ev) {
       ev.preventDefault();
-      if (!reason.value) { self.say(f, 'Please choose a reason.', true); reason.focus(); return; }
+      if (!reason.value) { self.say(f, self.t('Please choose a reason.'), true); reason.focus(); return; }
       self.report(id, reason.value, f, send);
     });
     node.addEventListener('keydown', function (ev) {
@@ -403,7 +499,7 @@
   Widget.prototype.report = function (id, reason, f, button) {
     var self = this;
     button.disabled = true;
-    this.say(f, 'Sending…');
+    this.say(f, self.t('Sending…'));
     fetch(this.api('api/comments/' + encodeURIComponent(id) + '/reports'), {
       method: 'POST', mode: 'cors', credentials: 'omit',
       headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ reason: reason })
@@ -413,8 +509,8 @@
       button.disabled = false;
       if (res.r.status !== 202) {
         var e = res.body && res.body.error || {};
-        self.say(f, res.r.status === 404 ? 'This comment is no longer shown.'
-          : e.message || 'The report could not be sent (' + res.r.status + ').', true);
+        self.say(f, res.r.status === 404 ? self.t('This comment is no longer shown.')
+          : e.message || self.t('The report could not be sent ({0}).', res.r.status), true);
         return;
       }
       var list = self.reports.load();
@@ -423,21 +519,21 @@
       self.closeReport(true); // focus lands on the thanks, which the reader hears
     }, function () {
       button.disabled = false;
-      self.say(f, 'The report could not be sent. Check your connection and try again.', true);
+      self.say(f, self.t('The report could not be sent. Check your connection and try again.'), true);
     });
   };
 
   Widget.prototype.setTotal = function (n) {
     this.total = Math.max(0, n);
-    this.heading.textContent = this.total === 1 ? '1 comment' : this.total + ' comments';
+    this.heading.textContent = this.plural(this.total, 'comments');
   };
 
   Widget.prototype.setSettings = function (s) {
     this.closed = !!s.closed;
     this.form.node.hidden = this.closed;
     this.note.hidden = !(s.closed || s.premoderated);
-    this.note.textContent = s.closed ? 'Comments on this article are closed.'
-      : s.premoderated ? 'Comments on this article are reviewed before they appear.' : '';
+    this.note.textContent = s.closed ? this.t('Comments on this article are closed.')
+      : s.premoderated ? this.t('Comments on this article are reviewed before they appear.') : '';
     if (this.closed) this.closeReply();
   };
 
@@ -462,7 +558,7 @@
           self.cursor = page.next_cursor || '';
           self.more.hidden = !self.cursor;
         }
-      }, function () { self.say(self.form, 'Comments could not be loaded.', true); });
+      }, function () { self.say(self.form, self.t('Comments could not be loaded.'), true); });
   };
 
   // refreshMine asks for the status of the reader's waiting comments,
@@ -481,9 +577,9 @@
   // it speaks of is decided, so it never says "awaiting review" after.
   Widget.prototype.decided = function (c) {
     if (this.lastPosted !== c.id) return;
-    if (c.status === 'approved') this.say(this.form, 'Thank you. Your comment is published.');
-    else if (c.status === 'rejected') this.say(this.form, why(c), true);
-    else if (c.status === 'held') this.say(this.form, 'Thank you. ' + why(c));
+    if (c.status === 'approved') this.say(this.form, this.t('Thank you. Your comment is published.'));
+    else if (c.status === 'rejected') this.say(this.form, this.why(c), true);
+    else if (c.status === 'held') this.say(this.form, this.t('Thank you.') + ' ' + this.why(c));
     else if (c.status === 'gone') this.say(this.form, '');
   };
 
