@@ -32,6 +32,10 @@ type Config struct {
 	// Views are the read models; nil in a process without the api role,
 	// which then serves only health and metrics.
 	Views *projections.Store
+	// Status is the comment status view that GET /api/comments/{id}
+	// answers from (projections.StatusView); when nil, Views answers.
+	// Either way an unknown id is a miss, never a question to the log.
+	Status StatusView
 	// Ready reports whether the read models are current with the stream,
 	// whose newest sequence is lastSeq; /readyz asks it (readiness.go).
 	Ready func(lastSeq uint64) bool
@@ -78,6 +82,7 @@ type Server struct {
 	mux       *http.ServeMux
 	metrics   *httpMetrics
 	ipLimit   *limiter
+	recent    *recentSubmissions // status.go
 	authLimit *limiter
 	pages     *pageCache                                       // comments.go
 	articles  *viewCache[articleQuery, articleStamp, [][]byte] // pages.go
@@ -105,6 +110,7 @@ func New(cfg Config) *Server {
 		mux:       http.NewServeMux(),
 		metrics:   newHTTPMetrics(cfg.Registry),
 		ipLimit:   newLimiter(cfg.RateLimitPerIP),
+		recent:    newRecentSubmissions(recentCap, recentTTL),
 		authLimit: newLimiter(cfg.RateLimitPerAuthor),
 		pages:     newPageCache(),
 		articles:  newArticleCache(),

@@ -83,15 +83,27 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	// NATS: an embedded server by default, which knows every role's
 	// identity and the operator's.
 	if cfg.NATSURL == "" {
-		a.ns, err = embedded.Start(embedded.Options{
+		opts := embedded.Options{
 			StoreDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "commentd", Identities: natsperm.Identities(),
-			TLSCert: cfg.NATS.TLSCert, TLSKey: cfg.NATS.TLSKey,
-		})
+			TLSCert: cfg.NATS.TLSCert, TLSKey: cfg.NATS.TLSKey, Monitor: cfg.NATSMonitor,
+		}
+		a.ns, err = embedded.Start(opts)
+		if errors.Is(err, embedded.ErrMonitorInUse) && cfg.NATSMonitor == defaultNATSMonitor {
+			// A second all-in-one on one machine: it runs, unmonitored,
+			// rather than not at all.
+			logger.Warn("embedded NATS without monitoring: its default address is taken; give --nats-monitor another", "err", err)
+			opts.Monitor = ""
+			a.ns, err = embedded.Start(opts)
+		}
 		if err != nil {
 			return a, err
 		}
+		monitor := ""
+		if addr := a.ns.MonitorAddr(); addr != nil {
+			monitor = "http://" + addr.String()
+		}
 		logger.Info("embedded NATS started", "store_dir", filepath.Join(cfg.DataDir, "jetstream"), "listen", cfg.NATSListen,
-			"credentials", embedded.CredentialsDir(cfg.DataDir))
+			"monitor", monitor, "credentials", embedded.CredentialsDir(cfg.DataDir))
 	}
 	// The roles may use the stream and buckets but not create them: the
 	// all-in-one provisions them as the operator, and so does --roles
@@ -154,6 +166,10 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	}
 	if cfg.has(roleProjector) {
 		a.projector.SaveEvery = cfg.SnapshotEvery
+		// The projector role is the status view's one writer.
+		if a.projector.Status, err = projections.AttachStatusView(sctx, rjs); err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
 	}
 	a.projector.Metrics = projections.NewMetrics(reg, a.projector)
 	a.log = log
@@ -185,6 +201,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		AdminToken: cfg.AdminToken, SessionTTL: cfg.SessionTTL,
 		ReportsToHold: cfg.ReportsToHold, RateLimitReports: cfg.RateLimitReports,
 	}
+	var statusView web.StatusView
 	if cfg.has(roleAPI) {
 		ajs, err := a.jsFor(ctx, roleAPI)
 		if err != nil {
@@ -193,9 +210,14 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		if modCfg, err = moderationConfig(sctx, ajs, cfg, modCfg); err != nil {
 			return a, err
 		}
+		sv, err := projections.AttachStatusView(sctx, ajs)
+		if err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		statusView = sv
 	}
 	a.web = web.New(web.Config{
-		Log: webLog, Views: views, Ready: a.projector.Ready,
+		Log: webLog, Views: views, Status: statusView, Ready: a.projector.Ready,
 		RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
 		Logger: logger.With("component", "http"), Registry: reg,
 		Moderation: modCfg,
