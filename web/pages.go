@@ -65,12 +65,14 @@ func readerName(r *http.Request) string {
 	return name
 }
 
-func rememberName(w http.ResponseWriter, r *http.Request, name string) {
+// rememberName: Secure by --cookie-secure, as the session cookie, never by
+// a request's headers.
+func (s *Server) rememberName(w http.ResponseWriter, name string) {
 	if name == "" || utf8.RuneCountInString(name) > 80 {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: nameCookie, Value: url.QueryEscape(name), Path: "/articles/",
-		MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: s.cfg.CookieSecure, SameSite: http.SameSiteLaxMode})
 }
 
 type articlePage struct {
@@ -376,7 +378,7 @@ func (s *Server) handleArticleForm() http.HandlerFunc {
 			s.renderArticle(w, r, ae.Status, article, &notice{Text: ae.Message, Bad: true}, in)
 			return
 		}
-		rememberName(w, r, strings.TrimSpace(in.Author))
+		s.rememberName(w, events.CleanName(in.Author))
 		to := "/articles/" + article + "?posted=" + url.QueryEscape(res.ID)
 		if in.ParentID != "" {
 			to += "&reply_to=" + url.QueryEscape(in.ParentID)
