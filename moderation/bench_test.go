@@ -65,3 +65,14 @@ func BenchmarkNormalize(b *testing.B) {
 		s.scan(text)
 	}
 }
+
+// Clean Russian comments (russianClean): the Cyrillic stream and lists run.
+func BenchmarkEvaluateRussian(b *testing.B) {
+	benchEvaluate(b, russianClean)
+}
+
+// Russian mat and its disguises (russianProfane): every comment is held
+// or rejected.
+func BenchmarkEvaluateRussianProfane(b *testing.B) {
+	benchEvaluate(b, russianProfane)
+}

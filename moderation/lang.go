@@ -66,6 +66,21 @@ const maxLangs = 4
 // letters mark the whole Cyrillic part of a comment, since most Ukrainian
 // words are spelt with letters Russian shares.
 func detectLanguages(text string) []string {
+	ascii, letter := true, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+		letter = letter || c|0x20 >= 'a' && c|0x20 <= 'z'
+	}
+	if ascii {
+		if letter {
+			return oneLang["en"] // most comments: no rune decoding
+		}
+		return nil
+	}
 	type count struct {
 		lang string
 		n    int

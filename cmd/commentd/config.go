@@ -25,12 +25,18 @@ const (
 	roleSetup = "setup"
 )
 
+// defaultNATSMonitor is where the embedded server's monitoring endpoints
+// listen unless told otherwise: this machine only, the port nats-server
+// uses.
+const defaultNATSMonitor = "127.0.0.1:8222"
+
 // Config is everything commentd reads from flags and the environment.
 type Config struct {
 	HTTPAddr           string
 	DataDir            string
 	NATSURL            string
 	NATSListen         string
+	NATSMonitor        string
 	NATS               NATSConfig
 	Roles              []string
 	RulesFile          string
@@ -91,6 +97,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.DataDir, "data-dir", "./data", "where the embedded NATS server stores the stream")
 	fs.StringVar(&c.NATSURL, "nats-url", "", "external NATS/JetStream servers (comma-separated URLs); empty runs an embedded server")
 	fs.StringVar(&c.NATSListen, "nats-listen", "", "host:port where the embedded NATS server accepts clients such as the nats CLI; empty keeps it private")
+	fs.StringVar(&c.NATSMonitor, "nats-monitor", defaultNATSMonitor, "host:port of the embedded NATS server's monitoring endpoints (/varz, /jsz) for prometheus-nats-exporter; empty turns them off")
 	fs.StringVar(&c.NATS.Creds, "nats-creds", "", "NATS credentials file (user JWT and nkey seed) for --nats-url")
 	fs.StringVar(&c.NATS.User, "nats-user", "", "NATS user for --nats-url (with --nats-password)")
 	fs.StringVar(&c.NATS.Password, "nats-password", "", "password of --nats-user")

@@ -24,7 +24,7 @@ type child struct {
 func startChild(t *testing.T, dataDir string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "COMMENTD_TEST_CHILD_ARGS=--http-addr 127.0.0.1:0 --data-dir "+dataDir+
+	cmd.Env = append(os.Environ(), "COMMENTD_TEST_CHILD_ARGS=--http-addr 127.0.0.1:0 --nats-monitor 127.0.0.1:0 --data-dir "+dataDir+
 		" --log-level warn --rate-limit-per-ip 0 --rate-limit-per-author 0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

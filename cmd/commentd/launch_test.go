@@ -32,7 +32,7 @@ func launchCommentd(t testing.TB, args ...string) *process {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &urlWriter{found: make(chan string, 1)}
 	p := &process{cancel: cancel, done: make(chan error, 1), logs: &lockedBuffer{}}
-	args = append([]string{"--http-addr", "127.0.0.1:0", "--log-level", "warn", "--shutdown-timeout", "10s"}, args...)
+	args = append([]string{"--http-addr", "127.0.0.1:0", "--nats-monitor", "127.0.0.1:0", "--log-level", "warn", "--shutdown-timeout", "10s"}, args...)
 	go func() {
 		p.done <- run(ctx, args, func(string) string { return "" }, out, p.logs)
 	}()

@@ -50,7 +50,7 @@ func start(t *testing.T, dataDir string, extra ...string) *instance {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	args := append([]string{"--http-addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn", "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0"}, extra...)
+	args := append([]string{"--http-addr", "127.0.0.1:0", "--nats-monitor", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn", "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0"}, extra...)
 	logs := &lockedBuffer{}
 	go func() {
 		err := run(ctx, args, func(string) string { return "" }, pw, logs)

@@ -83,15 +83,27 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	// NATS: an embedded server by default, which knows every role's
 	// identity and the operator's.
 	if cfg.NATSURL == "" {
-		a.ns, err = embedded.Start(embedded.Options{
+		opts := embedded.Options{
 			StoreDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "commentd", Identities: natsperm.Identities(),
-			TLSCert: cfg.NATS.TLSCert, TLSKey: cfg.NATS.TLSKey,
-		})
+			TLSCert: cfg.NATS.TLSCert, TLSKey: cfg.NATS.TLSKey, Monitor: cfg.NATSMonitor,
+		}
+		a.ns, err = embedded.Start(opts)
+		if errors.Is(err, embedded.ErrMonitorInUse) && cfg.NATSMonitor == defaultNATSMonitor {
+			// A second all-in-one on one machine: it runs, unmonitored,
+			// rather than not at all.
+			logger.Warn("embedded NATS without monitoring: its default address is taken; give --nats-monitor another", "err", err)
+			opts.Monitor = ""
+			a.ns, err = embedded.Start(opts)
+		}
 		if err != nil {
 			return a, err
 		}
+		monitor := ""
+		if addr := a.ns.MonitorAddr(); addr != nil {
+			monitor = "http://" + addr.String()
+		}
 		logger.Info("embedded NATS started", "store_dir", filepath.Join(cfg.DataDir, "jetstream"), "listen", cfg.NATSListen,
-			"credentials", embedded.CredentialsDir(cfg.DataDir))
+			"monitor", monitor, "credentials", embedded.CredentialsDir(cfg.DataDir))
 	}
 	// The roles may use the stream and buckets but not create them: the
 	// all-in-one provisions them as the operator, and so does --roles

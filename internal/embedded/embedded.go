@@ -43,7 +43,15 @@ type Options struct {
 	// TLSCert and TLSKey are the listener's certificate and key (PEM
 	// files); clients on the listener must then use TLS.
 	TLSCert, TLSKey string
+	// Monitor is host:port of the server's HTTP monitoring endpoints
+	// (/varz, /jsz, /connz, /healthz: what prometheus-nats-exporter
+	// reads); empty runs none. Port 0 picks a free one (MonitorAddr).
+	Monitor string
 }
+
+// ErrMonitorInUse is returned by Start when the monitoring address is
+// taken, by another commentd most likely.
+var ErrMonitorInUse = errors.New("embedded nats: monitoring address in use")
 
 // Start runs a server and waits until it accepts connections.
 func Start(o Options) (*server.Server, error) {
@@ -71,6 +79,22 @@ func Start(o Options) (*server.Server, error) {
 			return nil, fmt.Errorf("embedded nats: listen address %q takes clients from other machines: give it a TLS certificate and key (--nats-tls-cert, --nats-tls-key), or listen on 127.0.0.1", o.Listen)
 		}
 		opts.Host, opts.Port = host, port
+	}
+	if o.Monitor != "" {
+		host, port, err := splitHostPort(o.Monitor)
+		if err != nil {
+			return nil, err
+		}
+		if port != server.RANDOM_PORT {
+			// nats-server only logs a monitoring listener that fails, and
+			// then never becomes ready: say why now.
+			ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrMonitorInUse, o.Monitor, err)
+			}
+			ln.Close()
+		}
+		opts.HTTPHost, opts.HTTPPort = host, port
 	}
 	if o.TLSCert != "" {
 		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: o.TLSCert, KeyFile: o.TLSKey})

@@ -1,6 +1,9 @@
 package embedded
 
 import (
+	"encoding/json"
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -23,4 +26,36 @@ func TestOneServerPerStore(t *testing.T) {
 		t.Fatalf("store not released: %v", err)
 	}
 	again.Shutdown()
+}
+
+// The monitoring endpoint answers what prometheus-nats-exporter reads:
+// /varz with the server's id and /jsz with JetStream's.
+func TestMonitoringAnswers(t *testing.T) {
+	ns, err := Start(Options{StoreDir: t.TempDir(), Monitor: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	addr := ns.MonitorAddr()
+	if addr == nil || !addr.IP.IsLoopback() {
+		t.Fatalf("monitoring address = %v, want loopback", addr)
+	}
+	for path, field := range map[string]string{"/varz": "server_id", "/jsz": "memory", "/healthz": "status"} {
+		resp, err := http.Get("http://" + addr.String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || body[field] == nil {
+			t.Errorf("GET %s = %d, %v; %s missing in %v", path, resp.StatusCode, err, field, body)
+		}
+	}
+
+	// A second server on the same address says so at once.
+	_, err = Start(Options{StoreDir: t.TempDir(), Monitor: addr.String()})
+	if !errors.Is(err, ErrMonitorInUse) {
+		t.Fatalf("second server on %s: %v, want ErrMonitorInUse", addr, err)
+	}
 }
