@@ -63,6 +63,12 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (see clientAddr); empty believes nobody's.
 	TrustedProxies []netip.Prefix
+	// CookieSecure makes the moderators' session cookie Secure and names
+	// it with the __Host- prefix (Secure, Path=/, no Domain: a browser
+	// keeps it only from HTTPS, for this host alone). It is the
+	// operator's to say, not a request header's: any peer can send
+	// X-Forwarded-Proto. Off is for plain HTTP on a developer's machine.
+	CookieSecure bool
 	// AccessLog logs one line per request at info (access.go): method,
 	// route pattern, status, duration and bytes; never addresses, paths
 	// or text.

@@ -225,7 +225,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// in the SECRETS bucket, so every api process agrees on it.
 		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
 		MaxReplyDepth: cfg.MaxReplyDepth, TrustedProxies: cfg.TrustedProxies,
-		AccessLog: cfg.AccessLog,
+		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog,
 	})
 	a.handler = a.web
 	if views != nil {
