@@ -299,3 +299,19 @@ func condHolds(cond []condPart, w string) bool {
 	}
 	return true
 }
+
+// Two different doubled letters are not a stretch: Daggoo (Moby-Dick) is
+// not a stretched "dago"; one letter stretched by two still is.
+func TestStretchPerLetter(t *testing.T) {
+	rs := DefaultRuleset()
+	for text, want := range map[string]Action{
+		"Daggoo, the harpooneer": Approve,
+		"Queequeg and Daggoo":    Approve,
+		"daaago":                 Hold,
+		"ddaaggoo":               Hold,
+	} {
+		if v := rs.Evaluate(Input{Text: text}); v.Action != want {
+			t.Errorf("%q: %v by %v, want %v", text, v.Action, v.Rules, want)
+		}
+	}
+}
