@@ -213,9 +213,11 @@ func (m *matcher) verify(s *stream, pi int32, end int32) (hit, bool) {
 	}
 	// A run in the text may be longer than in the entry ("fuuuck"), but
 	// one doubled letter alone turns "asses" into "assess": a whole
-	// word (or a word's start or end, "shiitake") must be stretched by two
-	// letters or more to count as stretched.
-	extra, doubled := 0, false
+	// word (or a word's start or end, "shiitake") counts as stretched when
+	// one letter is stretched by two or more, or every letter is doubled
+	// ("ffuucckk"). Extra letters are counted per letter, not summed: two
+	// different doubled letters make "Daggoo", not a stretched "dago".
+	extra, doubled, every := 0, false, true
 	for k := range p.sym {
 		tc, pc := s.cnt[start+int32(k)], uint8(1)
 		if p.cnt != nil {
@@ -227,10 +229,11 @@ func (m *matcher) verify(s *stream, pi int32, end int32) (hit, bool) {
 		if s.soft[start+int32(k)]&joinedRun != 0 {
 			continue
 		}
-		extra += int(tc - pc)
+		extra = max(extra, int(tc-pc))
 		doubled = doubled || pc == 1 && tc == 2
+		every = every && tc > pc
 	}
-	if doubled && extra < 2 && (e.left || e.right) {
+	if doubled && extra < 2 && !every && (e.left || e.right) {
 		return hit{}, false
 	}
 	return m.span(s, p.entry, start, end), true

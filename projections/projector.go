@@ -50,8 +50,16 @@ type Projector struct {
 	// SaveEvery > 0, saves a snapshot that often (if anything changed).
 	Snapshots jetstream.ObjectStore
 	SaveEvery time.Duration
+	// SnapshotStream, when set beside SaveEvery, is the stream behind
+	// Snapshots: the saving projector purges the chunks interrupted saves
+	// left there, at start and after each save.
+	SnapshotStream jetstream.Stream
 	// Rebuild ignores the snapshot and replays from sequence 1.
 	Rebuild bool
+	// Status, when set, is the comment status view this projector writes
+	// (the projector role only: the view has one writer). It resumes from
+	// the view's own checkpoint.
+	Status *StatusView
 	// MaxLag is how many events behind the projector may fall and still
 	// be ready (after it caught up once).
 	MaxLag uint64
@@ -66,6 +74,7 @@ type Projector struct {
 	lag       atomic.Uint64
 	savedSeq  atomic.Uint64
 	lastSaved atomic.Int64 // unix nanos
+	status    *statusWriter
 }
 
 // Ready reports whether the views have caught up with the stream since
@@ -106,6 +115,14 @@ func (p *Projector) Run(ctx context.Context) error {
 		p.restore(ctx)
 	}
 	start := p.Store.Applied() + 1
+	if p.Status != nil {
+		p.status = &statusWriter{view: p.Status, logger: p.Logger}
+		if err := p.status.start(ctx); err != nil {
+			return err
+		}
+		// The view may be behind the snapshot: follow from the older.
+		start = min(start, p.status.applied+1)
+	}
 	last, err := p.Log.LastSeq(ctx)
 	if err != nil {
 		return err
@@ -117,10 +134,18 @@ func (p *Projector) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	if p.Snapshots != nil && p.SaveEvery > 0 {
+		p.cleanOrphans(ctx)
 		wg.Go(func() { p.saveLoop(ctx) })
 	}
 	err = p.follow(ctx, start)
 	wg.Wait()
+	if p.status != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if serr := p.status.checkpoint(sctx, true); serr != nil {
+			p.Logger.Error("final status view checkpoint", "err", serr)
+		}
+		cancel()
+	}
 	if p.Snapshots != nil && p.SaveEvery > 0 {
 		// The caller's ctx is done; give the last save its own time.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -138,16 +163,33 @@ func (p *Projector) Run(ctx context.Context) error {
 func (p *Projector) follow(ctx context.Context, start uint64) error {
 	return p.Log.Follow(ctx, events.FollowConfig{From: start}, func(e events.Envelope, pending uint64, err error) error {
 		live := p.caughtUp.Load()
-		if err != nil {
+		// Following from the status view's checkpoint, the store may
+		// have seen this event already (it came with the snapshot).
+		switch {
+		case e.Seq <= p.Store.Applied():
+		case err != nil:
 			// The projections skip what can never be an event; the
 			// worker terminates and counts it.
 			p.Logger.Warn("undecodable event skipped", "seq", e.Seq, "subject", e.Subject, "err", err)
 			p.Metrics.undecodable(pending)
-		} else {
+		default:
 			ch := p.Store.Apply(e)
 			p.Metrics.applied(ch, live, pending)
 			if p.OnChange != nil {
 				p.OnChange(ch)
+			}
+		}
+		if p.status != nil {
+			var c Comment
+			found := false
+			if err == nil && e.Comment != "" {
+				c, found = p.Store.Comment(e.Comment)
+			}
+			if werr := p.status.apply(ctx, e.Seq, c, found); werr != nil {
+				return werr
+			}
+			if werr := p.status.checkpoint(ctx, pending == 0); werr != nil {
+				return werr
 			}
 		}
 		// Seen either way: the lag and readiness move on, or an
@@ -209,7 +251,23 @@ func (p *Projector) save(ctx context.Context) error {
 	}
 	p.savedSeq.Store(seq)
 	p.lastSaved.Store(time.Now().UnixNano())
+	p.cleanOrphans(ctx)
 	return nil
+}
+
+// cleanOrphans purges chunks no snapshot names and nothing wrote to for a
+// while (another projector's save in progress keeps writing).
+func (p *Projector) cleanOrphans(ctx context.Context) {
+	if p.SnapshotStream == nil {
+		return
+	}
+	n, err := cleanOrphanChunks(ctx, p.SnapshotStream, p.Snapshots, max(2*p.SaveEvery, time.Minute))
+	if err != nil && ctx.Err() == nil {
+		p.Logger.Warn("cleaning orphaned snapshot chunks", "err", err)
+	}
+	if n > 0 {
+		p.Logger.Info("purged chunks of interrupted snapshot saves", "objects", n)
+	}
 }
 
 // Metrics are the projector's Prometheus series.

@@ -24,7 +24,31 @@ import (
 //
 // No proof is 401; a role that may not is 403.
 
-const sessionCookie = "commentd_session"
+// The session cookie's name: with Config.CookieSecure the __Host- prefix
+// makes browsers refuse it unless it is Secure, host-only and for Path=/,
+// so neither a plain-HTTP page nor a sibling subdomain can plant or
+// overwrite it.
+const (
+	sessionCookie       = "commentd_session"
+	secureSessionCookie = "__Host-" + sessionCookie
+)
+
+func (s *Server) sessionCookieName() string {
+	if s.cfg.CookieSecure {
+		return secureSessionCookie
+	}
+	return sessionCookie
+}
+
+// sessionCookieFor is the session cookie with value, living maxAge
+// seconds (-1 removes it).
+func (s *Server) sessionCookieFor(value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: s.sessionCookieName(), Value: value, Path: "/",
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.CookieSecure,
+		MaxAge: maxAge,
+	}
+}
 
 // AdminTokenActor is the actor recorded for what the bootstrap admin
 // token does.
@@ -70,7 +94,7 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 		}
 		return p, err
 	}
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(s.sessionCookieName())
 	if err != nil || s.cfg.Moderation.Accounts == nil {
 		return principal{}, errUnauthenticated
 	}
@@ -210,11 +234,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, name, password s
 	if err != nil {
 		return accounts.Session{}, err
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: sec, Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: behindTLS(r),
-		MaxAge: int(s.cfg.Moderation.SessionTTL / time.Second),
-	})
+	http.SetCookie(w, s.sessionCookieFor(sec, int(s.cfg.Moderation.SessionTTL/time.Second)))
 	s.log.Info("signed in", "account", a.Name)
 	return sess, nil
 }
@@ -230,19 +250,13 @@ func tooManyLogins(wait time.Duration) *apiError {
 	return e
 }
 
-// behindTLS: the cookie is Secure when the request came over TLS, to this
-// server or to a proxy in front of it.
-func behindTLS(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
-}
-
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil && s.cfg.Moderation.Accounts != nil {
+	if c, err := r.Cookie(s.sessionCookieName()); err == nil && s.cfg.Moderation.Accounts != nil {
 		if err := s.cfg.Moderation.Accounts.EndSession(r.Context(), c.Value); err != nil {
 			s.log.Warn("sign out", "err", err)
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: behindTLS(r), MaxAge: -1})
+	http.SetCookie(w, s.sessionCookieFor("", -1))
 }
 
 type loginRequest struct {

@@ -127,6 +127,7 @@ func (s *Server) submit(ctx context.Context, r *http.Request, article string, in
 	if err != nil {
 		return accepted{}, err
 	}
+	s.recent.add(commentID, article)
 	return accepted{ID: commentID, Status: string(projections.Pending)}, nil
 }
 
@@ -380,41 +381,6 @@ func (c *pageCache) get(views *projections.Store, q listQuery) []byte {
 	c.bytes += len(body)
 	c.mu.Unlock()
 	return body
-}
-
-type commentStatus struct {
-	ID      string `json:"id"`
-	Article string `json:"article"`
-	Status  string `json:"status"`
-	Reason  string `json:"reason"`
-	Message string `json:"message,omitempty"`
-}
-
-func (s *Server) handleGetComment() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		st, err := s.status(r.Context(), r.PathValue("id"))
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, st)
-	}
-}
-
-// status is a comment's state for its author. A comment accepted a moment
-// ago may not be in the read models yet: the log still knows it is pending.
-func (s *Server) status(ctx context.Context, id string) (commentStatus, error) {
-	if c, ok := s.cfg.Views.Comment(id); ok {
-		return commentStatus{ID: c.ID, Article: c.Article, Status: string(c.Status), Reason: c.Reason, Message: c.Message}, nil
-	}
-	if uuid.Validate(id) != nil {
-		return commentStatus{}, events.ErrNotFound
-	}
-	article, _, err := s.cfg.Log.FindComment(ctx, id)
-	if err != nil {
-		return commentStatus{}, err
-	}
-	return commentStatus{ID: id, Article: article, Status: string(projections.Pending)}, nil
 }
 
 // allow takes a token from the address's and the author's buckets, or

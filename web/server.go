@@ -32,6 +32,10 @@ type Config struct {
 	// Views are the read models; nil in a process without the api role,
 	// which then serves only health and metrics.
 	Views *projections.Store
+	// Status is the comment status view that GET /api/comments/{id}
+	// answers from (projections.StatusView); when nil, Views answers.
+	// Either way an unknown id is a miss, never a question to the log.
+	Status StatusView
 	// Ready reports whether the read models are current with the stream,
 	// whose newest sequence is lastSeq; /readyz asks it (readiness.go).
 	Ready func(lastSeq uint64) bool
@@ -59,6 +63,12 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (see clientAddr); empty believes nobody's.
 	TrustedProxies []netip.Prefix
+	// CookieSecure makes the moderators' session cookie Secure and names
+	// it with the __Host- prefix (Secure, Path=/, no Domain: a browser
+	// keeps it only from HTTPS, for this host alone). It is the
+	// operator's to say, not a request header's: any peer can send
+	// X-Forwarded-Proto. Off is for plain HTTP on a developer's machine.
+	CookieSecure bool
 	// AccessLog logs one line per request at info (access.go): method,
 	// route pattern, status, duration and bytes; never addresses, paths
 	// or text.
@@ -72,6 +82,7 @@ type Server struct {
 	mux       *http.ServeMux
 	metrics   *httpMetrics
 	ipLimit   *limiter
+	recent    *recentSubmissions // status.go
 	authLimit *limiter
 	pages     *pageCache                                       // comments.go
 	articles  *viewCache[articleQuery, articleStamp, [][]byte] // pages.go
@@ -99,6 +110,7 @@ func New(cfg Config) *Server {
 		mux:       http.NewServeMux(),
 		metrics:   newHTTPMetrics(cfg.Registry),
 		ipLimit:   newLimiter(cfg.RateLimitPerIP),
+		recent:    newRecentSubmissions(recentCap, recentTTL),
 		authLimit: newLimiter(cfg.RateLimitPerAuthor),
 		pages:     newPageCache(),
 		articles:  newArticleCache(),

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/newsroom/commentd/projections"
 )
@@ -297,4 +300,40 @@ func BenchmarkSubmitToVisible(b *testing.B) {
 	b.ReportMetric(float64(visible[len(visible)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(visible[len(visible)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(visible[len(visible)-1].Microseconds())/1000, "max-ms")
+}
+
+// BenchmarkGetCommentStatus: GET /api/comments/{id} of a known (approved)
+// comment and of an unknown id, the second being what anyone can send
+// without limit.
+func BenchmarkGetCommentStatus(b *testing.B) {
+	url := benchApp(b, nil)
+	approvedArticle(b, url, 1)
+	resp, err := benchClient.Get(url + "/api/articles/bench/comments?limit=1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var page struct{ Comments []struct{ ID string } }
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || len(page.Comments) != 1 {
+		b.Fatalf("first page: %v %+v", err, page)
+	}
+	resp.Body.Close()
+	ids := []string{page.Comments[0].ID}
+	for _, tc := range []struct {
+		name string
+		id   func() string
+		want int
+	}{
+		{"known", func() string { return ids[0] }, 200},
+		{"unknown", uuid.NewString, 404},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			load(b, func(int) error {
+				resp, err := benchClient.Get(url + "/api/comments/" + tc.id())
+				if err != nil {
+					return err
+				}
+				return drain(resp, tc.want)
+			})
+		})
+	}
 }

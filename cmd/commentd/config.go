@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -63,6 +64,7 @@ type Config struct {
 	SSOSecret      string
 	MaxReplyDepth  int
 	TrustedProxies []netip.Prefix
+	CookieSecure   bool
 }
 
 // NATSConfig is how commentd reaches and secures NATS.
@@ -131,6 +133,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	var proxies string
 	fs.StringVar(&proxies, "trusted-proxies", "", "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client; empty trusts nobody's")
 
+	fs.BoolVar(&c.CookieSecure, "cookie-secure", true, "make the moderators' session cookie Secure with the __Host- prefix (HTTPS only); default: on unless --http-addr is a loopback address")
+
 	set := map[string]bool{}
 	var err error
 	if err = fs.Parse(args); err != nil {
@@ -149,6 +153,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 			if err := fs.Set(f.Name, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: %w", envName(f.Name), v, err))
 			}
+			set[f.Name] = true
 		}
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -203,6 +208,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if c.MaxReplyDepth < 1 || c.MaxReplyDepth > 50 {
 		return c, errors.New("--max-reply-depth is 1 to 50")
+	}
+	if !set["cookie-secure"] {
+		// Plain HTTP is for a developer's machine; anything reachable
+		// from elsewhere is behind HTTPS, or should be.
+		c.CookieSecure = !loopbackAddr(c.HTTPAddr)
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return c, errors.New("--log-format is json or text")
@@ -271,4 +281,19 @@ func parsePrefixes(v string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// loopbackAddr reports whether a listen address (host:port) takes
+// connections from this machine only: localhost or a loopback address. An
+// empty host listens on every interface.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }

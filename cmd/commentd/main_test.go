@@ -276,3 +276,37 @@ func TestWeakAdminTokenRefused(t *testing.T) {
 		t.Errorf("a random token: %v", err)
 	}
 }
+
+// --cookie-secure is on unless the HTTP listener is loopback only, and
+// the flag or its environment twin says otherwise.
+func TestCookieSecureDefault(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want bool
+	}{
+		{nil, "", true}, // :8080 listens on every interface
+		{[]string{"--http-addr", "0.0.0.0:8080"}, "", true},
+		{[]string{"--http-addr", "192.0.2.7:8080"}, "", true},
+		{[]string{"--http-addr", "127.0.0.1:8080"}, "", false},
+		{[]string{"--http-addr", "[::1]:8080"}, "", false},
+		{[]string{"--http-addr", "localhost:8080"}, "", false},
+		{[]string{"--http-addr", "localhost:8080", "--cookie-secure"}, "", true},
+		{[]string{"--cookie-secure=false"}, "", false},
+		{[]string{"--http-addr", "127.0.0.1:8080"}, "true", true},
+		{nil, "false", false},
+	} {
+		cfg, err := parseConfig(tc.args, func(k string) string {
+			if k == "COMMENTD_COOKIE_SECURE" {
+				return tc.env
+			}
+			return ""
+		}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.CookieSecure != tc.want {
+			t.Errorf("%v, COMMENTD_COOKIE_SECURE=%q: cookie secure %v, want %v", tc.args, tc.env, cfg.CookieSecure, tc.want)
+		}
+	}
+}

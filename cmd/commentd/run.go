@@ -166,6 +166,13 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	}
 	if cfg.has(roleProjector) {
 		a.projector.SaveEvery = cfg.SnapshotEvery
+		if a.projector.SnapshotStream, err = sjs.Stream(sctx, projections.SnapshotStream); err != nil {
+			return a, fmt.Errorf("projections: snapshot stream: %w (%s)", err, notProvisioned)
+		}
+		// The projector role is the status view's one writer.
+		if a.projector.Status, err = projections.AttachStatusView(sctx, rjs); err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
 	}
 	a.projector.Metrics = projections.NewMetrics(reg, a.projector)
 	a.log = log
@@ -197,6 +204,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		AdminToken: cfg.AdminToken, SessionTTL: cfg.SessionTTL,
 		ReportsToHold: cfg.ReportsToHold, RateLimitReports: cfg.RateLimitReports,
 	}
+	var statusView web.StatusView
 	if cfg.has(roleAPI) {
 		ajs, err := a.jsFor(ctx, roleAPI)
 		if err != nil {
@@ -205,9 +213,14 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		if modCfg, err = moderationConfig(sctx, ajs, cfg, modCfg); err != nil {
 			return a, err
 		}
+		sv, err := projections.AttachStatusView(sctx, ajs)
+		if err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		statusView = sv
 	}
 	a.web = web.New(web.Config{
-		Log: webLog, Views: views, Ready: a.projector.Ready,
+		Log: webLog, Views: views, Status: statusView, Ready: a.projector.Ready,
 		RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
 		Logger: logger.With("component", "http"), Registry: reg,
 		Moderation: modCfg,
@@ -215,7 +228,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// in the SECRETS bucket, so every api process agrees on it.
 		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
 		MaxReplyDepth: cfg.MaxReplyDepth, TrustedProxies: cfg.TrustedProxies,
-		AccessLog: cfg.AccessLog,
+		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog,
 	})
 	a.handler = a.web
 	if views != nil {

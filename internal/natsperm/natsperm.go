@@ -68,6 +68,8 @@ var Grants = []Grant{
 	{"read and write moderators' accounts, tokens and sessions", []string{API},
 		slices.Concat(kv(accounts.AccountsBucket), kv(accounts.SessionsBucket))},
 	{"read the key behind the address hashes", []string{API}, read("KV_" + accounts.SecretsBucket)},
+	{"answer a comment's status from the status view", []string{API}, read("KV_" + projections.StatusBucket)},
+	{"write the status view (its only writer) and its checkpoint", []string{Projector}, kv(projections.StatusBucket)},
 	{"save the read models' snapshot (a new one replaces the old one's chunks with a purge of that bucket)", []string{Projector}, []string{
 		"$O." + projections.SnapshotBucket + ".>", "$JS.API.STREAM.PURGE.OBJ_" + projections.SnapshotBucket,
 	}},

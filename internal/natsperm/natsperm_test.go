@@ -75,7 +75,7 @@ func checkRoles(t *testing.T, url string, password func(string) string) {
 	t.Run("roles", func(t *testing.T) { checkEachRole(t, url, password, seed, secret) })
 
 	// Nothing the roles were refused happened.
-	for _, s := range []string{events.StreamName, deadletter.StreamName, "KV_" + accounts.AccountsBucket, "OBJ_" + projections.SnapshotBucket} {
+	for _, s := range []string{events.StreamName, deadletter.StreamName, "KV_" + accounts.AccountsBucket, "OBJ_" + projections.SnapshotBucket, "KV_" + projections.StatusBucket} {
 		if _, err := op.js.Stream(ctx, s); err != nil {
 			t.Errorf("stream %s after the refusals: %v", s, err)
 		}
@@ -223,6 +223,13 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 		c.mayNot("write the snapshot", "$O.PROJECTIONS.", func(ctx context.Context) error {
 			return c.publish(ctx, "$O.PROJECTIONS.C.x", "views")
 		})
+		c.mayNot("write the status view", "$KV.VIEW_STATUS.", func(ctx context.Context) error {
+			return c.publish(ctx, "$KV.VIEW_STATUS.status."+seed.Comment, `{"status":"approved"}`)
+		})
+		c.mayNot("read the status view", "$JS.API.STREAM.INFO.KV_VIEW_STATUS", func(ctx context.Context) error {
+			_, err := projections.AttachStatusView(ctx, c.js)
+			return err
+		})
 	})
 
 	t.Run("api", func(t *testing.T) {
@@ -273,6 +280,26 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 		c.mayNot("ack for the worker", "$JS.ACK.COMMENTS.moderation.", func(ctx context.Context) error {
 			return c.publish(ctx, "$JS.ACK.COMMENTS.moderation.1.1.1.1.1.0", "+ACK")
 		})
+		c.may("read the status view", func(ctx context.Context) error {
+			v, err := projections.AttachStatusView(ctx, c.js)
+			if err != nil {
+				return err
+			}
+			if _, err := v.Status(ctx, uuid.NewString()); !errors.Is(err, events.ErrNotFound) {
+				return fmt.Errorf("unknown comment: %v, want not found", err)
+			}
+			_, err = v.Checkpoint(ctx)
+			return err
+		})
+		c.mayNot("write the status view", "$KV.VIEW_STATUS.", func(ctx context.Context) error {
+			return c.publish(ctx, "$KV.VIEW_STATUS.status."+seed.Comment, `{"status":"approved"}`)
+		})
+		c.mayNot("move the status view's checkpoint", "$KV.VIEW_STATUS.", func(ctx context.Context) error {
+			return c.publish(ctx, "$KV.VIEW_STATUS.checkpoint", "999999")
+		})
+		c.mayNot("delete the status view", "$JS.API.STREAM.DELETE.KV_VIEW_STATUS", func(ctx context.Context) error {
+			return c.js.DeleteKeyValue(ctx, projections.StatusBucket)
+		})
 	})
 
 	t.Run("projector", func(t *testing.T) {
@@ -292,6 +319,37 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 				}
 			}
 			_, err = obj.GetBytes(ctx, "views")
+			return err
+		})
+		c.may("find and purge orphaned snapshot chunks", func(ctx context.Context) error {
+			st, err := c.js.Stream(ctx, projections.SnapshotStream)
+			if err != nil {
+				return err
+			}
+			info, err := st.Info(ctx, jetstream.WithSubjectFilter("$O."+projections.SnapshotBucket+".C.>"))
+			if err != nil {
+				return err
+			}
+			for subj := range info.State.Subjects {
+				if _, err := st.GetLastMsgForSubject(ctx, subj); err != nil {
+					return err
+				}
+			}
+			return st.Purge(ctx, jetstream.WithPurgeSubject("$O."+projections.SnapshotBucket+".C.none"))
+		})
+		c.may("write and read the status view", func(ctx context.Context) error {
+			kv, err := c.js.KeyValue(ctx, projections.StatusBucket)
+			if err != nil {
+				return err
+			}
+			if _, err := kv.Put(ctx, "status."+seed.Comment, []byte(`{"status":"pending","article":"a1","seq":1}`)); err != nil {
+				return err
+			}
+			v, err := projections.AttachStatusView(ctx, c.js)
+			if err != nil {
+				return err
+			}
+			_, err = v.Status(ctx, seed.Comment)
 			return err
 		})
 		c.mayNot("submit a comment", "comments.a1.", func(ctx context.Context) error {

@@ -20,7 +20,7 @@ type Setup struct {
 
 // Provision creates, or updates to s, everything the roles use but may
 // not create: the stream, the dead letters, the accounts, sessions,
-// secrets and snapshot buckets, and the secret. It needs the operator's
+// secrets, snapshot and view buckets, and the secret. It needs the operator's
 // credential. The worker's durable consumer is not here: the worker may
 // create its own (Grants).
 func Provision(ctx context.Context, js jetstream.JetStream, s Setup) error {
@@ -37,8 +37,10 @@ func Provision(ctx context.Context, js jetstream.JetStream, s Setup) error {
 	if err := accounts.ProvisionSecret(ctx, js, s.Replicas, ReportersSecret); err != nil {
 		return err
 	}
-	_, err = projections.OpenSnapshots(ctx, js, s.Replicas)
-	return err
+	if _, err = projections.OpenSnapshots(ctx, js, s.Replicas); err != nil {
+		return err
+	}
+	return projections.OpenStatusView(ctx, js, s.Replicas)
 }
 
 // ReportersSecret names the key behind the address hashes.
