@@ -37,7 +37,7 @@ func TestArticlePageIsBuiltOncePerVersion(t *testing.T) {
 		return w.Body.String()
 	}
 	get("/articles/a1")
-	parts, ok := s.articles.get(articleQuery{article: "a1"}, articleStamp{version: views.ArticleVersion("a1")})
+	parts, ok := s.articles.get(articleQuery{article: "a1", lang: "en"}, articleStamp{version: views.ArticleVersion("a1")})
 	if !ok || !strings.Contains(string(parts[0]), "hello") {
 		t.Fatal("the page was not kept")
 	}

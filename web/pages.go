@@ -95,7 +95,13 @@ type articlePage struct {
 	// double click, a resend) makes one comment.
 	Key string
 	// Name is the name the reader last posted under, for the forms.
-	Name    string
+	Name string
+	// Lang is the reader's language ("en", "ru"); T translates a string
+	// of the catalogue into it (messages.go), Date writes a time in it.
+	Lang    string
+	Count   string // "N comments", with the language's plural
+	T       func(string, ...any) string
+	Date    func(time.Time) string
 	Reasons []struct{ Code, Label string }
 }
 
@@ -147,11 +153,11 @@ func (s *Server) handleArticlePage() http.HandlerFunc {
 		var n *notice
 		q := r.URL.Query()
 		if id := q.Get("posted"); id != "" {
-			if n = s.postedNotice(r.Context(), id); n != nil {
+			if n = s.postedNotice(r.Context(), readerLang(r), id); n != nil {
 				n.For = q.Get("reply_to")
 			}
 		} else if id := q.Get("reported"); id != "" {
-			n = &notice{Text: "Thank you. A moderator will look at the comment.", For: id}
+			n = &notice{Text: tr(readerLang(r), "Thank you. A moderator will look at the comment."), For: id}
 		}
 		s.renderArticle(w, r, http.StatusOK, article, n, newComment{})
 	}
@@ -163,6 +169,7 @@ type articleQuery struct {
 	article string
 	after   uint64
 	newest  bool
+	lang    string // the reader's: "en" or "ru"
 }
 
 // articleStamp is what an article page is built from besides its
@@ -197,12 +204,14 @@ var keyMark = []byte(uuid.NewString())
 
 func (s *Server) renderArticle(w http.ResponseWriter, r *http.Request, status int, article string, n *notice, form newComment) {
 	q := r.URL.Query()
-	aq := articleQuery{article: article, newest: q.Get("sort") == "newest"}
+	aq := articleQuery{article: article, newest: q.Get("sort") == "newest", lang: readerLang(r)}
 	if c := q.Get("cursor"); c != "" {
 		aq.after, _ = strconv.ParseUint(c, 36, 64)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Add("Vary", "Accept-Language")
+	h.Set("Content-Language", aq.lang)
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
 	stamp := articleStamp{s.cfg.Views.ArticleVersion(article), s.cfg.Views.ArticleSettings(article)}
 	name := readerName(r)
@@ -263,6 +272,12 @@ func (s *Server) articleData(q articleQuery, settings events.ArticleSettings, n 
 		Article: q.article, Title: title, Paragraphs: paras, Total: page.Total, Threads: page.Threads,
 		Newest: q.newest, Notice: n, Form: form, Closed: settings.Closed, Premoderated: settings.Premoderated,
 		Comments: make([]pageComment, len(page.Comments)), Key: key, Reasons: reportReasons,
+		Lang: q.lang, Count: commentsCount(q.lang, page.Total),
+		T:    func(en string, args ...any) string { return tr(q.lang, en, args...) },
+		Date: func(t time.Time) string { return dateIn(q.lang, t) },
+	}
+	if q.article != DemoArticle {
+		data.Title = tr(q.lang, "Comments on %s", q.article)
 	}
 	keep := url.Values{}
 	if q.newest {
@@ -299,31 +314,34 @@ func (s *Server) articleData(q articleQuery, settings events.ArticleSettings, n 
 // reasonWords say a moderator's reason code to a comment's author when
 // no message came with it.
 var reasonWords = map[string]string{
-	"offensive": "it was found offensive", "abusive": "it was found abusive", "spam": "it looks like spam or advertising",
-	"off-topic": "it is off topic", "personal-information": "it shares personal information",
+	"offensive":            "Your comment was not published because it was found offensive.",
+	"abusive":              "Your comment was not published because it was found abusive.",
+	"spam":                 "Your comment was not published because it looks like spam or advertising.",
+	"off-topic":            "Your comment was not published because it is off topic.",
+	"personal-information": "Your comment was not published because it shares personal information.",
 }
 
 // rejectionText is what the author of a rejected comment reads: the
 // message of the rule or the moderator, said once: a message that says
 // "not published" itself (the rules' do) is shown as it is, any other is
 // introduced by that sentence; without a message, the reason in words.
-func rejectionText(reason, message string) string {
+func rejectionText(lang, reason, message string) string {
 	if message != "" {
-		if strings.Contains(strings.ToLower(message), "not published") {
+		if m := strings.ToLower(message); strings.Contains(m, "not published") || strings.Contains(m, "не опубликован") {
 			return message
 		}
-		return "Your comment was not published. " + message
+		return tr(lang, "Your comment was not published. %s", message)
 	}
 	if w, ok := reasonWords[reason]; ok {
-		return "Your comment was not published because " + w + "."
+		return tr(lang, w)
 	}
-	return "Your comment was not published."
+	return tr(lang, "Your comment was not published.")
 }
 
 // postedNotice tells the author what became of the comment just posted.
 // The rules usually decide within milliseconds, so it waits briefly for
 // the decision before saying the comment awaits review.
-func (s *Server) postedNotice(ctx context.Context, id string) *notice {
+func (s *Server) postedNotice(ctx context.Context, lang, id string) *notice {
 	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
 	for {
@@ -333,15 +351,15 @@ func (s *Server) postedNotice(ctx context.Context, id string) *notice {
 		}
 		switch projections.Status(st.Status) {
 		case projections.Approved:
-			return &notice{Text: "Thank you. Your comment is published."}
+			return &notice{Text: tr(lang, "Thank you. Your comment is published.")}
 		case projections.Rejected:
-			return &notice{Text: rejectionText(st.Reason, st.Message), Bad: true}
+			return &notice{Text: rejectionText(lang, st.Reason, st.Message), Bad: true}
 		case projections.Held:
-			return &notice{Text: "Thank you. " + cmp.Or(st.Message, "Your comment is awaiting review by a moderator.")}
+			return &notice{Text: tr(lang, "Thank you. %s", cmp.Or(st.Message, tr(lang, "Your comment is awaiting review by a moderator.")))}
 		}
 		select {
 		case <-ctx.Done():
-			return &notice{Text: "Thank you. Your comment is awaiting review."}
+			return &notice{Text: tr(lang, "Thank you. Your comment is awaiting review.")}
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -363,7 +381,7 @@ func (s *Server) handleArticleForm() http.HandlerFunc {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		}
 		if tooBig || r.ParseForm() != nil {
-			s.renderArticle(w, r, http.StatusRequestEntityTooLarge, article, &notice{Text: "The comment is too long.", Bad: true}, newComment{})
+			s.renderArticle(w, r, http.StatusRequestEntityTooLarge, article, &notice{Text: tr(readerLang(r), "The comment is too long."), Bad: true}, newComment{})
 			return
 		}
 		in := newComment{Author: r.PostForm.Get("author"), Text: r.PostForm.Get("text"), ParentID: r.PostForm.Get("parent_id")}
@@ -399,7 +417,7 @@ func (s *Server) handleArticleReport() http.HandlerFunc {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		if r.ParseForm() != nil {
-			s.renderArticle(w, r, http.StatusBadRequest, article, &notice{Text: "The report could not be read.", Bad: true}, newComment{})
+			s.renderArticle(w, r, http.StatusBadRequest, article, &notice{Text: tr(readerLang(r), "The report could not be read."), Bad: true}, newComment{})
 			return
 		}
 		id := r.PostForm.Get("comment_id")
@@ -415,7 +433,7 @@ func (s *Server) handleArticleReport() http.HandlerFunc {
 				w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 				text = "Too many reports from here just now; please try again later."
 			}
-			s.renderArticle(w, r, ae.Status, article, &notice{Text: text, Bad: true, For: id}, newComment{})
+			s.renderArticle(w, r, ae.Status, article, &notice{Text: tr(readerLang(r), text), Bad: true, For: id}, newComment{})
 			return
 		}
 		http.Redirect(w, r, "/articles/"+article+"?reported="+url.QueryEscape(id)+"#status", http.StatusSeeOther)

@@ -85,3 +85,45 @@ func TestArticlePageCache(t *testing.T) {
 		t.Fatal("newest first is served the oldest-first page")
 	}
 }
+
+// The page speaks the reader's language, from Accept-Language, and each
+// language's page is kept apart.
+func TestArticlePageLanguage(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	for _, text := range []string{"one", "two"} {
+		id := f.comment("langs", "Anna", text, "", nil)
+		f.applyAll()
+		f.approve("langs", id)
+	}
+	f.applyAll()
+	get := func(accept string) (string, http.Header) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", f.srv.URL+"/articles/langs", nil)
+		if accept != "" {
+			req.Header.Set("Accept-Language", accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b), resp.Header
+	}
+	for _, tc := range []struct{ accept, lang, count, button string }{
+		{"", "en", "2 comments", "Post comment"},
+		{"ru-RU,ru;q=0.9,en;q=0.5", "ru", "2 комментария", "Отправить комментарий"},
+		{"de-DE, fr;q=0.8", "en", "2 comments", "Post comment"},
+		{"en-GB,ru;q=0.4", "en", "2 comments", "Post comment"},
+	} {
+		for range 2 { // built, then kept
+			page, h := get(tc.accept)
+			if !strings.Contains(page, `<html lang="`+tc.lang+`">`) || !strings.Contains(page, tc.count) || !strings.Contains(page, tc.button) {
+				t.Errorf("Accept-Language %q: want %s, %q, %q in:\n%s", tc.accept, tc.lang, tc.count, tc.button, page)
+			}
+			if h.Get("Content-Language") != tc.lang || !strings.Contains(h.Get("Vary"), "Accept-Language") {
+				t.Errorf("Accept-Language %q: Content-Language %q, Vary %q", tc.accept, h.Get("Content-Language"), h.Get("Vary"))
+			}
+		}
+	}
+}
