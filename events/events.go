@@ -16,10 +16,6 @@ import (
 	codec "github.com/goccy/go-json"
 )
 
-// SchemaVersion is the envelope version written by this code. Decode accepts
-// every version up to it, so old events keep decoding after an upgrade.
-const SchemaVersion = 1
-
 // Type names an event. Types are past tense: they record what happened.
 type Type string
 
@@ -43,8 +39,11 @@ const (
 // Seq is the stream sequence the event was stored at; it is set when an
 // event is read from the log and never serialized.
 type Envelope struct {
-	ID          string          `json:"id"`
-	Type        Type            `json:"type"`
+	ID   string `json:"id"`
+	Type Type   `json:"type"`
+	// Version is the schema version of this event's type (see schema.go).
+	// An event read from the log is always at the current version: Decode
+	// upcasts older ones.
 	Version     int             `json:"v"`
 	Article     string          `json:"article,omitempty"`
 	Comment     string          `json:"comment,omitempty"`
@@ -170,7 +169,7 @@ func New(id string, t Type, article, comment, actor, causation string, at time.T
 		return Envelope{}, fmt.Errorf("events: encode %s payload: %w", t, err)
 	}
 	return Envelope{
-		ID: id, Type: t, Version: SchemaVersion,
+		ID: id, Type: t, Version: CurrentVersion(t),
 		Article: article, Comment: comment,
 		OccurredAt: at.UTC(), Actor: actor, CausationID: causation,
 		Data: data,
@@ -190,18 +189,42 @@ func Encode(e Envelope) ([]byte, error) {
 	return codec.Marshal(e)
 }
 
-// Decode parses an envelope read from the log. It fails with ErrInvalid for
-// bytes that can never be an event, so consumers can terminate them.
+// wireEnvelope is an Envelope as stored, told apart from it only by a
+// version that can be absent.
+type wireEnvelope struct {
+	ID          string          `json:"id"`
+	Type        Type            `json:"type"`
+	Version     *int            `json:"v"`
+	Article     string          `json:"article,omitempty"`
+	Comment     string          `json:"comment,omitempty"`
+	OccurredAt  time.Time       `json:"occurred_at"`
+	Actor       string          `json:"actor"`
+	CausationID string          `json:"causation_id,omitempty"`
+	Data        json.RawMessage `json:"data,omitempty"`
+}
+
+// Decode parses an envelope read from the log and brings it to the current
+// version of its type through the upcasters (schema.go); every reader of the
+// log decodes here, so no consumer ever sees an old version. An event that
+// carries no version was written before versions existed and is version 1.
+// Decode fails with ErrInvalid for bytes that can never be an event, so
+// consumers can terminate them.
 func Decode(b []byte) (Envelope, error) {
-	var e Envelope
-	if err := codec.Unmarshal(b, &e); err != nil {
+	var w wireEnvelope
+	if err := codec.Unmarshal(b, &w); err != nil {
 		return Envelope{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	switch {
-	case e.ID == "" || e.Type == "":
+	if w.ID == "" || w.Type == "" {
 		return Envelope{}, fmt.Errorf("%w: event without id or type", ErrInvalid)
-	case e.Version < 1 || e.Version > SchemaVersion:
-		return Envelope{}, fmt.Errorf("%w: event %s has unknown schema version %d", ErrInvalid, e.ID, e.Version)
 	}
-	return e, nil
+	e := Envelope{
+		ID: w.ID, Type: w.Type, Version: 1,
+		Article: w.Article, Comment: w.Comment,
+		OccurredAt: w.OccurredAt, Actor: w.Actor, CausationID: w.CausationID,
+		Data: w.Data,
+	}
+	if w.Version != nil {
+		e.Version = *w.Version
+	}
+	return schemas.Upcast(e)
 }

@@ -50,6 +50,10 @@ type Projector struct {
 	// SaveEvery > 0, saves a snapshot that often (if anything changed).
 	Snapshots jetstream.ObjectStore
 	SaveEvery time.Duration
+	// SnapshotStream, when set beside SaveEvery, is the stream behind
+	// Snapshots: the saving projector purges the chunks interrupted saves
+	// left there, at start and after each save.
+	SnapshotStream jetstream.Stream
 	// Rebuild ignores the snapshot and replays from sequence 1.
 	Rebuild bool
 	// Status, when set, is the comment status view this projector writes
@@ -130,6 +134,7 @@ func (p *Projector) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	if p.Snapshots != nil && p.SaveEvery > 0 {
+		p.cleanOrphans(ctx)
 		wg.Go(func() { p.saveLoop(ctx) })
 	}
 	err = p.follow(ctx, start)
@@ -246,7 +251,23 @@ func (p *Projector) save(ctx context.Context) error {
 	}
 	p.savedSeq.Store(seq)
 	p.lastSaved.Store(time.Now().UnixNano())
+	p.cleanOrphans(ctx)
 	return nil
+}
+
+// cleanOrphans purges chunks no snapshot names and nothing wrote to for a
+// while (another projector's save in progress keeps writing).
+func (p *Projector) cleanOrphans(ctx context.Context) {
+	if p.SnapshotStream == nil {
+		return
+	}
+	n, err := cleanOrphanChunks(ctx, p.SnapshotStream, p.Snapshots, max(2*p.SaveEvery, time.Minute))
+	if err != nil && ctx.Err() == nil {
+		p.Logger.Warn("cleaning orphaned snapshot chunks", "err", err)
+	}
+	if n > 0 {
+		p.Logger.Info("purged chunks of interrupted snapshot saves", "objects", n)
+	}
 }
 
 // Metrics are the projector's Prometheus series.

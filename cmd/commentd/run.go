@@ -166,6 +166,9 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	}
 	if cfg.has(roleProjector) {
 		a.projector.SaveEvery = cfg.SnapshotEvery
+		if a.projector.SnapshotStream, err = sjs.Stream(sctx, projections.SnapshotStream); err != nil {
+			return a, fmt.Errorf("projections: snapshot stream: %w (%s)", err, notProvisioned)
+		}
 		// The projector role is the status view's one writer.
 		if a.projector.Status, err = projections.AttachStatusView(sctx, rjs); err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)

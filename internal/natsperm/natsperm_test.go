@@ -321,6 +321,22 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 			_, err = obj.GetBytes(ctx, "views")
 			return err
 		})
+		c.may("find and purge orphaned snapshot chunks", func(ctx context.Context) error {
+			st, err := c.js.Stream(ctx, projections.SnapshotStream)
+			if err != nil {
+				return err
+			}
+			info, err := st.Info(ctx, jetstream.WithSubjectFilter("$O."+projections.SnapshotBucket+".C.>"))
+			if err != nil {
+				return err
+			}
+			for subj := range info.State.Subjects {
+				if _, err := st.GetLastMsgForSubject(ctx, subj); err != nil {
+					return err
+				}
+			}
+			return st.Purge(ctx, jetstream.WithPurgeSubject("$O."+projections.SnapshotBucket+".C.none"))
+		})
 		c.may("write and read the status view", func(ctx context.Context) error {
 			kv, err := c.js.KeyValue(ctx, projections.StatusBucket)
 			if err != nil {
