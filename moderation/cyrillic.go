@@ -147,6 +147,53 @@ func (s *stream) scanCyrillic(text string) {
 		}
 	}
 	s.endCyrillic(cyr)
+	s.joinCyrillicLetters()
+}
+
+// joinCyrillicLetters reads runs of at least minSpaced one-letter words
+// close together ("х у й", "п.и.з.д.а") as one word, as the Latin stream
+// does. Russian has one-letter words (и, в, с, к, у, о, а, я), but a root
+// of the lists is never spelt by three of them in a row.
+func (s *stream) joinCyrillicLetters() {
+	n := len(s.sym)
+	if n < 2*minSpaced-1 {
+		return
+	}
+	// single reports whether the word starting at i is one symbol long.
+	single := func(i int) bool { return i < n && (i+1 == n || s.sym[i+1] == ' ') }
+	j := 0
+	for i := 0; i < n; {
+		if !single(i) || (i > 0 && s.sym[i-1] != ' ') {
+			s.move(j, i)
+			j++
+			i++
+			continue
+		}
+		// A run of one-letter words from i: they sit at i, i+2, i+4, …
+		k := i
+		for k+2 < n && s.sym[k+1] == ' ' && single(k+2) &&
+			s.end[k+1]-s.src[k+1] <= maxGap && !s.hasNewline(int32(k+1)) {
+			k += 2
+		}
+		if (k-i)/2+1 < minSpaced {
+			for ; i <= k; i++ {
+				s.move(j, i)
+				j++
+			}
+			continue
+		}
+		runStart := j
+		for ; i <= k; i += 2 {
+			if j > runStart && s.sym[j-1] == s.sym[i] && s.sym[i] != '*' {
+				s.end[j-1] = s.end[i] // "б л я я т ь": one run
+				continue
+			}
+			s.move(j, i)
+			j++
+		}
+		i = k + 1
+	}
+	s.sym, s.cnt, s.src, s.end, s.soft = s.sym[:j], s.cnt[:j], s.src[:j], s.end[:j], s.soft[:j]
 }
 
 // endCyrillic emits the word just read if it has a Cyrillic letter.
