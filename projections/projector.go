@@ -328,8 +328,13 @@ func NewMetrics(reg prometheus.Registerer, p *Projector) *Metrics {
 			return time.Since(time.Unix(0, at)).Seconds()
 		})
 		m.undecided = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "comments_oldest_undecided_seconds", Help: "Age of the oldest submission the rules have not decided, from the read models; 0 when none waits.",
+			Name: "comments_oldest_undecided_seconds", Help: "Age of the oldest submission the rules have not decided, from the read models; 0 when none waits or while they replay history.",
 		}, func() float64 {
+			// While the read models replay history, comments decided
+			// long ago are briefly pending again: not a stalled worker.
+			if !p.caughtUp.Load() {
+				return 0
+			}
 			at, ok := p.Store.OldestUndecided()
 			if !ok {
 				return 0

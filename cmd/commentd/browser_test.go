@@ -326,7 +326,10 @@ func TestFirstRunSetupLink(t *testing.T) {
 	// A held comment decided on the phone, by tapping its button.
 	until(t, ctx, "held comment", `document.querySelectorAll('#items .item').length === 1`)
 	browsertest.Run(t, ctx, "approve", chromedp.Click(chromedp.CSS("#items .item .do-approve")))
-	until(t, ctx, "decided", `document.querySelectorAll('#items .item').length === 0`)
+	until(t, ctx, "decided", `document.querySelectorAll('#items .item').length === 0 || /failed|changed|first/.test(document.getElementById('toast').textContent)`)
+	if toast := browsertest.Run(t, ctx, "toast", chromedp.Evaluate[string](`document.getElementById('toast').textContent`)); !strings.HasPrefix(toast, "Approved") {
+		t.Fatalf("after approving: %q", toast)
+	}
 	if p := browsertest.Run(t, ctx, "layout", chromedp.Evaluate[[]string](layoutProblems)); len(p) != 0 {
 		t.Fatalf("layout at 390 px:\n%s", strings.Join(p, "\n"))
 	}

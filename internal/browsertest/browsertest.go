@@ -64,7 +64,9 @@ func Tab(t testing.TB, actx context.Context) context.Context {
 // context by the id it last heard of, and a context the page replaced a
 // moment before (a reload, a document that opened a new world) is gone by
 // the time the call arrives. The call never ran, so running it again is
-// safe, even for an action with effects.
+// safe, even for an action with effects. So is one refused with "Could
+// not find node with given id": the page replaced the node between the
+// query and the click, which never happened.
 func Run[T any](t testing.TB, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -86,5 +88,6 @@ func Run[T any](t testing.TB, ctx context.Context, what string, a chromedp.Actio
 }
 
 func staleContext(err error) bool {
-	return strings.Contains(err.Error(), "Cannot find context with specified id")
+	return strings.Contains(err.Error(), "Cannot find context with specified id") ||
+		strings.Contains(err.Error(), "Could not find node with given id")
 }

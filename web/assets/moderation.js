@@ -338,7 +338,7 @@
 
     // refresh reloads the list (rendered by the server) and keeps the
     // selection on the same comment when it is still there.
-    var refreshTimer = null, refreshing = false, again = false;
+    var refreshTimer = null, refreshing = false, again = false, lastHTML = null;
     function refresh() {
       clearTimeout(refreshTimer);
       refreshTimer = setTimeout(reload, 100);
@@ -354,7 +354,10 @@
         if (resp.status === 401) { location.reload(); return null; }
         return resp.ok ? resp.text() : null;
       }).then(function (html) {
-        if (html === null) return;
+        // Unchanged, the list stays as it is: a button under the
+        // moderator's finger is not swapped for its copy mid-tap.
+        if (html === null || html === lastHTML) return;
+        lastHTML = html;
         var doc = new DOMParser().parseFromString(html, 'text/html');
         var list = $('#list');
         list.replaceChildren.apply(list, Array.prototype.slice.call(doc.body.childNodes));
