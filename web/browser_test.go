@@ -279,9 +279,16 @@ func TestBrowser(t *testing.T) {
 		if c := colours("light"); c != light {
 			t.Errorf("default theme: %s, want %s", c, light)
 		}
+		if browsertest.Shots() {
+			browsertest.Screenshot(t, "widget-light", browsertest.Run(t, ctx, "shot light", chromedp.Screenshot(chromedp.CSS("#comments"))))
+		}
 		browsertest.Run(t, ctx, "data-theme dark", chromedp.Evaluate[chromedp.Void](`document.querySelector('#comments').dataset.theme = 'dark'`))
 		if c := colours("dark"); c != dark {
 			t.Errorf("data-theme=dark: %s, want %s", c, dark)
+		}
+		if browsertest.Shots() {
+			browsertest.Run(t, ctx, "dark page", chromedp.Evaluate[chromedp.Void](`document.body.style.background = '#0d0d0d'`))
+			browsertest.Screenshot(t, "widget-dark", browsertest.Run(t, ctx, "shot dark", chromedp.Screenshot(chromedp.CSS("#comments"))))
 		}
 		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
 			t.Fatal(err)

@@ -204,6 +204,9 @@ func TestModerationUIMouseAndKeyboard(t *testing.T) {
 			signIn(t, ctx, c.url)
 			browsertest.Run(t, ctx, "filter", chromedp.Navigate(c.url+"/moderation/?queue=held&article="+article))
 			until(t, ctx, "five items", `document.querySelectorAll('#items .item').length === 5`)
+			if browsertest.Shots() {
+				browsertest.Screenshot(t, fmt.Sprintf("moderation-%dpx", width), browsertest.Run(t, ctx, "shot", chromedp.FullScreenshot(100)))
+			}
 			if p := browsertest.Run(t, ctx, "layout", chromedp.Evaluate[[]string](layoutProblems)); len(p) != 0 {
 				t.Fatalf("layout at %d px:\n%s", width, strings.Join(p, "\n"))
 			}

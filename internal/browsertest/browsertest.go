@@ -5,6 +5,7 @@ package browsertest
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -93,3 +94,20 @@ func staleContext(err error) bool {
 		strings.Contains(err.Error(), "Could not find node with given id") ||
 		strings.Contains(err.Error(), "No node with given id found")
 }
+
+// Screenshot writes png to $COMMENTD_SCREENSHOTS/name.png when that
+// variable names a directory (how docs/img is made:
+// COMMENTD_SCREENSHOTS=$PWD/docs/img go test ./web ./cmd/commentd -run Browser|UI).
+func Screenshot(t testing.TB, name string, png []byte) {
+	t.Helper()
+	dir := os.Getenv("COMMENTD_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+	}
+}
+
+// Shots reports whether screenshots are wanted.
+func Shots() bool { return os.Getenv("COMMENTD_SCREENSHOTS") != "" }
