@@ -19,10 +19,10 @@ func (s *Server) routes() {
 	// Readers' JSON API (the HTTP contract in DESIGN.md). s.cors lets the
 	// widget call it from the publishers' origins (--allowed-origins).
 	s.mux.Handle("POST /api/articles/{article}/comments", s.cors(s.handlePostComment()))
-	s.mux.Handle("GET /api/articles/{article}/comments", s.cors(s.handleListComments()))
+	s.mux.Handle("GET /api/articles/{article}/comments", s.cors(s.whenRestored(s.handleListComments())))
 	s.mux.Handle("GET /api/comments/{id}", s.cors(s.handleGetComment()))
-	s.mux.Handle("GET /api/articles/{article}/events", s.cors(s.handleArticleEvents()))
-	s.mux.Handle("GET /api/counts", s.cors(s.handleCounts()))
+	s.mux.Handle("GET /api/articles/{article}/events", s.cors(s.whenRestored(s.handleArticleEvents())))
+	s.mux.Handle("GET /api/counts", s.cors(s.whenRestored(s.handleCounts())))
 	s.mux.Handle("OPTIONS /api/articles/{article}/comments", s.handlePreflight())
 	s.mux.Handle("OPTIONS /api/articles/{article}/events", s.handlePreflight())
 	s.mux.Handle("OPTIONS /api/comments/{id}/reports", s.handlePreflight())
@@ -74,7 +74,7 @@ func (s *Server) routes() {
 	// Pages.
 	s.mux.Handle("/api/", s.handleAPINotFound())
 	s.mux.Handle("GET /{$}", s.handleIndex())
-	s.mux.Handle("GET /articles/{article}", s.handleArticlePage())
+	s.mux.Handle("GET /articles/{article}", s.whenRestored(s.handleArticlePage()))
 	// Another site's page must not make its visitors post here (from
 	// their own addresses, past per-address limits).
 	form := http.NewCrossOriginProtection()

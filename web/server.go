@@ -69,6 +69,10 @@ type Config struct {
 	// operator's to say, not a request header's: any peer can send
 	// X-Forwarded-Proto. Off is for plain HTTP on a developer's machine.
 	CookieSecure bool
+	// Restored is closed once the read models have first caught up with
+	// the stream; until then the readers' lists, counts, live updates and
+	// pages answer 503 (restored.go). Nil serves at once.
+	Restored <-chan struct{}
 	// AccessLog logs one line per request at info (access.go): method,
 	// route pattern, status, duration and bytes; never addresses, paths
 	// or text.

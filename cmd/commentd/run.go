@@ -219,6 +219,10 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		}
 		statusView = sv
 	}
+	var restored <-chan struct{}
+	if views != nil {
+		restored = a.projector.CaughtUp()
+	}
 	a.web = web.New(web.Config{
 		Log: webLog, Views: views, Status: statusView, Ready: a.projector.Ready,
 		RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
@@ -228,7 +232,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// in the SECRETS bucket, so every api process agrees on it.
 		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
 		MaxReplyDepth: cfg.MaxReplyDepth, TrustedProxies: cfg.TrustedProxies,
-		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog,
+		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog, Restored: restored,
 	})
 	a.handler = a.web
 	if views != nil {
