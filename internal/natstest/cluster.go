@@ -167,24 +167,31 @@ func freePorts(t testing.TB, n int) []int {
 	return ports
 }
 
-// WaitMetaLeader waits until the running nodes agree on a meta leader and
-// are current with it.
+// WaitMetaLeader waits until the running nodes agree on a meta leader, are
+// current with it, and the leader counts every running node as an online
+// peer: before that, creating an R3 stream can fail with "no suitable
+// peers for placement".
 func (c *Cluster) WaitMetaLeader() {
 	c.t.Helper()
-	poll.True(c.t, 30*time.Second, "a JetStream meta leader", func() bool {
-		leaders := 0
+	poll.True(c.t, 30*time.Second, "a JetStream meta leader that sees every running node", func() bool {
+		running := 0
+		var leader *server.Server
 		for _, s := range c.Servers {
 			if s == nil {
 				continue
 			}
+			running++
 			if !s.JetStreamIsCurrent() {
 				return false
 			}
 			if s.JetStreamIsLeader() {
-				leaders++
+				if leader != nil {
+					return false
+				}
+				leader = s
 			}
 		}
-		return leaders == 1
+		return leader != nil && len(leader.JetStreamClusterPeers()) == running
 	})
 }
 
