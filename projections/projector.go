@@ -348,7 +348,9 @@ func NewMetrics(reg prometheus.Registerer, p *Projector) *Metrics {
 		m.toVisible.WithLabelValues(kind)
 	}
 	cs := []prometheus.Collector{m.consumed, m.undecodables, m.lag, m.toDecision, m.toVisible}
-	if p != nil {
+	if p != nil && p.SaveEvery > 0 {
+		// Only the process that saves snapshots has a checkpoint to age;
+		// alerts select the gauge without a role.
 		m.checkpointAge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "comments_projection_checkpoint_age_seconds", Help: "Seconds since the read models were last snapshotted (or found unchanged).",
 		}, func() float64 {
@@ -358,6 +360,9 @@ func NewMetrics(reg prometheus.Registerer, p *Projector) *Metrics {
 			}
 			return time.Since(time.Unix(0, at)).Seconds()
 		})
+		cs = append(cs, m.checkpointAge)
+	}
+	if p != nil {
 		m.undecided = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "comments_oldest_undecided_seconds", Help: "Age of the oldest submission the rules have not decided, from the read models; 0 when none waits or while they replay history.",
 		}, func() float64 {
@@ -372,7 +377,7 @@ func NewMetrics(reg prometheus.Registerer, p *Projector) *Metrics {
 			}
 			return max(time.Since(at).Seconds(), 0)
 		})
-		cs = append(cs, m.checkpointAge, m.undecided)
+		cs = append(cs, m.undecided)
 	}
 	for _, c := range cs {
 		reg.MustRegister(c)
