@@ -251,6 +251,8 @@ type listResponse struct {
 	Total      int             `json:"total"`
 	Comments   []publicComment `json:"comments"`
 	NextCursor string          `json:"next_cursor"`
+	// AsOf is the moment a list of the past (?as_of=) shows.
+	AsOf *time.Time `json:"as_of,omitempty"`
 }
 
 type publicComment struct {
@@ -321,6 +323,10 @@ func (s *Server) handleListComments() http.HandlerFunc {
 		q, err := parseListQuery(r)
 		if err != nil {
 			s.writeError(w, r, err)
+			return
+		}
+		if v := r.URL.Query(); v.Has("as_of") {
+			s.listAsOf(w, r, q, v.Get("as_of")) // asof.go
 			return
 		}
 		writeJSONBytes(w, http.StatusOK, s.pages.get(s.cfg.Views, q))

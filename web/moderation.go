@@ -363,6 +363,7 @@ type historyEvent struct {
 	Actor       string          `json:"actor"`
 	ActorKind   string          `json:"actor_kind"` // reader, human, automatic
 	OccurredAt  time.Time       `json:"occurred_at"`
+	StoredAt    time.Time       `json:"stored_at"` // by the stream's clock, what ?as_of= cuts at
 	CausationID string          `json:"causation_id,omitempty"`
 	Data        json.RawMessage `json:"data,omitempty"`
 }
@@ -379,7 +380,18 @@ func actorKind(actor string) string {
 
 func (s *Server) handleHistory() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		var at time.Time
+		if v := r.URL.Query(); v.Has("as_of") {
+			var err error
+			if at, err = parseAsOf(v.Get("as_of")); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 		f, err := s.current(r.Context(), r.PathValue("id"))
+		if err == nil && !at.IsZero() {
+			f, err = historyAt(f, at) // asof.go
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -387,9 +399,13 @@ func (s *Server) handleHistory() http.HandlerFunc {
 		out := make([]historyEvent, len(f.history))
 		for i, e := range f.history {
 			out[i] = historyEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, Actor: e.Actor, ActorKind: actorKind(e.Actor),
-				OccurredAt: e.OccurredAt, CausationID: e.CausationID, Data: e.Data}
+				OccurredAt: e.OccurredAt, StoredAt: e.Stored, CausationID: e.CausationID, Data: e.Data}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"comment": f.comment(), "events": out})
+		resp := map[string]any{"comment": f.comment(), "events": out}
+		if !at.IsZero() {
+			resp["as_of"] = at
+		}
+		writeJSON(w, http.StatusOK, resp)
 	}
 }
 

@@ -98,6 +98,7 @@ type Server struct {
 	setup   firstRun    // modui.go
 	readers *readers
 	ready   *readiness
+	asOf    chan struct{} // time-travel reads under way (asof.go)
 }
 
 // New builds the server and its routes.
@@ -119,6 +120,7 @@ func New(cfg Config) *Server {
 		pages:     newPageCache(),
 		articles:  newArticleCache(),
 		live:      newHub[liveUpdate](liveBuffer),
+		asOf:      make(chan struct{}, maxAsOfReads),
 	}
 	if cfg.ReadyGrace <= 0 {
 		cfg.ReadyGrace = DefaultReadyGrace
