@@ -29,13 +29,15 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$B"
-nice go build -o "$B/" ./cmd/commentd ./cmd/commentctl ./bench/scale
+nice go build -o "$B/" ./cmd/commentd ./cmd/commentctl ./bench/scale ./bench/bare
 now() { date +%s%N; }
 rss() { awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$1/status"; }
 say() { printf '%-44s %s\n' "$1" "$2"; }
 base=127.0.0.1
 nats=nats://$base:18722
 off=(--log-level warn --nats-monitor "" --rate-limit-per-ip 0 --rate-limit-per-author 0)
+
+say "load average at start" "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 1. A fresh install: the all-in-one provisions, publishes the rule set
 # and makes the workers' consumer; then it stops.
@@ -81,12 +83,23 @@ say "GET first page (50) of $hot" "$("$B/scale" get -c 16 -n "$GETS" "$u/api/art
 say "GET page ${PAGE:-100} of $hot" "$("$B/scale" get -c 16 -n "$GETS" "$deep")"
 say "GET /articles/$hot (HTML)" "$("$B/scale" get -c 16 -n "$GETS" "$u/articles/$hot")"
 say "GET /api/comments/{known id}" "$("$B/scale" get -c 16 -n "$GETS" "$u/api/comments/$id")"
-say "GET /api/comments/{unknown id}" "$("$B/scale" get -c 16 -n "$GETS" "$u/api/comments/0193a0b4-0000-7000-8000-000000000000")"
+say "GET /api/comments/{unknown id}" "$("$B/scale" get -status 404 -c 16 -n "$GETS" "$u/api/comments/0193a0b4-0000-7000-8000-000000000000")"
+
+# The reference in the same run: a bare net/http server answering the
+# first page's bytes.
+curl -sf "$u/api/articles/$hot/comments?limit=50" >"$tmp/page.json"
+"$B/bare" --addr $base:18704 --body "$tmp/page.json" 2>/dev/null & pids+=($!)
+"$B/scale" ready -since "$(now)" http://$base:18704/ >/dev/null
+say "bare GET, same bytes as the first page" "$("$B/scale" get -c 16 -n "$GETS" http://$base:18704/)"
 
 # 5. The write path: POST → 202, then submission → visible at RATE/s.
+"$B/bare" --addr $base:18705 2>/dev/null & pids+=($!)
+"$B/scale" ready -since "$(now)" http://$base:18705/ >/dev/null
+say "bare POST, 1 KB answer (32 clients)" "$("$B/scale" post -c 32 -n "$POSTS" -status 200 http://$base:18705)"
 say "POST -> 202 (32 clients)" "$("$B/scale" post -c 32 -n "$POSTS" $u)"
 sleep 5 # the worker and projector finish the burst
 say "submission -> visible at $RATE/s" "$("$B/scale" visible -rate "$RATE" -n $((RATE * 10)) $u)"
 say "api RSS after" "$(rss $api)"
 say "worker RSS after" "$(rss $worker)"
 say "projector (+NATS) RSS after" "$(rss $proj)"
+say "load average at end" "$(cut -d' ' -f1-3 /proc/loadavg)"
