@@ -54,6 +54,10 @@ type Envelope struct {
 
 	Seq     uint64 `json:"-"`
 	Subject string `json:"-"`
+	// Stored is when the stream stored the event (its own clock, not the
+	// writer's): what readers of the system could see at a moment is
+	// what was stored by then. Set when read from the log.
+	Stored time.Time `json:"-"`
 }
 
 // Submitted is the payload of CommentSubmitted.

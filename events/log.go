@@ -201,7 +201,7 @@ func (l *Log) Last(ctx context.Context, subject string) (Envelope, error) {
 	if err != nil {
 		return Envelope{}, err
 	}
-	e.Seq, e.Subject = msg.Sequence, msg.Subject
+	e.Seq, e.Subject, e.Stored = msg.Sequence, msg.Subject, msg.Time
 	return e, nil
 }
 
@@ -285,7 +285,7 @@ func (l *Log) subjectHistory(ctx context.Context, subject string) ([]Envelope, e
 			return nil, err
 		}
 		if e, err := Decode(msg.Data); err == nil {
-			e.Seq, e.Subject = msg.Sequence, msg.Subject
+			e.Seq, e.Subject, e.Stored = msg.Sequence, msg.Subject, msg.Time
 			out = append(out, e)
 		}
 		seq = msg.Sequence + 1
@@ -300,6 +300,26 @@ var errStop = errors.New("stop")
 // Events that can never be decoded are skipped: a replay must not stop on
 // one bad event. It returns nil when it reached the end.
 func (l *Log) Replay(ctx context.Context, from uint64, filters []string, fn func(Envelope) error) error {
+	return l.replay(ctx, from, filters, time.Time{}, fn)
+}
+
+// Until calls fn for every event that matches one of filters and was
+// stored at or before t (the stream's clock, Envelope.Stored), oldest
+// first, as Replay does: the log as it stood at t. The read is one ordered
+// consumer filtered by subject, so its cost follows the events the filters
+// match, not the length of the log. A t in the future reads everything
+// stored now.
+func (l *Log) Until(ctx context.Context, filters []string, t time.Time, fn func(Envelope) error) error {
+	if t.IsZero() {
+		return fmt.Errorf("%w: a time is needed", ErrInvalid)
+	}
+	return l.replay(ctx, 1, filters, t, fn)
+}
+
+// replay is Replay up to a time (none when until is zero). The stream
+// stores events in sequence order with a clock that does not go back, so
+// the first event stored after until ends the read.
+func (l *Log) replay(ctx context.Context, from uint64, filters []string, until time.Time, fn func(Envelope) error) error {
 	// The end is the newest event the filters match now; none: nothing to
 	// replay (following would wait for one forever).
 	var end uint64
@@ -312,13 +332,16 @@ func (l *Log) Replay(ctx context.Context, from uint64, filters []string, fn func
 		case err == nil:
 			end = max(end, msg.Sequence)
 		case !errors.Is(err, jetstream.ErrMsgNotFound):
-			return fmt.Errorf("events: replay: newest event on %s: %w", f, err)
+			return fmt.Errorf("events: replay: newest event on %s: %w", f, unavailable(ctx, err))
 		}
 	}
 	if end < max(from, 1) {
 		return nil
 	}
 	err := l.Follow(ctx, FollowConfig{From: from, Filters: filters}, func(e Envelope, _ uint64, err error) error {
+		if !until.IsZero() && e.Stored.After(until) {
+			return errStop
+		}
 		if err == nil {
 			if err := fn(e); err != nil {
 				return err
@@ -384,7 +407,7 @@ func (l *Log) Follow(ctx context.Context, cfg FollowConfig, fn func(e Envelope, 
 		if err != nil {
 			e = Envelope{}
 		}
-		e.Seq, e.Subject = meta.Sequence.Stream, msg.Subject()
+		e.Seq, e.Subject, e.Stored = meta.Sequence.Stream, msg.Subject(), meta.Timestamp
 		if err := fn(e, meta.NumPending, err); err != nil {
 			return err
 		}

@@ -288,3 +288,71 @@ func TestReplayOfNothingEnds(t *testing.T) {
 		t.Fatalf("Replay from past the end = %d events, %v", n, err)
 	}
 }
+
+// Until reads the events of the filters stored up to a moment, each with
+// the stream's own time, and nothing of the other subjects.
+func TestUntilReadsTheLogAsItStoodThen(t *testing.T) {
+	ctx := context.Background()
+	l := openLog(t)
+	var mine []uint64
+	for i := range 6 {
+		article := "a1"
+		if i%2 == 1 {
+			article = "other"
+		}
+		seq := mustAppend(t, l, submitted(t, article, uuid.NewString(), fmt.Sprint("text ", i)))
+		if article == "a1" {
+			mine = append(mine, seq)
+		}
+	}
+	set, err := events.New(uuid.NewString(), events.ArticleSettingsChanged, "a1", "", "moderator:m", "", time.Now(), events.ArticleSettings{Closed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine = append(mine, mustAppend(t, l, set))
+	filters := []string{"comments.a1.>", "articles.a1.settings"}
+
+	var all []events.Envelope
+	if err := l.Replay(ctx, 1, filters, func(e events.Envelope) error { all = append(all, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(mine) {
+		t.Fatalf("replay saw %d events, want %d", len(all), len(mine))
+	}
+	for i, e := range all {
+		if e.Stored.IsZero() || (i > 0 && e.Stored.Before(all[i-1].Stored)) {
+			t.Fatalf("event %d stored at %v after %v", e.Seq, e.Stored, all[i-1].Stored)
+		}
+	}
+	for i, cut := range all {
+		var got []uint64
+		if err := l.Until(ctx, filters, cut.Stored, func(e events.Envelope) error { got = append(got, e.Seq); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		want := mine[:i+1]
+		for i+1 < len(all) && all[i+1].Stored.Equal(cut.Stored) { // same instant: both were there
+			i++
+			want = mine[:i+1]
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("until %v: got %v, want %v", cut.Stored, got, want)
+		}
+	}
+	var before []uint64
+	if err := l.Until(ctx, filters, all[0].Stored.Add(-time.Nanosecond), func(e events.Envelope) error { before = append(before, e.Seq); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(before) != 0 {
+		t.Errorf("before the first event: got %v", before)
+	}
+	var future int
+	if err := l.Until(ctx, filters, time.Now().Add(time.Hour), func(events.Envelope) error { future++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if future != len(mine) {
+		t.Errorf("in the future: %d events, want all %d", future, len(mine))
+	}
+	if err := l.Until(ctx, []string{"comments.nobody.>"}, time.Now(), func(events.Envelope) error { t.Error("an event of nobody"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -65,4 +67,63 @@ func githubAnchor(heading string) string {
 	h := strings.ToLower(strings.TrimSpace(heading))
 	h = regexp.MustCompile("[^a-z0-9 _-]").ReplaceAllString(h, "")
 	return strings.ReplaceAll(h, " ", "-")
+}
+
+// TestComposeRoutesSignIn reads each NATS server's command line in
+// docker-compose.yml as nats-server itself parses it: the cluster listener
+// takes only routes that sign in as user route, and every route to a peer
+// signs in, so a process that reaches port 6222 without the password
+// cannot join the cluster (internal/natstest TestRoutesNeedThePassword
+// shows the server refusing one).
+func TestComposeRoutesSignIn(t *testing.T) {
+	data, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			Command yaml.Node `yaml:"command"` // a string or a list
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(data, &compose); err != nil {
+		t.Fatal(err)
+	}
+	const password = "route-password"
+	env := regexp.MustCompile(`\$\{COMMENTD_NATS_ROUTE_PASSWORD[^}]*\}`)
+	servers := 0
+	for name, svc := range compose.Services {
+		cmd := svc.Command.Value // empty for a list: not a NATS server's
+		if !strings.HasPrefix(name, "nats-") || !strings.Contains(cmd, "--cluster") {
+			continue
+		}
+		servers++
+		var args []string
+		fields := strings.Fields(env.ReplaceAllString(cmd, password))
+		for i := 0; i < len(fields); i++ {
+			if fields[i] == "--config" {
+				i++ // the users file; its own test is internal/natsperm's
+				continue
+			}
+			args = append(args, fields[i])
+		}
+		fs := flag.NewFlagSet(name, flag.ContinueOnError)
+		opts, err := server.ConfigureOptions(fs, args, nil, nil, nil)
+		if err != nil {
+			t.Fatalf("%s: nats-server refuses its command line: %v", name, err)
+		}
+		if opts.Cluster.Username != "route" || opts.Cluster.Password != password {
+			t.Errorf("%s: the cluster listener takes routes as %q/%q, want route and the password", name, opts.Cluster.Username, opts.Cluster.Password)
+		}
+		if len(opts.Routes) != 2 {
+			t.Errorf("%s: %d routes, want its 2 peers", name, len(opts.Routes))
+		}
+		for _, r := range opts.Routes {
+			if p, _ := r.User.Password(); r.User.Username() != "route" || p != password {
+				t.Errorf("%s: route to %s does not sign in as route", name, r.Host)
+			}
+		}
+	}
+	if servers != 3 {
+		t.Fatalf("found %d clustered NATS servers in docker-compose.yml, want 3", servers)
+	}
 }
