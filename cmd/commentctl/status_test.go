@@ -270,6 +270,18 @@ func TestStatusOfAClusterWithAServerDown(t *testing.T) {
 		t.Errorf("status for people:\n%s", text)
 	}
 
+	// Two of three down: no quorum. Each question is bounded, so the
+	// report still comes, and says so.
+	other := (down + 1) % 3
+	c.Stop(other)
+	asked := time.Now()
+	st, out, err := statusJSON(t, append(args, "--nats-monitor="+c.MonitorURL(3-down-other))...)
+	if !errors.Is(err, errUnhealthy) || !hasLine(st.Problems, "no JetStream meta leader") && !hasLine(st.Problems, "does not answer") {
+		t.Errorf("status with two servers of three stopped = %v, %q\n%s", err, st.Problems, out)
+	}
+	t.Logf("status without a quorum answered in %s: %q", time.Since(asked).Round(100*time.Millisecond), st.Problems)
+	c.Restart(other)
+
 	c.Restart(down)
 	poll.Until(t, 60*time.Second, func() error {
 		st, _, err = statusJSON(t, append(args, monitors)...)
