@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/projections"
 )
@@ -56,22 +57,29 @@ func (s *Server) articleAt(ctx context.Context, article string, t time.Time) ([]
 		return nil, err
 	}
 	defer release()
-	fold := projections.NewStore()
-	var order []string
-	err = s.cfg.Log.Until(ctx, []string{"comments." + article + ".>", "articles." + article + ".settings"}, t, func(e events.Envelope) error {
-		if ch := fold.Apply(e); e.Type == events.CommentSubmitted && ch.Changed {
-			order = append(order, e.Comment)
+	// Each comment folded with the views' own fold (projections.Fold).
+	comments := map[string]*projections.Comment{}
+	var order []*projections.Comment
+	err = s.cfg.Log.Until(ctx, []string{"comments." + article + ".>"}, t, func(e events.Envelope) error {
+		c, ok := comments[e.Comment]
+		if !ok {
+			c = &projections.Comment{}
+		}
+		if ch := projections.Fold(*c, e); ch.Known() {
+			*c = ch.After
+			if !ok {
+				comments[e.Comment] = c
+				order = append(order, c)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]projections.Comment, 0, len(order))
-	for _, id := range order {
-		if c, ok := fold.Comment(id); ok {
-			out = append(out, c)
-		}
+	out := make([]projections.Comment, len(order))
+	for i, c := range order {
+		out[i] = *c
 	}
 	return out, nil
 }
@@ -141,17 +149,18 @@ func pageOf(list []projections.Comment, q listQuery) (page []projections.Comment
 // historyAt cuts a comment's history to the events stored at or before t
 // and folds them: the comment as it stood then, ErrNotFound if it did not
 // exist yet.
-func historyAt(f fold, t time.Time) (fold, error) {
-	at := fold{store: projections.NewStore(), article: f.article, id: f.id}
-	for _, e := range f.history {
+func historyAt(f commands.State, t time.Time) (commands.State, error) {
+	var at commands.State
+	for _, e := range f.History {
 		if e.Stored.After(t) {
 			break
 		}
-		at.history = append(at.history, e)
-		at.store.Apply(e)
+		at.History = append(at.History, e)
 	}
-	if _, ok := at.store.Comment(f.id); !ok {
-		return fold{}, &apiError{Status: http.StatusNotFound, Code: "not_found", Field: "as_of", Message: "the comment did not exist yet at as_of"}
+	c, ok := commands.Fold(at.History)
+	if !ok {
+		return commands.State{}, &apiError{Status: http.StatusNotFound, Code: "not_found", Field: "as_of", Message: "the comment did not exist yet at as_of"}
 	}
+	at.Comment = c
 	return at, nil
 }
