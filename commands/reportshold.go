@@ -119,7 +119,7 @@ func (h *ReportsHold) judge(ctx context.Context, rep events.Envelope) error {
 	if err != nil {
 		return err
 	}
-	c := fold(hist)
+	c, _ := Fold(hist)
 	if c.Status != projections.Approved || c.HumanDecided() {
 		return nil
 	}
@@ -145,15 +145,6 @@ func (h *ReportsHold) judge(ctx context.Context, rep events.Envelope) error {
 	h.Logger.Info("comment held after reports", "comment", c.ID, "reports", h.Threshold)
 	h.Metrics.held()
 	return nil
-}
-
-// fold is the comment's state after its own events, in order.
-func fold(hist []events.Envelope) projections.Comment {
-	var c projections.Comment
-	for _, e := range hist {
-		c = projections.Fold(c, e).After
-	}
-	return c
 }
 
 // openReporters counts the distinct readers who reported a comment since a

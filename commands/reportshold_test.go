@@ -104,7 +104,8 @@ func (f *holdFixture) comment(id string) (projections.Comment, []events.Envelope
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return fold(hist), hist
+	c, _ := Fold(hist)
+	return c, hist
 }
 
 func (f *holdFixture) holds(id string) int {
