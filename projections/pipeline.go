@@ -116,6 +116,19 @@ func (b *Batch) Delete(key string) {
 	b.publish(m)
 }
 
+// Remove removes key and leaves a purge marker that the server drops
+// after markerTTL, so a key that comes and goes (one per comment) leaves
+// no subject behind in the bucket. The bucket must allow message TTLs
+// (its LimitMarkerTTL set). Readers watching then see the removal; one
+// that was away longer than markerTTL misses it.
+func (b *Batch) Remove(key string, markerTTL time.Duration) {
+	m := &nats.Msg{Subject: b.prefix + key, Header: nats.Header{}}
+	m.Header.Set("KV-Operation", "PURGE")
+	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	m.Header.Set(jetstream.MsgTTLHeader, markerTTL.String())
+	b.publish(m)
+}
+
 // Wait returns once every write published so far is acknowledged, or the
 // first failure.
 func (b *Batch) Wait(ctx context.Context) error { return b.p.wait(ctx) }

@@ -68,6 +68,11 @@ type Projector struct {
 	// MaxLag is how many events behind the projector may fall and still
 	// be ready (after it caught up once).
 	MaxLag uint64
+	// Undecided, when set, answers comments_oldest_undecided_seconds
+	// (the queues view's pending keys, QueuesView); else Store does.
+	Undecided interface {
+		OldestUndecided() (time.Time, bool)
+	}
 	// OnChange is called after each applied event, in stream order.
 	OnChange func(Change)
 	Logger   *slog.Logger
@@ -371,7 +376,13 @@ func NewMetrics(reg prometheus.Registerer, p *Projector) *Metrics {
 			if !p.caughtUp.Load() {
 				return 0
 			}
-			at, ok := p.Store.OldestUndecided()
+			var at time.Time
+			var ok bool
+			if p.Undecided != nil {
+				at, ok = p.Undecided.OldestUndecided()
+			} else {
+				at, ok = p.Store.OldestUndecided()
+			}
 			if !ok {
 				return 0
 			}

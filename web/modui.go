@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -213,7 +214,10 @@ func (s *Server) queueData(r *http.Request) (modPage, error) {
 	if err != nil {
 		return modPage{}, err
 	}
-	resp := s.queuePage(q)
+	resp, err := s.queuePage(r.Context(), q)
+	if err != nil {
+		return modPage{}, err
+	}
 	pg := s.modPage(r, fmt.Sprintf("%s (%d)", q.queue, resp.Counts[q.queue]))
 	pg.Queue, pg.Article, pg.Counts, pg.Next = q.queue, q.article, counts(resp.Counts), resp.NextCursor
 	for _, it := range resp.Items {
@@ -226,7 +230,11 @@ func (s *Server) handleQueuePage() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		pg, err := s.queueData(r)
 		if err != nil {
-			s.renderMessage(w, http.StatusBadRequest, "Bad request", s.apiErrorOf(r, err).Message)
+			ae, title := s.apiErrorOf(r, err), "Bad request"
+			if ae.Status != http.StatusBadRequest {
+				title = http.StatusText(ae.Status)
+			}
+			s.renderMessage(w, ae.Status, title, ae.Message)
 			return
 		}
 		s.render(w, http.StatusOK, "queue", pg)
@@ -248,13 +256,18 @@ func (s *Server) handleQueueItems() http.HandlerFunc {
 
 func (s *Server) handleAuthorPage() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rec, ok := s.cfg.Views.AuthorRecord(events.CanonicalAuthorID(r.PathValue("author")), maxPageSize)
-		if !ok {
+		rec, err := s.modv.AuthorRecord(r.Context(), events.CanonicalAuthorID(r.PathValue("author")), maxPageSize)
+		if errors.Is(err, events.ErrNotFound) {
 			s.renderMessage(w, http.StatusNotFound, "No such author", "No comment by this author is known.")
 			return
 		}
+		if err != nil {
+			ae := s.apiErrorOf(r, err)
+			s.renderMessage(w, ae.Status, http.StatusText(ae.Status), ae.Message)
+			return
+		}
 		pg := s.modPage(r, rec.Name)
-		pg.Record, pg.Counts = rec, counts(s.cfg.Views.QueueCounts(""))
+		pg.Record, pg.Counts = rec, counts(s.modv.QueueCounts(""))
 		s.render(w, http.StatusOK, "author", pg)
 	}
 }

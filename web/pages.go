@@ -212,7 +212,7 @@ func (s *Server) renderArticle(w http.ResponseWriter, r *http.Request, status in
 	h.Add("Vary", "Accept-Language")
 	h.Set("Content-Language", aq.lang)
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
-	stamp := articleStamp{s.cfg.Views.ArticleVersion(article), s.cfg.Views.ArticleSettings(article)}
+	stamp := articleStamp{s.cfg.Views.ArticleVersion(article), s.modv.ArticleSettings(article)}
 	name := readerName(r)
 	// Kept are the pages every reader opens: first pages of articles with
 	// comments. A notice or a form given back is one reader's; later

@@ -78,7 +78,7 @@ func (s *Server) readersChanged(ch projections.Change) {
 		u.status, _ = json.Marshal(statusOf(c))
 	case e.Type == events.ArticleSettingsChanged:
 		u.event = "settings"
-		u.data, _ = json.Marshal(s.cfg.Views.ArticleSettings(e.Article))
+		u.data, _ = json.Marshal(s.modv.ArticleSettings(e.Article))
 	default:
 		return
 	}

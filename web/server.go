@@ -33,6 +33,9 @@ type Config struct {
 	// Views are the read models; nil in a process without the api role,
 	// which then serves only health and metrics.
 	Views *projections.Store
+	// ModerationViews answers the moderators' reads (queues, items,
+	// authors) and articles' settings; when nil, Views does.
+	ModerationViews ModerationViews
 	// Status is the comment status view that GET /api/comments/{id}
 	// answers from (projections.StatusView); when nil, Views answers.
 	// Either way an unknown id is a miss, never a question to the log.
@@ -96,6 +99,7 @@ type Server struct {
 	live    *hub[liveUpdate]
 	streams streamSlots       // slots.go
 	mod     *moderators       // moderation.go
+	modv    ModerationViews   // modviews.go
 	cmd     *commands.Service // the write side (commands.go)
 	setup   firstRun          // modui.go
 	readers *readers
@@ -128,6 +132,10 @@ func New(cfg Config) *Server {
 		cfg.ReadyGrace = DefaultReadyGrace
 	}
 	s.ready = &readiness{ready: cfg.Ready, grace: cfg.ReadyGrace}
+	s.modv = cfg.ModerationViews
+	if s.modv == nil && cfg.Views != nil {
+		s.modv = storeModeration{cfg.Views}
+	}
 	s.mod = newModerators(s)
 	s.readers = newReaders(&s.cfg)
 	s.cmd = s.newCommands() // after newReaders: the secret and the depth are set

@@ -49,7 +49,7 @@ func (s *Server) handleArticleEvents() http.HandlerFunc {
 		}
 		// The article's settings come first, so the widget knows at once
 		// whether it may show its form.
-		set, _ := json.Marshal(s.cfg.Views.ArticleSettings(article))
+		set, _ := json.Marshal(s.modv.ArticleSettings(article))
 		open := appendEvent(nil, "settings", "0", set)
 		s.serveStream(w, r, article, open, func(b []byte, u liveUpdate) []byte {
 			if u.event != "" {

@@ -29,14 +29,14 @@ func moderationConfig(ctx context.Context, js jetstream.JetStream, cfg Config, m
 	return mc, nil
 }
 
-// ruleContext gives the rules what the read models of this process know
-// of an author, so a banned author's next comment is rejected at once,
-// and of an article's settings, so a pre-moderated article's comments are
-// held (the default rule set's "premoderated" rule).
-type ruleContext struct{ views *projections.Store }
+// ruleContext gives the rules what the facts view knows of an author, so
+// a banned author's next comment is rejected at once, and of an article's
+// settings, so a pre-moderated article's comments are held (the default
+// rule set's "premoderated" rule).
+type ruleContext struct{ facts *projections.FactsView }
 
 func (c ruleContext) Author(authorID string) moderation.AuthorStats {
-	a := c.views.Author(authorID)
+	a := c.facts.Author(authorID)
 	return moderation.AuthorStats{
 		ApprovedCount: a.ApprovedCount, FirstSeen: a.FirstSeen,
 		RecentRejectionRate: a.RecentRejectionRate, Banned: a.Banned,
@@ -44,6 +44,6 @@ func (c ruleContext) Author(authorID string) moderation.AuthorStats {
 }
 
 func (c ruleContext) Article(article string) moderation.ArticleSettings {
-	set := c.views.ArticleSettings(article)
+	set := c.facts.ArticleSettings(article)
 	return moderation.ArticleSettings{Closed: set.Closed, Premoderated: set.Premoderated}
 }

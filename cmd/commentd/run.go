@@ -66,12 +66,16 @@ type app struct {
 	conns     []*conn
 	js        map[string]jetstream.JetStream // by identity (nats.go)
 	projector *projections.Projector
-	worker    *moderation.Worker    // nil without the worker role
-	holds     *commands.ReportsHold // beside the worker
-	rules     *moderation.Rules     // the rule set in force, with the worker
-	log       *events.Log
-	handler   http.Handler
-	web       *web.Server
+	worker    *moderation.Worker     // nil without the worker role
+	holds     *commands.ReportsHold  // beside the worker
+	facts     *projections.FactsView // what the worker decides with
+	// watchers keep this process's copies of the views current (the
+	// api's queues and articles' settings, the worker's facts).
+	watchers []func(context.Context) error
+	rules    *moderation.Rules // the rule set in force, with the worker
+	log      *events.Log
+	handler  http.Handler
+	web      *web.Server
 }
 
 func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err error) {
@@ -175,8 +179,27 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		if a.projector.Status, err = projections.AttachStatusView(sctx, rjs); err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
+		// And of the queues and facts views.
+		qw, err := projections.AttachQueuesWriter(sctx, rjs)
+		if err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		fw, err := projections.AttachFactsWriter(sctx, rjs)
+		if err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		a.projector.Views = append(a.projector.Views, qw, fw)
 	}
-	a.projector.Metrics = projections.NewMetrics(reg, a.projector)
+	// A worker alone keeps no read models: it decides with the facts
+	// view (below), so its memory follows authors and articles, not
+	// comments.
+	workerOnly := !cfg.has(roleAPI) && !cfg.has(roleProjector)
+	if workerOnly {
+		projections.NewMetrics(reg, nil)
+		a.projector = nil
+	} else {
+		a.projector.Metrics = projections.NewMetrics(reg, a.projector)
+	}
 	a.log = log
 	if cfg.has(roleWorker) {
 		if a.log, err = a.attach(ctx, roleWorker); err != nil {
@@ -190,7 +213,18 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 			Log: a.log, Rules: a.rules.Current, Flood: moderation.NewFloodTracker(),
 			Logger: logger.With("component", "worker"), Metrics: moderation.NewWorkerMetrics(reg),
 		}
-		a.worker.Context = ruleContext{views} // moderators.go
+		wjs, err := a.jsFor(ctx, roleWorker)
+		if err != nil {
+			return a, err
+		}
+		// The rules read author facts and articles' settings from the
+		// facts view, all of it in memory: it grows with authors and
+		// articles, not with comments.
+		if a.facts, err = projections.AttachFacts(sctx, wjs, true); err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		a.watchers = append(a.watchers, a.facts.Run)
+		a.worker.Context = ruleContext{a.facts} // moderators.go
 		a.holds = &commands.ReportsHold{
 			Log: a.log, Threshold: cfg.ReportsToHold,
 			Logger: logger.With("component", "reports-hold"), Metrics: commands.NewReportsHoldMetrics(reg),
@@ -211,6 +245,8 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		RateLimitReports: cfg.RateLimitReports,
 	}
 	var statusView web.StatusView
+	var modViews web.ModerationViews
+	var viewsReady []<-chan struct{}
 	if cfg.has(roleAPI) {
 		ajs, err := a.jsFor(ctx, roleAPI)
 		if err != nil {
@@ -224,13 +260,35 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
 		statusView = sv
+		// The moderators' queues in memory (what waits: small), and
+		// articles' settings; authors and reports are read on demand.
+		qv, err := projections.AttachQueues(sctx, ajs)
+		if err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		fv, err := projections.AttachFacts(sctx, ajs, false)
+		if err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		modViews = &projections.Moderation{Queues: qv, Facts: fv, Comments: sv}
+		a.watchers = append(a.watchers, qv.Run, fv.Run)
+		viewsReady = append(viewsReady, qv.Ready(), fv.Ready())
+		a.projector.Undecided = qv
+	}
+	var ready func(uint64) bool
+	if a.projector != nil {
+		ready = readyWith(a.projector.Ready, viewsReady...)
+	} else {
+		// Ready once the facts view is as current as the projector's
+		// lag allows.
+		ready = readyWith(func(lastSeq uint64) bool { return a.facts.Applied()+cfg.MaxProjectionLag >= lastSeq }, a.facts.Ready())
 	}
 	var restored <-chan struct{}
 	if views != nil {
 		restored = a.projector.CaughtUp()
 	}
 	a.web = web.New(web.Config{
-		Log: webLog, Views: views, Status: statusView, Ready: a.projector.Ready,
+		Log: webLog, Views: views, Status: statusView, ModerationViews: modViews, Ready: ready,
 		RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
 		Logger: logger.With("component", "http"), Registry: reg,
 		Moderation: modCfg,
@@ -273,13 +331,26 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 			}
 		})
 	}
-	goRun("projector", a.projector.Run)
+	if a.projector != nil {
+		goRun("projector", a.projector.Run)
+	}
+	for _, w := range a.watchers {
+		goRun("views", w)
+	}
 	if a.worker != nil {
 		goRun("worker", func(ctx context.Context) error {
 			select { // decide only on current author stats and settings
-			case <-a.projector.CaughtUp():
+			case <-a.caughtUp():
 			case <-ctx.Done():
 				return nil
+			}
+			// The facts view as current as the stream was at start.
+			last, err := a.log.LastSeq(ctx)
+			if err != nil {
+				return err
+			}
+			if err := a.facts.WaitApplied(ctx, last); err != nil {
+				return nil // ctx ended
 			}
 			return a.worker.Run(ctx)
 		})
@@ -406,4 +477,29 @@ func displayAddr(a net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// readyWith is ready once every channel is closed and ready says so.
+func readyWith(ready func(uint64) bool, chans ...<-chan struct{}) func(uint64) bool {
+	return func(lastSeq uint64) bool {
+		for _, c := range chans {
+			select {
+			case <-c:
+			default:
+				return false
+			}
+		}
+		return ready(lastSeq)
+	}
+}
+
+// caughtUp is closed once this process's read models caught up with the
+// stream as it was at start (at once in a process that keeps none).
+func (a *app) caughtUp() <-chan struct{} {
+	if a.projector != nil {
+		return a.projector.CaughtUp()
+	}
+	c := make(chan struct{})
+	close(c)
+	return c
 }

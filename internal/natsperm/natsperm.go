@@ -74,6 +74,11 @@ var Grants = []Grant{
 	{"read the key behind the address hashes", []string{API}, read("KV_" + accounts.SecretsBucket)},
 	{"answer a comment's status from the status view", []string{API}, read("KV_" + projections.StatusBucket)},
 	{"write the status view (its only writer) and its checkpoint", []string{Projector}, kv(projections.StatusBucket)},
+	{"read the moderation queues (held, reported, reports, pending) and the facts view (authors, articles' settings)", []string{API},
+		slices.Concat(read("KV_"+projections.QueuesBucket), read("KV_"+projections.FactsBucket))},
+	{"read the facts the rules decide with (authors, articles' settings)", []string{Worker}, read("KV_" + projections.FactsBucket)},
+	{"write the queues and facts views (their only writer) and their checkpoints", []string{Projector},
+		slices.Concat(kv(projections.QueuesBucket), kv(projections.FactsBucket))},
 	{"save the read models' snapshot (a new one replaces the old one's chunks with a purge of that bucket)", []string{Projector}, []string{
 		"$O." + projections.SnapshotBucket + ".>", "$JS.API.STREAM.PURGE.OBJ_" + projections.SnapshotBucket,
 	}},

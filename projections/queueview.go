@@ -1,0 +1,560 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newsroom/commentd/events"
+)
+
+// QueuesBucket is the moderation queues view. Its keys:
+//
+//	held.<comment>      QueueEntry: a comment waiting for a person
+//	reported.<comment>  QueueEntry: a visible comment readers reported since a person last decided it
+//	reports.<comment>   ReportsEntry: the readers who reported it, each once
+//	pending.<comment>   PendingEntry: a comment the rules have not decided yet
+//	checkpoint          the stream sequence the view reflects
+//
+// The queues and pending keys are few (what waits), so an api process
+// watches them into memory; reports are read one comment at a time. The
+// projector role is the only writer.
+const QueuesBucket = "VIEW_QUEUES"
+
+const (
+	reportsPrefix = "reports."
+	pendingPrefix = "pending."
+	// MaxReporters bounds the reporter ids one comment's reports keep, so
+	// a comment the whole internet reports stays one value of a few
+	// hundred kilobytes. Past it each further report is counted as a new
+	// reader (readers who report twice may then count twice).
+	MaxReporters = 5000
+	// markerTTL is how long the marker of a removed key stays: every
+	// comment's pending key is removed at its first decision, and a
+	// marker kept for ever would leave one subject per comment in the
+	// bucket. A reader cut off for longer may miss a removal.
+	markerTTL = 15 * time.Minute
+)
+
+// queueKey is the key of comment id in queue q.
+func queueKey(q Queue, id string) string { return string(q) + "." + id }
+
+// QueueEntry is the value of held.<id> and reported.<id>: the comment as
+// a moderator sees it in the queue, with its reports.
+type QueueEntry struct {
+	Comment Comment `json:"comment"`
+	Reports Reports `json:"reports"`
+	Seq     uint64  `json:"seq"`
+}
+
+// ReportsEntry is the value of reports.<id>.
+type ReportsEntry struct {
+	// Reporters are the readers who ever reported the comment, at most
+	// MaxReporters of them; Total counts every one.
+	Reporters []string `json:"reporters"`
+	Total     int      `json:"total"`
+	// Open are the reports since a person last decided the comment.
+	Open []Report `json:"open,omitempty"`
+	Seq  uint64   `json:"seq"`
+}
+
+// Summary is what a moderator sees of the reports.
+func (r ReportsEntry) Summary() Reports {
+	out := Reports{Open: len(r.Open), Total: r.Total}
+	if len(r.Open) > 0 {
+		out.Reasons = make(map[string]int)
+		for _, o := range r.Open {
+			out.Reasons[o.Reason]++
+		}
+	}
+	return out
+}
+
+// PendingEntry is the value of pending.<id>: when a comment the rules
+// have not decided was submitted.
+type PendingEntry struct {
+	CreatedAt time.Time `json:"created_at"`
+	Seq       uint64    `json:"seq"`
+}
+
+// OpenQueuesView creates the bucket, or updates it to replicas. It is for
+// provisioning (the operator's identity); the roles attach.
+func OpenQueuesView(ctx context.Context, js jetstream.JetStream, replicas int) error {
+	return openView(ctx, js, jetstream.KeyValueConfig{
+		Bucket:      QueuesBucket,
+		Description: "Moderation queues view: held.<comment>, reported.<comment>, reports.<comment>, pending.<comment>, checkpoint.",
+		// Removed keys leave markers that expire (Batch.Remove).
+		LimitMarkerTTL: markerTTL,
+	}, replicas)
+}
+
+func openView(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig, replicas int) error {
+	if replicas == 0 {
+		replicas = 1
+	}
+	cfg.Storage, cfg.Replicas, cfg.History = jetstream.FileStorage, replicas, 1
+	bucket := cfg.Bucket
+	_, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("projections: %s bucket: %w", bucket, err)
+	}
+	return nil
+}
+
+// attachView opens a provisioned bucket without changing it.
+func attachView(ctx context.Context, js jetstream.JetStream, bucket string) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, bucket)
+	if err != nil {
+		return nil, fmt.Errorf("projections: view bucket %s: %w", bucket, err)
+	}
+	return kv, nil
+}
+
+// getJSON reads key into v; found is false when the key does not exist.
+func getJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any) (found bool, err error) {
+	e, err := kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("projections: %s %s: %w", kv.Bucket(), key, err)
+	}
+	if err := json.Unmarshal(e.Value(), v); err != nil {
+		return false, fmt.Errorf("projections: %s %s: %w", kv.Bucket(), key, err)
+	}
+	return true, nil
+}
+
+// viewCacheSize is how many values a writer keeps: more than an event
+// touches between two checkpoints, so a value written since the last
+// checkpoint (perhaps not yet stored) is never read back from the bucket.
+const viewCacheSize = 8 * checkpointEvery
+
+// reportsState is a cached reports.<id> with its reporters as a set.
+type reportsState struct {
+	entry ReportsEntry
+	set   map[string]bool
+}
+
+// QueuesWriter writes VIEW_QUEUES for the projector.
+type QueuesWriter struct {
+	kv      jetstream.KeyValue
+	reports *lru[string, *reportsState]
+}
+
+var _ ViewWriter = (*QueuesWriter)(nil)
+
+// NewQueuesWriter writes the view in kv (attached by the projector role).
+func NewQueuesWriter(kv jetstream.KeyValue) *QueuesWriter {
+	return &QueuesWriter{kv: kv, reports: newLRU[string, *reportsState](viewCacheSize, nil)}
+}
+
+// AttachQueuesWriter attaches the provisioned bucket for writing.
+func AttachQueuesWriter(ctx context.Context, js jetstream.JetStream) (*QueuesWriter, error) {
+	kv, err := attachView(ctx, js, QueuesBucket)
+	if err != nil {
+		return nil, err
+	}
+	return NewQueuesWriter(kv), nil
+}
+
+func (w *QueuesWriter) Bucket() jetstream.KeyValue { return w.kv }
+func (w *QueuesWriter) Reset()                     { w.reports.clear() }
+
+func (w *QueuesWriter) loadReports(ctx context.Context, id string) (*reportsState, error) {
+	if rs, ok := w.reports.get(id); ok {
+		return rs, nil
+	}
+	rs := &reportsState{set: make(map[string]bool)}
+	if _, err := getJSON(ctx, w.kv, reportsPrefix+id, &rs.entry); err != nil {
+		return nil, err
+	}
+	for _, r := range rs.entry.Reporters {
+		rs.set[r] = true
+	}
+	w.reports.put(id, rs)
+	return rs, nil
+}
+
+func (w *QueuesWriter) putReports(b *Batch, id string, rs *reportsState) error {
+	val, err := json.Marshal(rs.entry)
+	if err != nil {
+		return err
+	}
+	b.Put(reportsPrefix+id, val)
+	return nil
+}
+
+// Apply writes what one event changed in the queues.
+func (w *QueuesWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
+	e, ch := u.Event, u.Change
+	if ch.After.ID == "" {
+		return nil // no comment, or one never submitted
+	}
+	id := ch.After.ID
+	// ahead: the view holds writes of later events already (they came
+	// again after a crash); deletes are then made whether or not the
+	// key is there, and later events set what stays.
+	ahead := u.Latest.Seq > ch.After.Seq
+	switch {
+	case e.Type == events.CommentSubmitted || e.Type.IsDecision():
+		if !u.Touched() {
+			return nil
+		}
+		// Touched but not changed (a duplicate submission, a rules
+		// decision after a person's): only the comment's seq moved, the
+		// next decision's expected sequence, which a queue entry shows.
+		if e.Type == events.CommentSubmitted {
+			if ch.Changed && ch.Before.ID == "" && ch.After.Status == Pending {
+				val, err := json.Marshal(PendingEntry{CreatedAt: ch.After.CreatedAt, Seq: e.Seq})
+				if err != nil {
+					return err
+				}
+				b.Put(pendingPrefix+id, val)
+			}
+			if ch.Before.ID == "" {
+				return nil // new: in no queue
+			}
+		}
+		if ch.Changed && ch.After.Status != Pending && (ch.Before.Status == Pending || ahead) {
+			b.Remove(pendingPrefix+id, markerTTL)
+		}
+		human := ch.Changed && events.IsHuman(e.Actor)
+		// Readers report only visible comments, so a comment's first
+		// decision (from pending) finds no reports: no read then, which
+		// is every submission's case.
+		var before, after Reports
+		var rs *reportsState
+		if ch.Before.Status != Pending || human {
+			var err error
+			if rs, err = w.loadReports(ctx, id); err != nil {
+				return err
+			}
+			ahead = ahead || rs.entry.Seq >= e.Seq
+			before = rs.entry.Summary()
+			if human && !ahead && len(rs.entry.Open) > 0 {
+				// A person looked at it: the reports so far are answered.
+				rs.entry.Open, rs.entry.Seq = nil, e.Seq
+			} else {
+				rs = nil // unchanged
+			}
+			after = before
+			if rs != nil {
+				after = rs.entry.Summary()
+			}
+		}
+		// The queue keys before the reports key: a crash between them
+		// leaves the reports key older, and the event is applied again.
+		if err := w.requeue(b, ch.Before.Comment, before, ch.After.Comment, after, e.Seq, ahead); err != nil {
+			return err
+		}
+		if rs != nil {
+			return w.putReports(b, id, rs)
+		}
+	case e.Type == events.CommentReported:
+		var p events.Reported
+		if e.Payload(&p) != nil || p.ReporterID == "" {
+			return nil
+		}
+		rs, err := w.loadReports(ctx, id)
+		if err != nil {
+			return err
+		}
+		if rs.entry.Seq >= e.Seq {
+			// Applied before a crash: the queue keys may have been
+			// written since by an event that came again without reading
+			// the reports (a first decision); set them from what is.
+			return w.requeue(b, ch.After.Comment, rs.entry.Summary(), ch.After.Comment, rs.entry.Summary(), e.Seq, true)
+		}
+		if rs.set[p.ReporterID] {
+			return nil // a reader counts once
+		}
+		before := rs.entry.Summary()
+		if len(rs.entry.Reporters) < MaxReporters {
+			rs.entry.Reporters = append(rs.entry.Reporters, p.ReporterID)
+			rs.set[p.ReporterID] = true
+		}
+		rs.entry.Total++
+		rs.entry.Open = append(rs.entry.Open, Report{Reason: p.Reason, ReporterID: p.ReporterID, At: e.OccurredAt})
+		rs.entry.Seq = e.Seq
+		if err := w.requeue(b, ch.After.Comment, before, ch.After.Comment, rs.entry.Summary(), e.Seq, ahead); err != nil {
+			return err
+		}
+		return w.putReports(b, id, rs)
+	}
+	return nil
+}
+
+// inQueue says whether a comment in that state, with those reports,
+// belongs in queue q.
+func inQueue(q Queue, c Comment, r Reports) bool {
+	switch q {
+	case QueueHeld:
+		return c.Status == Held
+	case QueueReported:
+		return c.Status == Approved && r.Open > 0
+	}
+	return false
+}
+
+// requeue puts the comment into the queues it belongs in now and removes
+// it from those it left. A key is removed only when it was there (or the
+// view is ahead): even an expiring marker is a message the bucket keeps
+// for a while.
+func (w *QueuesWriter) requeue(b *Batch, before Comment, beforeRep Reports, after Comment, afterRep Reports, seq uint64, ahead bool) error {
+	for _, q := range Queues {
+		was, now := inQueue(q, before, beforeRep), inQueue(q, after, afterRep)
+		switch {
+		case now:
+			val, err := json.Marshal(QueueEntry{Comment: after, Reports: afterRep, Seq: seq})
+			if err != nil {
+				return err
+			}
+			b.Put(queueKey(q, after.ID), val)
+		case was || ahead:
+			b.Remove(queueKey(q, after.ID), markerTTL)
+		}
+	}
+	return nil
+}
+
+// sortedQueue is a queue's entries in submission order.
+type sortedQueue []*QueueEntry
+
+func (l sortedQueue) find(seq uint64) (int, bool) {
+	return slices.BinarySearchFunc(l, seq, func(e *QueueEntry, s uint64) int {
+		switch {
+		case e.Comment.SubmittedSeq < s:
+			return -1
+		case e.Comment.SubmittedSeq > s:
+			return 1
+		}
+		return 0
+	})
+}
+
+func (l *sortedQueue) set(e *QueueEntry) {
+	i, ok := l.find(e.Comment.SubmittedSeq)
+	if ok {
+		(*l)[i] = e
+		return
+	}
+	*l = slices.Insert(*l, i, e)
+}
+
+func (l *sortedQueue) remove(seq uint64) {
+	if i, ok := l.find(seq); ok {
+		*l = slices.Delete(*l, i, i+1)
+	}
+}
+
+// queueIndex is one queue in memory: by id, and in submission order.
+type queueIndex struct {
+	byID  map[string]*QueueEntry
+	order sortedQueue
+}
+
+// QueuesView is an api process's copy of the queues and pending keys of
+// VIEW_QUEUES, kept current by one watcher; reports are read on demand.
+type QueuesView struct {
+	kv jetstream.KeyValue
+
+	mu      sync.RWMutex
+	queues  map[Queue]*queueIndex
+	pending map[string]time.Time
+	applied uint64 // the checkpoint, as last watched
+	ready   chan struct{}
+}
+
+// AttachQueues opens the provisioned bucket; Run fills the view.
+func AttachQueues(ctx context.Context, js jetstream.JetStream) (*QueuesView, error) {
+	kv, err := attachView(ctx, js, QueuesBucket)
+	if err != nil {
+		return nil, err
+	}
+	v := &QueuesView{kv: kv, queues: make(map[Queue]*queueIndex), pending: make(map[string]time.Time), ready: make(chan struct{})}
+	for _, q := range Queues {
+		v.queues[q] = &queueIndex{byID: make(map[string]*QueueEntry)}
+	}
+	return v, nil
+}
+
+// Ready is closed once the watcher delivered every key that existed when
+// it started.
+func (v *QueuesView) Ready() <-chan struct{} { return v.ready }
+
+// Run watches the queues and pending keys until ctx ends.
+func (v *QueuesView) Run(ctx context.Context) error {
+	return watchKeys(ctx, v.kv, []string{string(QueueHeld) + ".>", string(QueueReported) + ".>", pendingPrefix + ">", checkpointKey}, v.ready, v.apply)
+}
+
+// watchKeys feeds apply every current value of the keys matching filters,
+// closes ready after the last of them, then feeds every change until ctx
+// ends.
+func watchKeys(ctx context.Context, kv jetstream.KeyValue, filters []string, ready chan struct{}, apply func(jetstream.KeyValueEntry)) error {
+	w, err := kv.WatchFiltered(ctx, filters)
+	if err != nil {
+		return fmt.Errorf("projections: watch %s: %w", kv.Bucket(), err)
+	}
+	defer w.Stop()
+	initial := true
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-w.Updates():
+			if !ok {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("projections: watch %s ended", kv.Bucket())
+			}
+			if e == nil {
+				if initial {
+					initial = false
+					close(ready)
+				}
+				continue
+			}
+			apply(e)
+		}
+	}
+}
+
+func (v *QueuesView) apply(e jetstream.KeyValueEntry) {
+	prefix, id, _ := strings.Cut(e.Key(), ".")
+	del := e.Operation() != jetstream.KeyValuePut
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if e.Key() == checkpointKey {
+		if seq, err := strconv.ParseUint(string(e.Value()), 10, 64); err == nil && !del {
+			v.applied = seq
+		}
+		return
+	}
+	if prefix+"." == pendingPrefix {
+		if del {
+			delete(v.pending, id)
+			return
+		}
+		var p PendingEntry
+		if json.Unmarshal(e.Value(), &p) == nil {
+			v.pending[id] = p.CreatedAt
+		}
+		return
+	}
+	q := v.queues[Queue(prefix)]
+	if q == nil {
+		return
+	}
+	if old := q.byID[id]; old != nil {
+		q.order.remove(old.Comment.SubmittedSeq)
+		delete(q.byID, id)
+	}
+	if del {
+		return
+	}
+	var qe QueueEntry
+	if json.Unmarshal(e.Value(), &qe) != nil || qe.Comment.ID != id {
+		return
+	}
+	q.byID[id] = &qe
+	q.order.set(&qe)
+}
+
+// Applied is the view's checkpoint as this copy last saw it: the copy
+// reflects the stream at least up to there.
+func (v *QueuesView) Applied() uint64 {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.applied
+}
+
+// Queue returns up to limit entries of queue q after the cursor (a
+// SubmittedSeq from QueuePage.Next; 0 for the first page), oldest first,
+// only of article when it is not empty. The items' author stats are not
+// filled (Moderation.Queue does).
+func (v *QueuesView) Queue(q Queue, article string, after uint64, limit int) QueuePage {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	idx := v.queues[q]
+	if idx == nil {
+		return QueuePage{}
+	}
+	var p QueuePage
+	if article == "" {
+		p.Total = len(idx.order)
+	}
+	start, _ := idx.order.find(after + 1)
+	for i, qe := range idx.order {
+		if article != "" && qe.Comment.Article != article {
+			continue
+		}
+		if article != "" {
+			p.Total++
+		}
+		if i < start {
+			continue
+		}
+		if len(p.Items) == limit {
+			p.Next = p.Items[limit-1].SubmittedSeq
+			if article == "" {
+				break
+			}
+			continue
+		}
+		p.Items = append(p.Items, QueueItem{Comment: qe.Comment, Reports: qe.Reports})
+	}
+	return p
+}
+
+// QueueCounts is the number of items in each queue, of one article when
+// article is not empty.
+func (v *QueuesView) QueueCounts(article string) map[Queue]int {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := make(map[Queue]int, len(v.queues))
+	for q, idx := range v.queues {
+		if article == "" {
+			out[q] = len(idx.order)
+			continue
+		}
+		for _, qe := range idx.order {
+			if qe.Comment.Article == article {
+				out[q]++
+			}
+		}
+	}
+	return out
+}
+
+// OldestUndecided is when the oldest comment the rules have not decided
+// was submitted; ok is false when every comment is decided.
+func (v *QueuesView) OldestUndecided() (at time.Time, ok bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	for _, t := range v.pending {
+		if !ok || t.Before(at) {
+			at, ok = t, true
+		}
+	}
+	return at, ok
+}
+
+// Reports reads the reports of one comment; the zero value when none.
+func (v *QueuesView) Reports(ctx context.Context, id string) (ReportsEntry, error) {
+	var r ReportsEntry
+	if !ValidCommentKey(id) {
+		return r, nil
+	}
+	_, err := getJSON(ctx, v.kv, reportsPrefix+id, &r)
+	return r, err
+}
