@@ -129,7 +129,8 @@ type Change struct {
 }
 
 // outcome is one evaluated submission, completed by the decisions that
-// follow it in the log.
+// follow it in the log. The evaluator writes now, rules and shadow; the
+// replay the rest.
 type outcome struct {
 	id, article string
 	now         moderation.Action
@@ -164,41 +165,56 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	byID := make(map[string]*outcome)
 	var order []*outcome
 	nEvents := 0
+	// The rules run beside the replay: the fold is sequential, evaluating
+	// a submission on the facts captured for it is not.
+	eval := newEvaluator(ctx, rs)
 	err := cfg.Log.Replay(ctx, 1, filters, func(e events.Envelope) error {
 		nEvents++
-		if e.Type == events.CommentSubmitted && f.comments[e.Comment] == nil {
-			var p events.Submitted
-			if e.Payload(&p) == nil {
-				// Flood counts include every submission, in scope or not.
-				fl := flood.Observe(e.ID, p.AuthorID, p.Text, e.OccurredAt, rs.FloodWindow)
-				if cfg.inScope(e) {
-					v := rs.Evaluate(moderation.Input{
-						Text: p.Text, IsReply: p.ParentID != "", Now: e.OccurredAt,
-						Author: f.stats(p.AuthorID), Article: f.articles[e.Article], Flood: fl,
-					})
-					o := &outcome{id: e.Comment, article: e.Article, now: v.Action, rules: v.Rules, shadow: v.Shadow}
-					byID[e.Comment] = o
-					order = append(order, o)
+		if e.Type != events.CommentSubmitted && !e.Type.IsDecision() {
+			f.apply(e)
+			return nil
+		}
+		k, ch := f.fold(e)
+		switch {
+		case e.Type == events.CommentSubmitted && k == nil && ch.Known():
+			c := ch.After
+			// Flood counts include every submission, in scope or not.
+			fl := flood.Observe(e.ID, c.AuthorID, c.Text, e.OccurredAt, rs.FloodWindow)
+			if cfg.inScope(e) {
+				o := &outcome{id: e.Comment, article: e.Article}
+				byID[e.Comment] = o
+				order = append(order, o)
+				if err := eval.submit(o, moderation.Input{
+					Text: c.Text, IsReply: c.ParentID != "", Now: e.OccurredAt,
+					Author: f.stats(c.AuthorID), Article: f.articles[e.Article], Flood: fl,
+				}); err != nil {
+					return err
 				}
 			}
-		}
-		if e.Type.IsDecision() {
+		case e.Type.IsDecision():
 			if o := byID[e.Comment]; o != nil {
 				switch {
 				case events.IsHuman(e.Actor):
 					o.human = actionOf[e.Type]
 				case strings.HasPrefix(e.Actor, events.RulesActor("")) && o.was == "":
 					o.was = actionOf[e.Type]
-					var d events.Decision
-					if e.Payload(&d) == nil {
-						o.before = d.Rules
+					if ch.Changed {
+						o.before = ch.After.Rules
+					} else { // after a person's decision: the fold kept it
+						var d events.Decision
+						if e.Payload(&d) == nil {
+							o.before = d.Rules
+						}
 					}
 				}
 			}
 		}
-		f.apply(e)
+		f.commit(e.Comment, k, ch)
 		return nil
 	})
+	if werr := eval.wait(); err == nil {
+		err = werr
+	}
 	if err != nil {
 		return Report{}, fmt.Errorf("backtest: %w", err)
 	}

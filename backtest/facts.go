@@ -37,37 +37,48 @@ func newFacts() *facts {
 	return &facts{comments: make(map[string]*known), authors: make(map[string]*author), articles: make(map[string]moderation.ArticleSettings)}
 }
 
+// fold is what the one fold makes of a comment's event, without
+// changing the facts yet: commit does.
+func (f *facts) fold(e events.Envelope) (k *known, ch projections.CommentChange) {
+	k = f.comments[e.Comment]
+	var before projections.Comment
+	if k != nil {
+		before = k.c
+	}
+	return k, projections.Fold(before, e)
+}
+
+// commit records a comment's change from fold.
+func (f *facts) commit(id string, k *known, ch projections.CommentChange) {
+	if !ch.Known() {
+		return
+	}
+	after := ch.After
+	after.Text, after.Evidence, after.Message = "", nil, "" // never needed here
+	if k == nil {
+		a := f.author(after.AuthorID)
+		if a.firstSeen.IsZero() {
+			a.firstSeen = after.CreatedAt
+		}
+		k = &known{author: a}
+		a.comments = append(a.comments, k)
+		f.comments[id] = k
+	}
+	if ch.Before.Status == projections.Approved {
+		k.author.approved--
+	}
+	if after.Status == projections.Approved {
+		k.author.approved++
+	}
+	k.c = after
+}
+
 // apply folds one event into the facts.
 func (f *facts) apply(e events.Envelope) {
 	switch {
 	case e.Type == events.CommentSubmitted, e.Type.IsDecision():
-		k := f.comments[e.Comment]
-		var before projections.Comment
-		if k != nil {
-			before = k.c
-		}
-		ch := projections.Fold(before, e)
-		if !ch.Known() {
-			return
-		}
-		after := ch.After
-		after.Text, after.Evidence, after.Message = "", nil, "" // never needed here
-		if k == nil {
-			a := f.author(after.AuthorID)
-			if a.firstSeen.IsZero() {
-				a.firstSeen = after.CreatedAt
-			}
-			k = &known{author: a}
-			a.comments = append(a.comments, k)
-			f.comments[e.Comment] = k
-		}
-		if before.Status == projections.Approved {
-			k.author.approved--
-		}
-		if after.Status == projections.Approved {
-			k.author.approved++
-		}
-		k.c = after
+		k, ch := f.fold(e)
+		f.commit(e.Comment, k, ch)
 	case e.Type == events.AuthorBanned || e.Type == events.AuthorUnbanned:
 		var p events.AuthorAction
 		if e.Payload(&p) == nil && p.AuthorID != "" {
