@@ -113,7 +113,8 @@ scrape_configs:
 			return err
 		})
 	}
-	const count = `count(jetstream_server_total_streams)`
+	// What the dashboard's "Servers up" panel shows counts the same.
+	count := dashboardExpr(t, "servers answering")
 	const pending = `count(ALERTS{alertname="NATSServerMissing", alertstate="pending"})`
 	wait("all three servers", count, "3")
 	wait("all three servers", expr, "none")
@@ -184,5 +185,31 @@ func alertExpr(t *testing.T, name string) string {
 		}
 	}
 	t.Fatalf("no alert %s in deploy/alerts.yml", name)
+	return ""
+}
+
+// dashboardExpr is the query of the dashboard target with legend legend.
+func dashboardExpr(t *testing.T, legend string) string {
+	t.Helper()
+	b, err := os.ReadFile("../../deploy/grafana/dashboards/commentd.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Targets []struct{ Expr, LegendFormat string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			if tg.LegendFormat == legend {
+				return tg.Expr
+			}
+		}
+	}
+	t.Fatalf("no dashboard query with legend %q", legend)
 	return ""
 }
