@@ -7,7 +7,7 @@
 //	commentctl rules validate FILE
 //	commentctl rules check [--rules FILE] < comments.txt
 //	commentctl rules publish|dryrun FILE
-//	commentctl status [--json]
+//	commentctl status [--json] [--nats-monitor URLS] [--max-delay D]
 //	commentctl export [--article ID] [--from SEQ]
 //	commentctl rebuild
 //	commentctl dlq list|replay SEQ|delete SEQ
@@ -59,6 +59,10 @@ func main() {
 	switch {
 	case errors.Is(err, errUsage):
 		os.Exit(2)
+	case errors.Is(err, errUnhealthy):
+		// The report on stdout says why.
+		fmt.Fprintln(os.Stderr, "commentctl: unhealthy")
+		os.Exit(3)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "commentctl:", err)
 		os.Exit(1)
