@@ -105,7 +105,7 @@ func (s *Service) decide(ctx context.Context, actor string, typ events.Type, d D
 	if err != nil {
 		return projections.Comment{}, err
 	}
-	after, _ := Fold(append(st.History, e))
+	after := projections.Fold(prior, e).After
 	s.metrics.observe(prior, after.Status)
 	s.log.Info("moderator decided", "comment", prior.ID, "actor", actor, "action", d.Action, "reason", d.Reason)
 	return after, nil

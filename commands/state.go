@@ -62,14 +62,12 @@ func (s *Service) articleOf(ctx context.Context, id string) (string, error) {
 }
 
 // Fold is a comment as the events of its history (oldest first) leave it;
-// ok is false when they hold no submission. It is projections.Fold, the
-// views' own, applied in order.
+// ok is false when they hold no submission. It applies projections.Fold,
+// the views' own fold, in order: the commands, the moderators' history and
+// the views cannot disagree on a comment's state.
 func Fold(history []events.Envelope) (c projections.Comment, ok bool) {
-	store := projections.NewStore()
-	var id string
 	for _, e := range history {
-		store.Apply(e)
-		id = e.Comment
+		c = projections.Fold(c, e).After
 	}
-	return store.Comment(id)
+	return c, c.ID != ""
 }

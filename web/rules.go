@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/moderation"
 )
 
@@ -56,7 +57,7 @@ func (s *Server) handleDryRunRules() http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		report, err := moderation.DryRun(r.Context(), s.cfg.Log, rs, r.URL.Query().Get("article"))
+		report, err := commands.DryRun(r.Context(), s.cfg.Log, rs, r.URL.Query().Get("article"))
 		if err != nil {
 			s.writeError(w, r, err)
 			return

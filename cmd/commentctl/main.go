@@ -10,6 +10,7 @@
 //	commentctl status [--json] [--nats-monitor URLS] [--max-delay D]
 //	commentctl export [--article ID] [--from SEQ]
 //	commentctl rebuild
+//	commentctl load [--comments N] [--articles M]
 //	commentctl dlq list|replay SEQ|delete SEQ
 //	commentctl moderators add|remove|list|token NAME
 package main

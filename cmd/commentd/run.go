@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/embedded"
@@ -65,8 +66,9 @@ type app struct {
 	conns     []*conn
 	js        map[string]jetstream.JetStream // by identity (nats.go)
 	projector *projections.Projector
-	worker    *moderation.Worker // nil without the worker role
-	rules     *moderation.Rules  // the rule set in force, with the worker
+	worker    *moderation.Worker    // nil without the worker role
+	holds     *commands.ReportsHold // beside the worker
+	rules     *moderation.Rules     // the rule set in force, with the worker
 	log       *events.Log
 	handler   http.Handler
 	web       *web.Server
@@ -148,7 +150,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	if err != nil {
 		return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 	}
-	deadletter.NewCollector(reg, dead, logger.With("component", "deadletter"), moderation.ConsumerName)
+	deadletter.NewCollector(reg, dead, logger.With("component", "deadletter"), moderation.ConsumerName, commands.ReportsHoldConsumer)
 
 	views := projections.NewStore()
 	a.projector = &projections.Projector{
@@ -189,6 +191,10 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 			Logger: logger.With("component", "worker"), Metrics: moderation.NewWorkerMetrics(reg),
 		}
 		a.worker.Context = ruleContext{views} // moderators.go
+		a.holds = &commands.ReportsHold{
+			Log: a.log, Threshold: cfg.ReportsToHold,
+			Logger: logger.With("component", "reports-hold"), Metrics: commands.NewReportsHoldMetrics(reg),
+		}
 		reg.MustRegister(rulesetInfo{a.rules})
 	}
 	webLog := log
@@ -202,7 +208,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	}
 	modCfg := web.ModerationConfig{
 		AdminToken: cfg.AdminToken, SessionTTL: cfg.SessionTTL,
-		ReportsToHold: cfg.ReportsToHold, RateLimitReports: cfg.RateLimitReports,
+		RateLimitReports: cfg.RateLimitReports,
 	}
 	var statusView web.StatusView
 	if cfg.has(roleAPI) {
@@ -277,6 +283,8 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 			}
 			return a.worker.Run(ctx)
 		})
+		// It judges reports by the log, not by the views: no wait.
+		goRun("reports-hold", a.holds.Run)
 		goRun("rules", func(ctx context.Context) error {
 			return a.rules.Follow(ctx, a.log, a.logger.With("component", "rules"))
 		})

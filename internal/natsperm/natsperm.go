@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/moderation"
@@ -47,7 +48,8 @@ type Grant struct {
 // log, so the others are refused these names: they could not then
 // re-point or delete a worker's consumer.
 var durables = map[string]string{
-	moderation.ConsumerName: Worker,
+	moderation.ConsumerName:      Worker,
+	commands.ReportsHoldConsumer: Worker,
 }
 
 var all = []string{API, Worker, Projector}
@@ -65,6 +67,8 @@ var Grants = []Grant{
 	}},
 	{"take submissions from its durable consumer and ack them", []string{Worker},
 		durable(events.StreamName, moderation.ConsumerName)},
+	{"take readers' reports from its durable consumer, to hold a comment enough readers reported", []string{Worker},
+		durable(events.StreamName, commands.ReportsHoldConsumer)},
 	{"read and write moderators' accounts, tokens and sessions", []string{API},
 		slices.Concat(kv(accounts.AccountsBucket), kv(accounts.SessionsBucket))},
 	{"read the key behind the address hashes", []string{API}, read("KV_" + accounts.SecretsBucket)},
