@@ -14,7 +14,11 @@ import (
 type Moderation struct {
 	Queues   *QueuesView
 	Facts    *FactsView
-	Comments *StatusView
+	Comments interface {
+		// Comment is the comment view's state of one comment
+		// (StatusView, StatusReader); events.ErrNotFound if none.
+		Comment(ctx context.Context, id string) (CommentState, error)
+	}
 }
 
 // Queue is a page of a queue with each item's author stats.

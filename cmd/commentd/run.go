@@ -175,8 +175,12 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		if a.projector.SnapshotStream, err = sjs.Stream(sctx, projections.SnapshotStream); err != nil {
 			return a, fmt.Errorf("projections: snapshot stream: %w (%s)", err, notProvisioned)
 		}
-		// The projector role is the status view's one writer.
-		if a.projector.Status, err = projections.AttachStatusView(sctx, rjs); err != nil {
+		// The projector role is the views' one writer, in the buckets the
+		// catalog names, and performs the operator's rebuilds.
+		if a.projector.Catalog, err = projections.AttachCatalog(sctx, rjs); err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		if a.projector.Status, err = projections.AttachCurrentStatusView(sctx, a.projector.Catalog); err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
 		// And of the queues and facts views.
@@ -255,7 +259,13 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		if modCfg, err = moderationConfig(sctx, ajs, cfg, modCfg); err != nil {
 			return a, err
 		}
-		sv, err := projections.AttachStatusView(sctx, ajs)
+		// The comment view, in whichever bucket the catalog names: a
+		// rebuild moves it.
+		catalog, err := projections.AttachCatalog(sctx, ajs)
+		if err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		sv, err := catalog.FollowStatus(ctx)
 		if err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}

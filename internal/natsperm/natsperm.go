@@ -72,13 +72,15 @@ var Grants = []Grant{
 	{"read and write moderators' accounts, tokens and sessions", []string{API},
 		slices.Concat(kv(accounts.AccountsBucket), kv(accounts.SessionsBucket))},
 	{"read the key behind the address hashes", []string{API}, read("KV_" + accounts.SecretsBucket)},
-	{"answer a comment's status from the status view", []string{API}, read("KV_" + projections.StatusBucket)},
-	{"write the status view (its only writer) and its checkpoint", []string{Projector}, kv(projections.StatusBucket)},
+	{"answer a comment's status from the status view", []string{API}, readView(projections.StatusBucket)},
+	{"write the status view (its only writer) and its checkpoint", []string{Projector}, writeView(projections.StatusBucket)},
 	{"read the moderation queues (held, reported, reports, pending) and the facts view (authors, articles' settings)", []string{API},
-		slices.Concat(read("KV_"+projections.QueuesBucket), read("KV_"+projections.FactsBucket))},
-	{"read the facts the rules decide with (authors, articles' settings)", []string{Worker}, read("KV_" + projections.FactsBucket)},
+		slices.Concat(readView(projections.QueuesBucket), readView(projections.FactsBucket))},
+	{"read the facts the rules decide with (authors, articles' settings)", []string{Worker}, readView(projections.FactsBucket)},
 	{"write the queues and facts views (their only writer) and their checkpoints", []string{Projector},
-		slices.Concat(kv(projections.QueuesBucket), kv(projections.FactsBucket))},
+		slices.Concat(writeView(projections.QueuesBucket), writeView(projections.FactsBucket))},
+	{"read the views' catalog: which bucket serves each view", all, read("KV_" + projections.CatalogBucket)},
+	{"point the catalog at rebuilt views and answer rebuild requests", []string{Projector}, projections.CatalogWrites()},
 	{"save the read models' snapshot (a new one replaces the old one's chunks with a purge of that bucket)", []string{Projector}, []string{
 		"$O." + projections.SnapshotBucket + ".>", "$JS.API.STREAM.PURGE.OBJ_" + projections.SnapshotBucket,
 	}},
@@ -103,6 +105,25 @@ func read(stream string) []string {
 // kv is reading and writing a bucket's keys (not its configuration).
 func kv(bucket string) []string {
 	return append(read("KV_"+bucket), "$KV."+bucket+".>")
+}
+
+// readView is reading a view in either of its buckets (the one serving,
+// and the spare a rebuild fills).
+func readView(view string) []string {
+	var out []string
+	for _, b := range projections.ViewBuckets(view) {
+		out = append(out, read("KV_"+b)...)
+	}
+	return out
+}
+
+// writeView is writing a view's keys in either of its buckets.
+func writeView(view string) []string {
+	var out []string
+	for _, b := range projections.ViewBuckets(view) {
+		out = append(out, kv(b)...)
+	}
+	return out
 }
 
 // durable is consuming from a named durable consumer, and creating it

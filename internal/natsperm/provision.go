@@ -46,6 +46,9 @@ func Provision(ctx context.Context, js jetstream.JetStream, s Setup) error {
 	if err := projections.OpenFactsView(ctx, js, s.Replicas); err != nil {
 		return err
 	}
+	if err := projections.OpenCatalog(ctx, js, s.Replicas); err != nil {
+		return err
+	}
 	return projections.OpenStatusView(ctx, js, s.Replicas)
 }
 
