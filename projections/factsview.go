@@ -316,7 +316,15 @@ func (v *FactsView) Run(ctx context.Context) error {
 	if v.withAuthors {
 		filters = append(filters, authorPrefix+">")
 	}
-	return watchKeys(ctx, v.kv, filters, v.ready, v.apply)
+	return watchKeys(ctx, v.kv, filters, v.ready, v.reset, v.apply)
+}
+
+// reset drops the copy, before a new watch fills it again.
+func (v *FactsView) reset() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	clear(v.authors)
+	clear(v.articles)
 }
 
 func (v *FactsView) apply(e jetstream.KeyValueEntry) {

@@ -200,7 +200,9 @@ const (
 )
 
 func newPipeline(log *events.Log, comments *StatusView, views []ViewWriter, cacheSize int, logger *slog.Logger) (*pipeline, error) {
-	p := &pipeline{log: log, comments: comments, logger: logger, stall: 10 * time.Second, timeout: 30 * time.Second}
+	// An ack lost with a bucket's leader (a failover) stops the views
+	// until it times out: keep that short, resuming is cheap.
+	p := &pipeline{log: log, comments: comments, logger: logger, stall: 10 * time.Second, timeout: 5 * time.Second}
 	js, err := jetstream.New(comments.js.Conn(),
 		jetstream.WithPublishAsyncMaxPending(pipelineWindow),
 		jetstream.WithPublishAsyncTimeout(p.timeout),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -393,36 +394,87 @@ func (v *QueuesView) Ready() <-chan struct{} { return v.ready }
 
 // Run watches the queues and pending keys until ctx ends.
 func (v *QueuesView) Run(ctx context.Context) error {
-	return watchKeys(ctx, v.kv, []string{string(QueueHeld) + ".>", string(QueueReported) + ".>", pendingPrefix + ">", checkpointKey}, v.ready, v.apply)
+	return watchKeys(ctx, v.kv, []string{string(QueueHeld) + ".>", string(QueueReported) + ".>", pendingPrefix + ">", checkpointKey}, v.ready, v.reset, v.apply)
 }
 
-// watchKeys feeds apply every current value of the keys matching filters,
-// closes ready after the last of them, then feeds every change until ctx
-// ends.
-func watchKeys(ctx context.Context, kv jetstream.KeyValue, filters []string, ready chan struct{}, apply func(jetstream.KeyValueEntry)) error {
+// reset drops the copy, before a new watch fills it again.
+func (v *QueuesView) reset() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, q := range Queues {
+		v.queues[q] = &queueIndex{byID: make(map[string]*QueueEntry)}
+	}
+	clear(v.pending)
+}
+
+// watchKeys feeds apply every current value of the keys matching filters
+// (which name the checkpoint key), closes ready after the last of them,
+// then feeds every change until ctx ends. A watch that falls silent while
+// the bucket's checkpoint moves on (its consumer lost with a server, and
+// not recovered) is made anew: reset drops what the copy holds, and the
+// new watch delivers every current value again.
+func watchKeys(ctx context.Context, kv jetstream.KeyValue, filters []string, ready chan struct{}, reset func(), apply func(jetstream.KeyValueEntry)) error {
+	first := true
+	for {
+		err := watchOnce(ctx, kv, filters, func() {
+			if first {
+				first = false
+				close(ready)
+			}
+		}, apply)
+		if ctx.Err() != nil {
+			return nil
+		}
+		slog.Default().Warn("view watch stalled or ended; watching again", "bucket", kv.Bucket(), "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(250 * time.Millisecond):
+		}
+		reset()
+	}
+}
+
+// stallCheck is how often a watch compares the checkpoint it saw with the
+// bucket's.
+const stallCheck = 2 * time.Second
+
+func watchOnce(ctx context.Context, kv jetstream.KeyValue, filters []string, loaded func(), apply func(jetstream.KeyValueEntry)) error {
 	w, err := kv.WatchFiltered(ctx, filters)
 	if err != nil {
 		return fmt.Errorf("projections: watch %s: %w", kv.Bucket(), err)
 	}
 	defer w.Stop()
-	initial := true
+	tick := time.NewTicker(stallCheck)
+	defer tick.Stop()
+	var seen, behindAt uint64 // the checkpoint watched; the bucket's when it was found ahead
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-tick.C:
+			stored, err := readCheckpoint(ctx, kv)
+			switch {
+			case err != nil:
+			case stored <= seen:
+				behindAt = 0
+			case behindAt != 0 && seen < behindAt:
+				return fmt.Errorf("projections: watch of %s at checkpoint %d, the bucket at %d", kv.Bucket(), seen, stored)
+			default:
+				behindAt = stored
+			}
 		case e, ok := <-w.Updates():
 			if !ok {
-				if ctx.Err() != nil {
-					return nil
-				}
 				return fmt.Errorf("projections: watch %s ended", kv.Bucket())
 			}
 			if e == nil {
-				if initial {
-					initial = false
-					close(ready)
-				}
+				loaded()
 				continue
+			}
+			if e.Key() == checkpointKey && e.Operation() == jetstream.KeyValuePut {
+				if seq, err := strconv.ParseUint(string(e.Value()), 10, 64); err == nil {
+					seen = seq
+				}
 			}
 			apply(e)
 		}

@@ -354,13 +354,24 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 			case <-ctx.Done():
 				return nil
 			}
-			// The facts view as current as the stream was at start.
+			// The facts view as current as the stream was at start, so
+			// that a restart does not decide on stale author facts. A
+			// projector that cannot write (a view bucket without a leader
+			// for a while) must not stop moderation: past factsWait the
+			// worker decides with the facts it has, and says so.
 			last, err := a.log.LastSeq(ctx)
 			if err != nil {
 				return err
 			}
-			if err := a.facts.WaitApplied(ctx, last); err != nil {
-				return nil // ctx ended
+			wctx, cancel := context.WithTimeout(ctx, factsWait)
+			err = a.facts.WaitApplied(wctx, last)
+			cancel()
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err != nil {
+				a.logger.Warn("the facts view is behind the stream; deciding with the facts it holds (is a projector running?)",
+					"stream_last_seq", last, "facts_seq", a.facts.Applied(), "waited", factsWait)
 			}
 			return a.worker.Run(ctx)
 		})
@@ -488,6 +499,10 @@ func displayAddr(a net.Addr) string {
 	}
 	return net.JoinHostPort(host, port)
 }
+
+// factsWait bounds how long a starting worker waits for the facts view to
+// catch up with the stream.
+const factsWait = 15 * time.Second
 
 // readyWith is ready once every channel is closed and ready says so.
 func readyWith(ready func(uint64) bool, chans ...<-chan struct{}) func(uint64) bool {
