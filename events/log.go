@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -221,26 +220,6 @@ func (l *Log) CommentSeq(ctx context.Context, article, comment string) (uint64, 
 	return msg.Sequence, nil
 }
 
-// FindComment locates a comment by id alone: its article and the sequence
-// of its newest event, or ErrNotFound.
-func (l *Log) FindComment(ctx context.Context, comment string) (article string, seq uint64, err error) {
-	if !validToken(comment) {
-		return "", 0, ErrNotFound
-	}
-	msg, err := l.lastMsg(ctx, "comments.*."+comment+".*")
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return "", 0, ErrNotFound
-	}
-	if err != nil {
-		return "", 0, fmt.Errorf("events: find comment %s: %w", comment, err)
-	}
-	tokens := strings.Split(msg.Subject, ".")
-	if len(tokens) != 4 {
-		return "", 0, fmt.Errorf("%w: comment %s stored under %q", ErrInvalid, comment, msg.Subject)
-	}
-	return tokens[1], msg.Sequence, nil
-}
-
 // History returns every event of one comment, its reports included,
 // oldest first, or ErrNotFound. It reads them one message get at a time
 // ("the next message on this subject from that sequence"), so it creates
@@ -267,6 +246,41 @@ func (l *Log) History(ctx context.Context, article, comment string) ([]Envelope,
 	if len(reports) > 0 {
 		out = append(out, reports...)
 		slices.SortFunc(out, func(a, b Envelope) int { return cmp.Compare(a.Seq, b.Seq) })
+	}
+	return out, nil
+}
+
+// CommentEvents returns the events of one comment's own state (its
+// submission and decisions, not its reports), oldest first, or
+// ErrNotFound: what a decider folds, without reading every report of a
+// comment many readers reported.
+func (l *Log) CommentEvents(ctx context.Context, article, comment string) ([]Envelope, error) {
+	if !ValidArticleID(article) || !validToken(comment) {
+		return nil, ErrNotFound
+	}
+	bounded, cancel := l.bound(ctx)
+	defer cancel()
+	out, err := l.subjectHistory(bounded, CommentSubjects(article, comment))
+	if err != nil {
+		return nil, fmt.Errorf("events: events of %s: %w", comment, unavailable(ctx, err))
+	}
+	if len(out) == 0 {
+		return nil, ErrNotFound
+	}
+	return out, nil
+}
+
+// Reports returns the readers' reports of one comment, oldest first (none
+// for a comment nobody reported or that does not exist).
+func (l *Log) Reports(ctx context.Context, article, comment string) ([]Envelope, error) {
+	if !ValidArticleID(article) || !validToken(comment) {
+		return nil, nil
+	}
+	bounded, cancel := l.bound(ctx)
+	defer cancel()
+	out, err := l.subjectHistory(bounded, ReportSubjects(article, comment))
+	if err != nil {
+		return nil, fmt.Errorf("events: reports of %s: %w", comment, unavailable(ctx, err))
 	}
 	return out, nil
 }
@@ -388,7 +402,18 @@ func (l *Log) Follow(ctx context.Context, cfg FollowConfig, fn func(e Envelope, 
 	if err != nil {
 		return fmt.Errorf("events: follow: %w", err)
 	}
-	defer it.Stop()
+	// The consumer goes with the read: left to itself it would linger
+	// for its inactive threshold (5 minutes), and reads that come and go
+	// (a thread as_of a moment, a backtest) would pile up consumers on
+	// the servers until they refuse more (10026).
+	defer func() {
+		it.Stop()
+		if info := cons.CachedInfo(); info != nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.timeout)
+			_ = l.stream.DeleteConsumer(dctx, info.Name)
+			cancel()
+		}
+	}()
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
 	for {

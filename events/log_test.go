@@ -188,20 +188,6 @@ func TestAppendRejectsBadIDs(t *testing.T) {
 	}
 }
 
-func TestFindCommentByIDAlone(t *testing.T) {
-	ctx := context.Background()
-	l := openLog(t)
-	e := submitted(t, "some-article", uuid.NewString(), "hi")
-	seq := mustAppend(t, l, e)
-	article, got, err := l.FindComment(ctx, e.Comment)
-	if err != nil || article != "some-article" || got != seq {
-		t.Fatalf("FindComment = %q, %d, %v; want some-article, %d", article, got, err, seq)
-	}
-	if _, _, err := l.FindComment(ctx, uuid.NewString()); !errors.Is(err, events.ErrNotFound) {
-		t.Fatalf("unknown comment: %v, want ErrNotFound", err)
-	}
-}
-
 func TestSubjects(t *testing.T) {
 	mk := func(typ events.Type, article, comment string, payload any) events.Envelope {
 		e, err := events.New("id", typ, article, comment, "moderator:m", "", time.Now(), payload)
@@ -354,5 +340,13 @@ func TestUntilReadsTheLogAsItStoodThen(t *testing.T) {
 	}
 	if err := l.Until(ctx, []string{"comments.nobody.>"}, time.Now(), func(events.Envelope) error { t.Error("an event of nobody"); return nil }); err != nil {
 		t.Fatal(err)
+	}
+	// Each read removed its consumer as it ended.
+	info, err := l.Stream().Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Consumers != 0 {
+		t.Errorf("%d consumers left behind by the reads", info.State.Consumers)
 	}
 }

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,10 +57,17 @@ type Projector struct {
 	SnapshotStream jetstream.Stream
 	// Rebuild ignores the snapshot and replays from sequence 1.
 	Rebuild bool
-	// Status, when set, is the comment status view this projector writes
-	// (the projector role only: the view has one writer). It resumes from
-	// the view's own checkpoint.
+	// Status, when set, is the comment view this projector writes (the
+	// projector role only: the views have one writer), with Views beside
+	// it; each resumes from its own checkpoint (pipeline.go).
 	Status *StatusView
+	Views  []ViewWriter
+	// Catalog, when set beside Status, is where the operator asks for
+	// rebuilds, which this projector performs (rebuild.go).
+	Catalog *Catalog
+	// CommentCache is how many comment states the view writer keeps
+	// (DefaultCommentCache when 0).
+	CommentCache int
 	// MaxLag is how many events behind the projector may fall and still
 	// be ready (after it caught up once).
 	MaxLag uint64
@@ -74,7 +82,7 @@ type Projector struct {
 	lag       atomic.Uint64
 	savedSeq  atomic.Uint64
 	lastSaved atomic.Int64 // unix nanos
-	status    *statusWriter
+	pipe      *pipeline
 }
 
 // Ready reports whether the views have caught up with the stream since
@@ -114,14 +122,15 @@ func (p *Projector) Run(ctx context.Context) error {
 	if p.Snapshots != nil && !p.Rebuild {
 		p.restore(ctx)
 	}
-	start := p.Store.Applied() + 1
 	if p.Status != nil {
-		p.status = &statusWriter{view: p.Status, logger: p.Logger}
-		if err := p.status.start(ctx); err != nil {
+		var err error
+		if p.pipe, err = newPipeline(p.Log, p.Status, p.Views, cmp.Or(p.CommentCache, DefaultCommentCache), p.Logger); err != nil {
 			return err
 		}
-		// The view may be behind the snapshot: follow from the older.
-		start = min(start, p.status.applied+1)
+	}
+	start, err := p.from(ctx)
+	if err != nil {
+		return err
 	}
 	last, err := p.Log.LastSeq(ctx)
 	if err != nil {
@@ -133,16 +142,44 @@ func (p *Projector) Run(ctx context.Context) error {
 	p.Logger.Info("projector following the log", "from_seq", start, "stream_last_seq", last)
 
 	var wg sync.WaitGroup
+	rctx, stopRebuilds := context.WithCancel(ctx)
+	defer stopRebuilds()
+	if p.pipe != nil && p.Catalog != nil {
+		wg.Go(func() { p.serveRebuilds(rctx) })
+	}
 	if p.Snapshots != nil && p.SaveEvery > 0 {
 		p.cleanOrphans(ctx)
 		wg.Go(func() { p.saveLoop(ctx) })
 	}
 	err = p.follow(ctx, start)
+	// A view write that failed: resume from the views' checkpoints, with
+	// nothing cached (the writes are idempotent by each key's seq).
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		var werr *WriteError
+		if !errors.As(err, &werr) || ctx.Err() != nil {
+			break
+		}
+		p.Logger.Warn("view write failed; resuming from the views' checkpoints", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if start, err = p.from(ctx); err == nil {
+			err = p.follow(ctx, start)
+		}
+	}
+	stopRebuilds()
 	wg.Wait()
-	if p.status != nil {
+	if p.pipe != nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if serr := p.status.checkpoint(sctx, true); serr != nil {
-			p.Logger.Error("final status view checkpoint", "err", serr)
+		p.pipe.applyMu.Lock()
+		serr := p.pipe.checkpoint(sctx)
+		p.pipe.applyMu.Unlock()
+		if serr != nil {
+			p.Logger.Error("final view checkpoint", "err", serr)
 		}
 		cancel()
 	}
@@ -158,6 +195,20 @@ func (p *Projector) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// from is the sequence to follow from: after the store's applied
+// sequence, or the oldest view checkpoint when a view is behind.
+func (p *Projector) from(ctx context.Context) (uint64, error) {
+	start := p.Store.Applied() + 1
+	if p.pipe != nil {
+		vs, err := p.pipe.start(ctx)
+		if err != nil {
+			return 0, err
+		}
+		start = min(start, vs)
+	}
+	return start, nil
 }
 
 func (p *Projector) follow(ctx context.Context, start uint64) error {
@@ -179,16 +230,8 @@ func (p *Projector) follow(ctx context.Context, start uint64) error {
 				p.OnChange(ch)
 			}
 		}
-		if p.status != nil {
-			var c Comment
-			found := false
-			if err == nil && e.Comment != "" {
-				c, found = p.Store.Comment(e.Comment)
-			}
-			if werr := p.status.apply(ctx, e.Seq, c, found); werr != nil {
-				return werr
-			}
-			if werr := p.status.checkpoint(ctx, pending == 0); werr != nil {
+		if p.pipe != nil {
+			if werr := p.pipe.apply(ctx, e, err, live, pending == 0); werr != nil {
 				return werr
 			}
 		}

@@ -123,21 +123,14 @@ func (s *Store) Apply(e events.Envelope) Change {
 
 func (s *Store) submit(e events.Envelope, ch *Change) {
 	if c, dup := s.comments[e.Comment]; dup {
-		// The same comment submitted again after the duplicate window, or
-		// redelivered from the dead letters: nothing changes, but the
-		// next decision now comes after this event.
-		c.Seq = e.Seq
+		*c = Fold(*c, e).After // a duplicate: only the sequence moves on
 		return
 	}
-	var p events.Submitted
-	if e.Payload(&p) != nil {
+	f := Fold(Comment{}, e)
+	if !f.Changed {
 		return
 	}
-	c := &Comment{
-		ID: e.Comment, Article: e.Article, ParentID: p.ParentID,
-		Author: p.Author, AuthorID: p.AuthorID, Text: p.Text, CreatedAt: e.OccurredAt,
-		Status: Pending, SubmittedSeq: e.Seq, Seq: e.Seq,
-	}
+	c := &f.After
 	s.comments[c.ID] = c
 	s.undecided[c.ID] = c
 	ch.Comment, ch.Changed = *c, true
@@ -148,18 +141,12 @@ func (s *Store) decide(e events.Envelope, ch *Change) {
 	if !ok {
 		return
 	}
-	c.Seq = e.Seq
-	if c.HumanDecided() && !events.IsHuman(e.Actor) {
-		return // a person's decision is never overridden by the rules
-	}
-	var d events.Decision
-	if e.Payload(&d) != nil {
+	f := Fold(*c, e)
+	*c = f.After // in place: the article and queue lists hold c
+	if !f.Changed {
 		return
 	}
-	ch.Before = c.Status
-	c.Status = statusOf[e.Type]
-	c.Reason, c.Message, c.Rules, c.Evidence = d.Reason, d.Message, d.Rules, d.Evidence
-	c.DecidedBy, c.DecidedAt = e.Actor, e.OccurredAt
+	ch.Before = f.Before.Status
 	if c.Status != Pending {
 		delete(s.undecided, c.ID)
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/projections"
 )
@@ -49,31 +50,42 @@ func (s *Server) asOfSlot() (release func(), err error) {
 }
 
 // articleAt is every comment of an article as the log held it at t, in
-// submission order. A t in the future is now.
-func (s *Server) articleAt(ctx context.Context, article string, t time.Time) ([]projections.Comment, error) {
+// submission order, and the article's settings then. A t in the future is
+// now.
+func (s *Server) articleAt(ctx context.Context, article string, t time.Time) ([]projections.Comment, events.ArticleSettings, error) {
+	var set events.ArticleSettings
 	release, err := s.asOfSlot()
 	if err != nil {
-		return nil, err
+		return nil, set, err
 	}
 	defer release()
-	fold := projections.NewStore()
+	states := make(map[string]projections.Comment)
 	var order []string
 	err = s.cfg.Log.Until(ctx, []string{"comments." + article + ".>", "articles." + article + ".settings"}, t, func(e events.Envelope) error {
-		if ch := fold.Apply(e); e.Type == events.CommentSubmitted && ch.Changed {
-			order = append(order, e.Comment)
+		if e.Type == events.ArticleSettingsChanged {
+			var next events.ArticleSettings
+			if e.Payload(&next) == nil {
+				set = next // the whole settings after the change
+			}
+			return nil
+		}
+		before, seen := states[e.Comment]
+		if ch := projections.Fold(before, e); ch.Known() {
+			states[e.Comment] = ch.After
+			if !seen {
+				order = append(order, e.Comment)
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, set, err
 	}
 	out := make([]projections.Comment, 0, len(order))
 	for _, id := range order {
-		if c, ok := fold.Comment(id); ok {
-			out = append(out, c)
-		}
+		out = append(out, states[id])
 	}
-	return out, nil
+	return out, set, nil
 }
 
 // listAsOf answers GET /api/articles/{article}/comments?as_of=…: the
@@ -85,7 +97,7 @@ func (s *Server) listAsOf(w http.ResponseWriter, r *http.Request, q listQuery, a
 		s.writeError(w, r, err)
 		return
 	}
-	all, err := s.articleAt(r.Context(), q.article, t)
+	all, set, err := s.articleAt(r.Context(), q.article, t)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -97,7 +109,7 @@ func (s *Server) listAsOf(w http.ResponseWriter, r *http.Request, q listQuery, a
 		}
 	}
 	page, next := pageOf(approved, q)
-	resp := listResponse{Article: q.article, Total: len(approved), Comments: make([]publicComment, len(page)), AsOf: &t}
+	resp := listResponse{Article: q.article, Total: len(approved), Comments: make([]publicComment, len(page)), AsOf: &t, Settings: &set}
 	for i, c := range page {
 		resp.Comments[i] = toPublic(c)
 	}
@@ -141,17 +153,18 @@ func pageOf(list []projections.Comment, q listQuery) (page []projections.Comment
 // historyAt cuts a comment's history to the events stored at or before t
 // and folds them: the comment as it stood then, ErrNotFound if it did not
 // exist yet.
-func historyAt(f fold, t time.Time) (fold, error) {
-	at := fold{store: projections.NewStore(), article: f.article, id: f.id}
-	for _, e := range f.history {
+func historyAt(f commands.State, t time.Time) (commands.State, error) {
+	var at commands.State
+	for _, e := range f.History {
 		if e.Stored.After(t) {
 			break
 		}
-		at.history = append(at.history, e)
-		at.store.Apply(e)
+		at.History = append(at.History, e)
 	}
-	if _, ok := at.store.Comment(f.id); !ok {
-		return fold{}, &apiError{Status: http.StatusNotFound, Code: "not_found", Field: "as_of", Message: "the comment did not exist yet at as_of"}
+	c, ok := commands.Fold(at.History)
+	if !ok {
+		return commands.State{}, &apiError{Status: http.StatusNotFound, Code: "not_found", Field: "as_of", Message: "the comment did not exist yet at as_of"}
 	}
+	at.Comment = c
 	return at, nil
 }

@@ -1,0 +1,73 @@
+package projections
+
+import "github.com/newsroom/commentd/events"
+
+// CommentChange is what one event did to one comment: its state before
+// (the zero Comment for a comment not yet known), its state after, and
+// whether the state a reader or moderator sees changed. Before and After
+// differ only in Seq when an event was applied but changed nothing seen
+// (a duplicate submission, a rules decision on a comment a person
+// decided): the next decision then expects the newer sequence.
+type CommentChange struct {
+	Before  Comment
+	After   Comment
+	Changed bool
+}
+
+// Known reports whether the comment exists after the event.
+func (c CommentChange) Known() bool { return c.After.ID != "" }
+
+// Fold is the one fold of "what state is this comment in": given the
+// comment's state before e (the zero Comment when unknown) and one event
+// of that comment, it returns the state after and what changed. It is
+// pure: no I/O, no clock, the same answer for the same input, so the
+// projector, the moderator's history and the commands agree.
+//
+// Events that do not change a comment's own state (reports, bans,
+// settings, rule sets) and events of another comment leave it as it was
+// (Changed false, After == Before). Fold does not check e.Seq against
+// before.Seq: a caller replaying history skips what it applied already.
+func Fold(before Comment, e events.Envelope) CommentChange {
+	ch := CommentChange{Before: before, After: before}
+	if before.ID != "" && before.ID != e.Comment {
+		return ch
+	}
+	switch {
+	case e.Type == events.CommentSubmitted:
+		if before.ID != "" {
+			// The same comment submitted again after the duplicate
+			// window, or redelivered from the dead letters: nothing
+			// changes, but the next decision now comes after this event.
+			ch.After.Seq = e.Seq
+			return ch
+		}
+		var p events.Submitted
+		if e.Payload(&p) != nil {
+			return ch
+		}
+		ch.After = Comment{
+			ID: e.Comment, Article: e.Article, ParentID: p.ParentID,
+			Author: p.Author, AuthorID: p.AuthorID, Text: p.Text, CreatedAt: e.OccurredAt,
+			Status: Pending, SubmittedSeq: e.Seq, Seq: e.Seq,
+		}
+		ch.Changed = true
+	case e.Type.IsDecision():
+		if before.ID == "" {
+			return ch // a decision of a comment never submitted
+		}
+		ch.After.Seq = e.Seq
+		if before.HumanDecided() && !events.IsHuman(e.Actor) {
+			return ch // a person's decision is never overridden by the rules
+		}
+		var d events.Decision
+		if e.Payload(&d) != nil {
+			return ch
+		}
+		a := &ch.After
+		a.Status = statusOf[e.Type]
+		a.Reason, a.Message, a.Rules, a.Evidence = d.Reason, d.Message, d.Rules, d.Evidence
+		a.DecidedBy, a.DecidedAt = e.Actor, e.OccurredAt
+		ch.Changed = true
+	}
+	return ch
+}

@@ -1,0 +1,474 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newsroom/commentd/events"
+)
+
+// ViewWriter is one view the projector writes: a KV bucket of its own,
+// with its own checkpoint key, fed one event at a time in stream order.
+//
+// How to add a view:
+//
+//  1. Provision its bucket beside VIEW_STATUS (natsperm.Provision, History
+//     1, the deployment's replicas) and give the projector role write
+//     access and its readers read access in the natsperm table. Roles
+//     attach to it (js.KeyValue), never create it.
+//  2. Implement ViewWriter. Apply looks at one Update and adds the puts
+//     and deletes it implies to the Batch; it never writes to KV itself
+//     and never waits for acknowledgements (the pipeline does, before each
+//     checkpoint). Every value carries "seq": a writer skips a key whose
+//     value's seq is at or above the event's, which makes the events
+//     between a checkpoint and a crash harmless when they come again,
+//     counters included. A writer that keeps values it wrote in a cache
+//     (a bounded one: an LRU) reads a miss with a KV get; a value it wrote
+//     since the last checkpoint may not be stored yet, so before such a
+//     get it calls Batch.Wait. Apply's error stops the pipeline.
+//  3. Reset drops every cache: the pipeline calls it after a failed write,
+//     then resumes from the checkpoints, so what was cached may be ahead
+//     of what is stored.
+//  4. Add it to Projector.Views (cmd/commentd, the projector role). The
+//     pipeline calls Apply only for events above the view's checkpoint,
+//     and writes the checkpoint (decimal stream sequence, key
+//     "checkpoint") only after all of its writes up to it are
+//     acknowledged.
+type ViewWriter interface {
+	// Bucket is the view's bucket, where its checkpoint key lives too.
+	Bucket() jetstream.KeyValue
+	Apply(ctx context.Context, u *Update, b *Batch) error
+	Reset()
+}
+
+// Update is one event as the views see it.
+type Update struct {
+	Event events.Envelope
+	// Change is the Fold of Event for the comment it names, its depth and
+	// ancestors included; the zero value when the event names no
+	// comment, or a comment never submitted.
+	Change StateChange
+	// Latest is the newest state of that comment the comment view holds:
+	// Change.After, except while events that were written before a crash
+	// come again, when the comment view is ahead of the event. A view
+	// whose keys are a function of the comment's state (the approved
+	// view) writes Latest, so it never goes back in time.
+	Latest CommentState
+	// Live is false while the projector replays history to catch up.
+	Live bool
+}
+
+// StateChange is a CommentChange with the comment view's full states.
+type StateChange struct {
+	Before, After CommentState
+	Changed       bool
+}
+
+// Touched reports whether the event was applied to the comment (its Seq
+// moved to the event's), whether or not anything seen changed.
+func (u *Update) Touched() bool {
+	return u.Change.After.ID != "" && u.Change.After.Seq == u.Event.Seq
+}
+
+// CommentState is a comment as the comment view stores it: the fold's
+// state, with where it sits in its thread (fixed when it is submitted).
+type CommentState struct {
+	Comment
+	// Depth is how many replies deep the comment is (Store.Depth).
+	Depth int `json:"depth,omitempty"`
+	// Ancestors are its parent, the parent's parent and so on, nearest
+	// first, while on the same article, at most maxStoredAncestors: a
+	// reader's thread hangs a reply under its nearest visible one.
+	Ancestors []string `json:"ancestors,omitempty"`
+}
+
+// maxStoredAncestors bounds the ancestors a comment keeps; replies nest
+// at most --max-reply-depth (≤ 50) deep.
+const maxStoredAncestors = 64
+
+// Batch collects one view's writes for the pipeline to publish. Writes
+// are published asynchronously in the order made; a failed one stops the
+// pipeline.
+type Batch struct {
+	p      *pipeline
+	prefix string // $KV.<bucket>.
+	n      int    // writes since the last checkpoint
+}
+
+// Put stores value at key.
+func (b *Batch) Put(key string, value []byte) {
+	b.publish(&nats.Msg{Subject: b.prefix + key, Data: value})
+}
+
+// Delete removes key (a delete marker; the bucket keeps no history).
+func (b *Batch) Delete(key string) {
+	m := &nats.Msg{Subject: b.prefix + key, Header: nats.Header{}}
+	m.Header.Set("KV-Operation", "DEL")
+	b.publish(m)
+}
+
+// Wait returns once every write published so far is acknowledged, or the
+// first failure.
+func (b *Batch) Wait(ctx context.Context) error { return b.p.wait(ctx) }
+
+func (b *Batch) publish(m *nats.Msg) {
+	b.n++
+	if _, err := b.p.js.PublishMsgAsync(m, jetstream.WithStallWait(b.p.stall)); err != nil {
+		b.p.fail(fmt.Errorf("projections: write %s: %w", m.Subject, err))
+	}
+}
+
+// WriteError is a view write the server did not acknowledge. The
+// projector drops its caches and resumes from the views' checkpoints.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
+
+type pipelineView struct {
+	w     ViewWriter
+	batch *Batch
+	saved uint64 // the checkpoint in the bucket
+}
+
+// pipeline writes the views from the log: it folds each event into the
+// state of the comment it names (from a bounded cache, or the comment
+// view), hands the update to every view above its checkpoint, and
+// checkpoints every view once its writes are acknowledged.
+type pipeline struct {
+	log      *events.Log
+	comments *StatusView
+	views    []*pipelineView // the comment view first
+	js       jetstream.JetStream
+	logger   *slog.Logger
+	stall    time.Duration
+	timeout  time.Duration
+	cache    *lru[string, *cachedComment]
+	applied  uint64 // the newest sequence handed to the views
+	pending  int    // events since the last checkpoint
+
+	// applyMu is held while an event is applied, and by a rebuild while
+	// it switches views (rebuild.go): views, comments and cache change
+	// only under it.
+	applyMu sync.Mutex
+
+	mu     sync.Mutex
+	failed error
+}
+
+// cachedComment is the comment's state after the last event the pipeline
+// folded, and what the comment view holds when that is newer.
+type cachedComment struct {
+	state  CommentState
+	stored *CommentState
+	// legacy: the view's entry is of the status-only format; the state
+	// comes from the log at the next event.
+	legacy bool
+}
+
+const (
+	// pipelineWindow bounds the writes in flight.
+	pipelineWindow = 4096
+	// minCommentCache keeps every comment written since the last
+	// checkpoint in the cache (an event touches at most two), so that a
+	// miss never reads a key whose write is still in flight.
+	minCommentCache = 4 * checkpointEvery
+	// DefaultCommentCache is how many comment states the projector keeps.
+	DefaultCommentCache = 20000
+)
+
+func newPipeline(log *events.Log, comments *StatusView, views []ViewWriter, cacheSize int, logger *slog.Logger) (*pipeline, error) {
+	p := &pipeline{log: log, comments: comments, logger: logger, stall: 10 * time.Second, timeout: 30 * time.Second}
+	js, err := jetstream.New(comments.js.Conn(),
+		jetstream.WithPublishAsyncMaxPending(pipelineWindow),
+		jetstream.WithPublishAsyncTimeout(p.timeout),
+		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
+			p.fail(fmt.Errorf("projections: write %s: %w", m.Subject, err))
+		}))
+	if err != nil {
+		return nil, err
+	}
+	p.js = js
+	p.cache = newLRU[string, *cachedComment](max(cacheSize, minCommentCache), nil)
+	all := append([]ViewWriter{commentWriter{comments}}, views...)
+	for _, w := range all {
+		p.views = append(p.views, &pipelineView{w: w, batch: &Batch{p: p, prefix: "$KV." + w.Bucket().Bucket() + "."}})
+	}
+	return p, nil
+}
+
+func (p *pipeline) fail(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failed == nil {
+		p.failed = err
+	}
+}
+
+func (p *pipeline) err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failed != nil {
+		return &WriteError{p.failed}
+	}
+	return nil
+}
+
+// start reads the checkpoints after a start or a failure, drops the
+// caches, and returns the sequence to follow from.
+func (p *pipeline) start(ctx context.Context) (uint64, error) {
+	p.applyMu.Lock()
+	defer p.applyMu.Unlock()
+	p.mu.Lock()
+	p.failed = nil
+	p.mu.Unlock()
+	p.cache.clear()
+	from := uint64(0)
+	for i, v := range p.views {
+		v.w.Reset()
+		v.batch.n = 0
+		cp, err := readCheckpoint(ctx, v.w.Bucket())
+		if err != nil {
+			return 0, err
+		}
+		v.saved = cp
+		if i == 0 || cp < from {
+			from = cp
+		}
+	}
+	p.applied, p.pending = from, 0
+	return from + 1, nil
+}
+
+// wait returns once every write so far is acknowledged, or the first
+// failure.
+func (p *pipeline) wait(ctx context.Context) error {
+	if p.js.PublishAsyncPending() > 0 {
+		t := time.NewTimer(p.timeout + 5*time.Second)
+		defer t.Stop()
+		select {
+		case <-p.js.PublishAsyncComplete():
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			p.fail(errors.New("projections: view writes not acknowledged in time"))
+		}
+	}
+	return p.err()
+}
+
+// apply hands one event to the views; caughtUp says that the stream has
+// nothing after it (a checkpoint is due). An undecodable event (err set)
+// only moves the checkpoints on.
+func (p *pipeline) apply(ctx context.Context, e events.Envelope, decodeErr error, live, caughtUp bool) error {
+	p.applyMu.Lock()
+	defer p.applyMu.Unlock()
+	if e.Seq <= p.applied {
+		return nil
+	}
+	if decodeErr == nil {
+		u := &Update{Event: e, Live: live}
+		if e.Comment != "" && ValidCommentKey(e.Comment) {
+			if err := p.fold(ctx, u); err != nil {
+				return err
+			}
+		}
+		for _, v := range p.views {
+			if e.Seq <= v.saved {
+				continue
+			}
+			if err := v.w.Apply(ctx, u, v.batch); err != nil {
+				return err
+			}
+		}
+		if err := p.err(); err != nil {
+			return err
+		}
+	}
+	p.applied = e.Seq
+	p.pending++
+	if caughtUp || p.pending >= checkpointEvery {
+		return p.checkpoint(ctx)
+	}
+	return nil
+}
+
+// fold sets u's Change and Latest from the comment's state before the
+// event.
+func (p *pipeline) fold(ctx context.Context, u *Update) error {
+	e := u.Event
+	c, err := p.load(ctx, e.Comment)
+	if err != nil {
+		return err
+	}
+	if c.legacy {
+		before, err := p.replayed(ctx, c.state, e.Seq)
+		if err != nil {
+			return err
+		}
+		if before.ID != "" {
+			if err := p.place(ctx, &before); err != nil {
+				return err
+			}
+		}
+		c.state, c.legacy = before, false
+	} else if c.state.ID != "" && c.state.Seq >= e.Seq {
+		// The comment view got ahead of this event: its write landed
+		// before a crash, after the last checkpoint. The state before
+		// the event comes from the comment's history in the log.
+		stored := c.state
+		before, err := p.replayed(ctx, stored, e.Seq)
+		if err != nil {
+			return err
+		}
+		c.state, c.stored = before, &stored
+	}
+	f := Fold(c.state.Comment, e)
+	ch := StateChange{Before: c.state, After: CommentState{Comment: f.After, Depth: c.state.Depth, Ancestors: c.state.Ancestors}, Changed: f.Changed}
+	if f.Changed && f.Before.ID == "" {
+		if err := p.place(ctx, &ch.After); err != nil {
+			return err
+		}
+	}
+	c.state = ch.After
+	if c.stored != nil && c.state.Seq >= c.stored.Seq {
+		c.stored = nil
+	}
+	u.Change, u.Latest = ch, ch.After
+	if c.stored != nil {
+		u.Latest = *c.stored
+	}
+	if c.state.ID == "" {
+		p.cache.remove(e.Comment) // an event of an unknown comment: keep nothing
+	}
+	return nil
+}
+
+// place sets a new comment's depth and ancestors from its parent's.
+func (p *pipeline) place(ctx context.Context, c *CommentState) error {
+	if c.ParentID == "" {
+		return nil
+	}
+	c.Depth = 1
+	if !ValidCommentKey(c.ParentID) {
+		return nil
+	}
+	parent, err := p.load(ctx, c.ParentID)
+	if err != nil {
+		return err
+	}
+	if parent.state.ID == "" {
+		p.cache.remove(c.ParentID)
+		return nil
+	}
+	c.Depth = parent.state.Depth + 1
+	if parent.state.Article == c.Article {
+		c.Ancestors = append([]string{c.ParentID}, parent.state.Ancestors...)
+		if len(c.Ancestors) > maxStoredAncestors {
+			c.Ancestors = c.Ancestors[:maxStoredAncestors]
+		}
+	}
+	return nil
+}
+
+// load returns the cached state of a comment, reading the comment view on
+// a miss.
+func (p *pipeline) load(ctx context.Context, id string) (*cachedComment, error) {
+	if c, ok := p.cache.get(id); ok {
+		return c, nil
+	}
+	st, err := p.comments.state(ctx, id)
+	legacy := errors.Is(err, errStatusOnly)
+	if err != nil && !legacy && !errors.Is(err, events.ErrNotFound) {
+		return nil, err
+	}
+	c := &cachedComment{state: st, legacy: legacy}
+	if legacy {
+		c.state.ID = id
+	}
+	p.cache.put(id, c)
+	return c, nil
+}
+
+// replayed folds the comment's history before seq: its state then.
+func (p *pipeline) replayed(ctx context.Context, stored CommentState, seq uint64) (CommentState, error) {
+	hist, err := p.log.History(ctx, stored.Article, stored.ID)
+	if err != nil && !errors.Is(err, events.ErrNotFound) {
+		return CommentState{}, err
+	}
+	var c Comment
+	for _, e := range hist {
+		if e.Seq >= seq {
+			break
+		}
+		c = Fold(c, e).After
+	}
+	if c.ID == "" {
+		return CommentState{}, nil
+	}
+	return CommentState{Comment: c, Depth: stored.Depth, Ancestors: stored.Ancestors}, nil
+}
+
+// checkpoint waits until every write is acknowledged, then saves each
+// view's checkpoint.
+func (p *pipeline) checkpoint(ctx context.Context) error {
+	if err := p.wait(ctx); err != nil {
+		return err
+	}
+	seq := p.applied
+	for _, v := range p.views {
+		if seq <= v.saved {
+			continue
+		}
+		if _, err := v.w.Bucket().Put(ctx, checkpointKey, []byte(strconv.FormatUint(seq, 10))); err != nil {
+			return &WriteError{fmt.Errorf("projections: %s checkpoint: %w", v.w.Bucket().Bucket(), err)}
+		}
+		v.saved, v.batch.n = seq, 0
+	}
+	p.pending = 0
+	return nil
+}
+
+func readCheckpoint(ctx context.Context, kv jetstream.KeyValue) (uint64, error) {
+	e, err := kv.Get(ctx, checkpointKey)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("projections: %s checkpoint: %w", kv.Bucket(), err)
+	}
+	seq, err := strconv.ParseUint(string(e.Value()), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("projections: %s checkpoint %q: %w", kv.Bucket(), e.Value(), err)
+	}
+	return seq, nil
+}
+
+// commentWriter writes the comment view: status.<id> → the comment's full
+// state, whenever an event was applied to it.
+type commentWriter struct{ v *StatusView }
+
+func (w commentWriter) Bucket() jetstream.KeyValue { return w.v.kv }
+func (w commentWriter) Reset()                     {}
+
+func (w commentWriter) Apply(_ context.Context, u *Update, b *Batch) error {
+	// Latest ahead of the change: the view holds that event already.
+	if !u.Touched() || u.Latest.Seq > u.Change.After.Seq {
+		return nil
+	}
+	val, err := json.Marshal(u.Change.After)
+	if err != nil {
+		return err
+	}
+	b.Put(statusPrefix+u.Change.After.ID, val)
+	return nil
+}
