@@ -110,8 +110,12 @@ func (b *Batch) Put(key string, value []byte) {
 }
 
 // Delete removes key (a delete marker; the bucket keeps no history).
-func (b *Batch) Delete(key string) {
-	m := &nats.Msg{Subject: b.prefix + key, Header: nats.Header{}}
+func (b *Batch) Delete(key string) { b.DeleteWith(key, nil) }
+
+// DeleteWith removes key with a note in the delete marker, which
+// watchers see (KeyValueEntry.Value) and gets do not.
+func (b *Batch) DeleteWith(key string, note []byte) {
+	m := &nats.Msg{Subject: b.prefix + key, Header: nats.Header{}, Data: note}
 	m.Header.Set("KV-Operation", "DEL")
 	b.publish(m)
 }

@@ -179,8 +179,8 @@ func (p *Projector) Run(ctx context.Context) error {
 			p.Logger.Error("final snapshot", "err", serr)
 		}
 	}
-	if errors.Is(err, context.Canceled) {
-		return nil
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		return nil // stopped: what failed on the way out was the stop
 	}
 	return err
 }

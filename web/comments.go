@@ -98,11 +98,15 @@ func (s *Server) submit(ctx context.Context, r *http.Request, article string, in
 		commentID = s.keyedID("comment\n" + scope)
 		eventID = s.keyedID("submitted\n" + scope + "\n" + in.ParentID + "\n" + in.Text)
 		// A retry the read models know is answered before any limit.
-		if c, ok := s.cfg.Views.Comment(commentID); ok {
+		c, ok, err := s.comment(ctx, commentID)
+		if err != nil {
+			return accepted{}, err
+		}
+		if ok {
 			return retried(c.ID, c.Status, c.Text == in.Text && c.ParentID == in.ParentID)
 		}
 	}
-	if err := s.checkArticle(article, in.ParentID); err != nil {
+	if err := s.checkArticle(ctx, article, in.ParentID); err != nil {
 		return accepted{}, err
 	}
 	if err := s.allow(r, who.AuthorID); err != nil {
@@ -143,7 +147,11 @@ func (s *Server) keyUsedBefore(ctx context.Context, article, commentID string, i
 		return accepted{}, err
 	}
 	status := projections.Pending
-	if c, ok := s.cfg.Views.Comment(commentID); ok {
+	c, ok, err := s.comment(ctx, commentID)
+	if err != nil {
+		return accepted{}, err
+	}
+	if ok {
 		status = c.Status
 	}
 	return retried(commentID, status, first.Text == in.Text && first.ParentID == in.ParentID)
@@ -329,7 +337,12 @@ func (s *Server) handleListComments() http.HandlerFunc {
 			s.listAsOf(w, r, q, v.Get("as_of")) // asof.go
 			return
 		}
-		writeJSONBytes(w, http.StatusOK, s.pages.get(s.cfg.Views, q))
+		body, err := s.pages.get(r.Context(), s.cfg.Articles, q)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSONBytes(w, http.StatusOK, body)
 	}
 }
 
@@ -354,15 +367,21 @@ const maxCachedBytes = 64 << 20
 
 func newPageCache() *pageCache { return &pageCache{pages: make(map[listQuery]cachedPage)} }
 
-func (c *pageCache) get(views *projections.Store, q listQuery) []byte {
-	version := views.ArticleVersion(q.article)
+func (c *pageCache) get(ctx context.Context, views ArticleViews, q listQuery) ([]byte, error) {
+	version, err := views.ArticleVersion(ctx, q.article)
+	if err != nil {
+		return nil, err
+	}
 	c.mu.RLock()
 	p, ok := c.pages[q]
 	c.mu.RUnlock()
 	if ok && p.version == version {
-		return p.body
+		return p.body, nil
 	}
-	page := views.Approved(q.article, q.after, q.limit, q.newest)
+	page, err := views.Approved(ctx, q.article, q.after, q.limit, q.newest)
+	if err != nil {
+		return nil, err
+	}
 	resp := listResponse{Article: q.article, Total: page.Total, Comments: make([]publicComment, len(page.Comments))}
 	for i, c := range page.Comments {
 		resp.Comments[i] = toPublic(c)
@@ -373,7 +392,7 @@ func (c *pageCache) get(views *projections.Store, q listQuery) []byte {
 	body, _ := json.Marshal(resp) // plain strings and times: cannot fail
 	body = append(body, '\n')
 	if q.after != 0 {
-		return body
+		return body, nil
 	}
 	c.mu.Lock()
 	if old, ok := c.pages[q]; ok {
@@ -386,7 +405,7 @@ func (c *pageCache) get(views *projections.Store, q listQuery) []byte {
 	c.pages[q] = cachedPage{version: page.Version, body: body}
 	c.bytes += len(body)
 	c.mu.Unlock()
-	return body
+	return body, nil
 }
 
 // allow takes a token from the address's and the author's buckets, or

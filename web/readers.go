@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -57,9 +58,34 @@ type liveUpdate struct {
 	status  []byte // the comment's status, sent to streams watching it
 }
 
-// readersChanged feeds the readers' live streams; OnChange calls it for
-// every applied event, in order, so it returns at once when nobody
-// follows the article.
+// ArticleChanged feeds the readers' live streams with what the approved
+// view's watcher saw (projections.ArticleCache calls it, in order): a
+// comment shown or no longer shown. It returns at once when nobody follows
+// the article.
+func (s *Server) ArticleChanged(ch projections.ArticleChange) {
+	if !s.live.Has(ch.Article) {
+		return
+	}
+	u := liveUpdate{seq: ch.Seq, comment: ch.ID}
+	if ch.Removed {
+		u.event = "removed"
+		u.data, _ = json.Marshal(map[string]string{"id": ch.ID})
+	} else {
+		u.event = "comment"
+		u.data, _ = json.Marshal(toPublic(ch.Comment))
+	}
+	if ch.Comment.Status != "" {
+		u.status, _ = json.Marshal(statusOf(ch.Comment))
+	}
+	if n := s.live.Publish(ch.Article, u); n > 0 {
+		s.log.Info("slow live streams dropped", "article", ch.Article, "dropped", n)
+	}
+}
+
+// readersChanged feeds the readers' live streams with what the approved
+// view does not carry: the status of watched comments, and settings.
+// OnChange calls it for every applied event, in order, so it returns at
+// once when nobody follows the article.
 func (s *Server) readersChanged(ch projections.Change) {
 	e := ch.Event
 	if !ch.Changed || !s.live.Has(e.Article) {
@@ -68,16 +94,10 @@ func (s *Server) readersChanged(ch projections.Change) {
 	u := liveUpdate{seq: e.Seq, comment: e.Comment}
 	switch {
 	case e.Type.IsDecision():
-		c := ch.Comment
-		switch {
-		case c.Status == projections.Approved && ch.Before != projections.Approved:
-			u.event = "comment"
-			u.data, _ = json.Marshal(toPublic(c))
-		case c.Status != projections.Approved && ch.Before == projections.Approved:
-			u.event = "removed"
-			u.data, _ = json.Marshal(map[string]string{"id": c.ID})
+		if (ch.Comment.Status == projections.Approved) != (ch.Before == projections.Approved) {
+			return // shown or no longer shown: ArticleChanged tells, status included
 		}
-		u.status, _ = json.Marshal(statusOf(c))
+		u.status, _ = json.Marshal(statusOf(ch.Comment))
 	case e.Type == events.ArticleSettingsChanged:
 		u.event = "settings"
 		u.data, _ = json.Marshal(s.cfg.Views.ArticleSettings(e.Article))
@@ -157,18 +177,21 @@ func (s *Server) handlePreflight() http.HandlerFunc {
 // checkArticle refuses what the article does not take: any comment when
 // it is closed, and replies to unknown comments or nested too deep.
 // Pre-moderated articles take comments; the worker holds them all.
-func (s *Server) checkArticle(article, parentID string) error {
+func (s *Server) checkArticle(ctx context.Context, article, parentID string) error {
 	if s.cfg.Views.ArticleSettings(article).Closed {
 		return &apiError{Status: http.StatusForbidden, Code: "article_closed", Message: "comments on this article are closed"}
 	}
 	if parentID == "" {
 		return nil
 	}
-	parent, ok := s.cfg.Views.Comment(parentID)
+	parent, ok, err := s.comment(ctx, parentID)
+	if err != nil {
+		return err
+	}
 	if !ok || parent.Article != article {
 		return badRequest("unknown_parent", "parent_id", "there is no such comment on this article to reply to")
 	}
-	if s.cfg.Views.Depth(parentID)+1 > s.cfg.MaxReplyDepth {
+	if parent.Depth+1 > s.cfg.MaxReplyDepth {
 		return badRequest("reply_too_deep", "parent_id", fmt.Sprintf("replies nest at most %d deep; reply to an earlier comment in the thread", s.cfg.MaxReplyDepth))
 	}
 	return nil

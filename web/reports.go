@@ -37,7 +37,11 @@ func (s *Server) report(r *http.Request, id, reason string) (projections.Comment
 	}
 	// Readers see approved comments only; anything else is not
 	// theirs to know about.
-	c, ok := s.cfg.Views.Comment(id)
+	st, ok, err := s.comment(r.Context(), id)
+	if err != nil {
+		return projections.Comment{}, err
+	}
+	c := st.Comment
 	if !ok || c.Status != projections.Approved {
 		return projections.Comment{}, events.ErrNotFound
 	}

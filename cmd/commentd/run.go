@@ -70,6 +70,8 @@ type app struct {
 	log       *events.Log
 	handler   http.Handler
 	web       *web.Server
+	articles  *projections.ArticleCache // with the api role
+	restored  chan struct{}             // closed when readers may be served
 }
 
 func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err error) {
@@ -169,10 +171,15 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		if a.projector.SnapshotStream, err = sjs.Stream(sctx, projections.SnapshotStream); err != nil {
 			return a, fmt.Errorf("projections: snapshot stream: %w (%s)", err, notProvisioned)
 		}
-		// The projector role is the status view's one writer.
+		// The projector role is the views' one writer.
 		if a.projector.Status, err = projections.AttachStatusView(sctx, rjs); err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
+		akv, err := projections.AttachArticleView(sctx, rjs)
+		if err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		a.projector.Views = append(a.projector.Views, projections.NewArticleWriter(akv))
 	}
 	a.projector.Metrics = projections.NewMetrics(reg, a.projector)
 	a.log = log
@@ -204,7 +211,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		AdminToken: cfg.AdminToken, SessionTTL: cfg.SessionTTL,
 		ReportsToHold: cfg.ReportsToHold, RateLimitReports: cfg.RateLimitReports,
 	}
-	var statusView web.StatusView
+	var statusView *projections.StatusView
 	if cfg.has(roleAPI) {
 		ajs, err := a.jsFor(ctx, roleAPI)
 		if err != nil {
@@ -218,13 +225,20 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
 		statusView = sv
+		akv, err := projections.AttachArticleView(sctx, ajs)
+		if err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		// Live updates go to the server built below, once it exists.
+		a.articles = projections.NewArticleCache(akv, cfg.CachedComments, func(ch projections.ArticleChange) {
+			if w := a.web; w != nil {
+				w.ArticleChanged(ch)
+			}
+		}, logger.With("component", "articles"))
 	}
-	var restored <-chan struct{}
-	if views != nil {
-		restored = a.projector.CaughtUp()
-	}
-	a.web = web.New(web.Config{
-		Log: webLog, Views: views, Status: statusView, Ready: a.projector.Ready,
+	var restored chan struct{}
+	wcfg := web.Config{
+		Log: webLog, Status: statusView, Ready: a.projector.Ready,
 		RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
 		Logger: logger.With("component", "http"), Registry: reg,
 		Moderation: modCfg,
@@ -232,8 +246,16 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// in the SECRETS bucket, so every api process agrees on it.
 		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
 		MaxReplyDepth: cfg.MaxReplyDepth, TrustedProxies: cfg.TrustedProxies,
-		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog, Restored: restored,
-	})
+		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog,
+	}
+	if views != nil {
+		// Readers are served once the in-process views caught up and the
+		// approved view's watcher runs (serve).
+		restored = make(chan struct{})
+		a.restored = restored
+		wcfg.Views, wcfg.Articles, wcfg.Comments, wcfg.Restored = views, a.articles, statusView, restored
+	}
+	a.web = web.New(wcfg)
 	a.handler = a.web
 	if views != nil {
 		a.projector.OnChange = a.web.OnChange
@@ -268,6 +290,19 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 		})
 	}
 	goRun("projector", a.projector.Run)
+	if a.articles != nil {
+		goRun("approved view", a.articles.Run)
+		wg.Go(func() {
+			for _, ch := range []<-chan struct{}{a.projector.CaughtUp(), a.articles.Ready()} {
+				select {
+				case <-ch:
+				case <-work.Done():
+					return
+				}
+			}
+			close(a.restored)
+		})
+	}
 	if a.worker != nil {
 		goRun("worker", func(ctx context.Context) error {
 			select { // decide only on current author stats and settings

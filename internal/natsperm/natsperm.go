@@ -70,6 +70,8 @@ var Grants = []Grant{
 	{"read the key behind the address hashes", []string{API}, read("KV_" + accounts.SecretsBucket)},
 	{"answer a comment's status from the status view", []string{API}, read("KV_" + projections.StatusBucket)},
 	{"write the status view (its only writer) and its checkpoint", []string{Projector}, kv(projections.StatusBucket)},
+	{"serve articles' approved comments: load an article, watch the approved view", []string{API}, read("KV_" + projections.ArticlesBucket)},
+	{"write the approved view (its only writer) and its checkpoint", []string{Projector}, kv(projections.ArticlesBucket)},
 	{"save the read models' snapshot (a new one replaces the old one's chunks with a purge of that bucket)", []string{Projector}, []string{
 		"$O." + projections.SnapshotBucket + ".>", "$JS.API.STREAM.PURGE.OBJ_" + projections.SnapshotBucket,
 	}},
