@@ -60,22 +60,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.Logger = slog.New(slog.DiscardHandler)
 	}
 	if w.Concurrency <= 0 {
-		w.Concurrency = 32
+		w.Concurrency = DefaultConcurrency
 	}
-	cons, err := w.Log.Stream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       ConsumerName,
-		Description:   "The moderation workers: decide each submission once.",
-		FilterSubject: events.SubmittedSubjects,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		// A delivery lost in a failover (sent to a pull whose client was
-		// reconnecting) comes back after AckWait. Deciding takes
-		// milliseconds and a redelivery in parallel is harmless (the
-		// decision is appended after the submission or not at all), so
-		// keep it short.
-		AckWait:       10 * time.Second,
-		MaxDeliver:    20,
-		MaxAckPending: 4 * w.Concurrency,
-	})
+	cons, err := w.Log.Stream().CreateOrUpdateConsumer(ctx, ConsumerConfig(w.Concurrency))
 	if err != nil {
 		return fmt.Errorf("moderation: consumer: %w", err)
 	}
@@ -102,6 +89,43 @@ func (w *Worker) Run(ctx context.Context) error {
 	<-cc.Closed()
 	inflight.Wait()
 	return nil
+}
+
+// ConsumerConfig is the workers' durable consumer, for concurrency
+// submissions decided at once by each: the worker creates it, and a tool
+// that writes decisions itself (commentctl load) makes the same one.
+func ConsumerConfig(concurrency int) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       ConsumerName,
+		Description:   "The moderation workers: decide each submission once.",
+		FilterSubject: events.SubmittedSubjects,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		// A delivery lost in a failover (sent to a pull whose client was
+		// reconnecting) comes back after AckWait. Deciding takes
+		// milliseconds and a redelivery in parallel is harmless (the
+		// decision is appended after the submission or not at all), so
+		// keep it short.
+		AckWait:       10 * time.Second,
+		MaxDeliver:    20,
+		MaxAckPending: 4 * concurrency,
+	}
+}
+
+// DefaultConcurrency is how many submissions a worker decides at once
+// unless told otherwise.
+const DefaultConcurrency = 32
+
+// Decision is the event a worker appends for verdict v of rules on the
+// submission sub, decided at time at. Its id is derived from the
+// submission's, so a redelivered submission publishes the same event and
+// the stream stores it once.
+func Decision(sub events.Envelope, rules *Ruleset, v Verdict, at time.Time) (events.Envelope, error) {
+	return events.New(
+		uuid.NewSHA1(decisionNamespace, []byte(sub.ID)).String(),
+		decisionType[v.Action], sub.Article, sub.Comment,
+		events.RulesActor(rules.Version), sub.ID, at,
+		events.Decision{Reason: v.Reason, Message: v.Message, Ruleset: rules.Version, Rules: v.Rules, Evidence: v.Evidence, Shadow: v.Shadow, Languages: v.Languages},
+	)
 }
 
 // handle decides one submission. It never returns an error: every outcome
@@ -145,12 +169,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		w.Metrics.ruleError()
 	}
 
-	dec, err := events.New(
-		uuid.NewSHA1(decisionNamespace, []byte(sub.ID)).String(),
-		decisionType[v.Action], sub.Article, sub.Comment,
-		events.RulesActor(rules.Version), sub.ID, time.Now(),
-		events.Decision{Reason: v.Reason, Message: v.Message, Ruleset: rules.Version, Rules: v.Rules, Evidence: v.Evidence, Shadow: v.Shadow, Languages: v.Languages},
-	)
+	dec, err := Decision(sub, rules, v, time.Now())
 	if err != nil {
 		w.term(msg, "unencodable", err)
 		return

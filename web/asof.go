@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/projections"
 )
@@ -141,17 +142,18 @@ func pageOf(list []projections.Comment, q listQuery) (page []projections.Comment
 // historyAt cuts a comment's history to the events stored at or before t
 // and folds them: the comment as it stood then, ErrNotFound if it did not
 // exist yet.
-func historyAt(f fold, t time.Time) (fold, error) {
-	at := fold{store: projections.NewStore(), article: f.article, id: f.id}
-	for _, e := range f.history {
+func historyAt(f commands.State, t time.Time) (commands.State, error) {
+	var at commands.State
+	for _, e := range f.History {
 		if e.Stored.After(t) {
 			break
 		}
-		at.history = append(at.history, e)
-		at.store.Apply(e)
+		at.History = append(at.History, e)
 	}
-	if _, ok := at.store.Comment(f.id); !ok {
-		return fold{}, &apiError{Status: http.StatusNotFound, Code: "not_found", Field: "as_of", Message: "the comment did not exist yet at as_of"}
+	c, ok := commands.Fold(at.History)
+	if !ok {
+		return commands.State{}, &apiError{Status: http.StatusNotFound, Code: "not_found", Field: "as_of", Message: "the comment did not exist yet at as_of"}
 	}
+	at.Comment = c
 	return at, nil
 }

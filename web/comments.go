@@ -3,8 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,28 +11,13 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/events"
-	"github.com/newsroom/commentd/projections"
 )
-
-// idNamespace derives comment and event ids from an Idempotency-Key, so
-// the same key always names the same comment.
-var idNamespace = uuid.MustParse("8d1f6a0e-2b7c-4c1e-a5f3-6e9b0d4c7a21")
-
-// keyedID derives an id from data keyed by the server secret (HMAC-SHA256,
-// a version 8 UUID): api processes that share the secret derive the same
-// id, and nobody without it can compute the id of another reader's key.
-func (s *Server) keyedID(data string) string {
-	return uuid.NewHash(hmac.New(sha256.New, s.cfg.Secret), idNamespace, []byte(data), 8).String()
-}
 
 type newComment struct {
 	Author   string `json:"author"`
@@ -67,9 +50,10 @@ func (s *Server) handlePostComment() http.HandlerFunc {
 	}
 }
 
-// submit validates a comment and appends CommentSubmitted. It is the one
-// path for the JSON API and the HTML form.
+// submit identifies who posts and runs the submit command: the one path
+// for the JSON API and the HTML form.
 func (s *Server) submit(ctx context.Context, r *http.Request, article string, in newComment, key string) (accepted, error) {
+	// A bad article or name is refused before a bad sign-in token.
 	if !events.ValidArticleID(article) {
 		return accepted{}, errInvalidArticle
 	}
@@ -82,123 +66,22 @@ func (s *Server) submit(ctx context.Context, r *http.Request, article string, in
 	if err != nil {
 		return accepted{}, err
 	}
-	in.Author = who.Author
-	if err := validateComment(in); err != nil {
-		return accepted{}, err
-	}
-	commentID, eventID := uuid.Must(uuid.NewV7()).String(), uuid.NewString()
-	if key != "" {
-		if len(key) > MaxKeyLen {
-			return accepted{}, badRequest("invalid_idempotency_key", "Idempotency-Key", fmt.Sprintf("at most %d bytes", MaxKeyLen))
-		}
-		// A key is the author's own: the same key from another author is
-		// another comment. The event id covers the body, so a key sent
-		// again with another comment is not taken for a retry.
-		scope := article + "\n" + who.AuthorID + "\n" + key
-		commentID = s.keyedID("comment\n" + scope)
-		eventID = s.keyedID("submitted\n" + scope + "\n" + in.ParentID + "\n" + in.Text)
-		// A retry the read models know is answered before any limit.
-		c, ok, err := s.comment(ctx, commentID)
-		if err != nil {
-			return accepted{}, err
-		}
-		if ok {
-			return retried(c.ID, c.Status, c.Text == in.Text && c.ParentID == in.ParentID)
-		}
-	}
-	if err := s.checkArticle(ctx, article, in.ParentID); err != nil {
-		return accepted{}, err
-	}
-	if err := s.allow(r, who.AuthorID); err != nil {
-		return accepted{}, err
-	}
-	e, err := events.New(eventID, events.CommentSubmitted, article, commentID, events.ActorReader, "", time.Now(),
-		events.Submitted{Author: in.Author, AuthorID: who.AuthorID, Text: in.Text, ParentID: in.ParentID, Source: s.addressKey(r)})
+	res, err := s.cmd.Submit(ctx, commands.Submission{
+		Article: article, Author: who.Author, AuthorID: who.AuthorID, Text: in.Text, ParentID: in.ParentID,
+		Key: key, Source: s.addressKey(r),
+		Admit: func() error { return s.allow(r, who.AuthorID) },
+	})
 	if err != nil {
 		return accepted{}, err
 	}
-	if key == "" {
-		_, err = s.cfg.Log.Append(ctx, e)
-	} else {
-		// Only if the comment does not exist yet. The same request again
-		// inside the duplicate window is the same event and answered
-		// with the first copy's sequence, before this check.
-		_, err = s.cfg.Log.AppendAfter(ctx, e, 0)
-		if errors.Is(err, events.ErrConflict) {
-			return s.keyUsedBefore(ctx, article, commentID, in)
-		}
+	if res.Stored {
+		s.recent.add(res.ID, article)
 	}
-	if err != nil {
-		return accepted{}, err
-	}
-	s.recent.add(commentID, article)
-	return accepted{ID: commentID, Status: string(projections.Pending)}, nil
-}
-
-// keyUsedBefore answers a keyed comment that the log already holds and the
-// read models do not know yet.
-func (s *Server) keyUsedBefore(ctx context.Context, article, commentID string, in newComment) (accepted, error) {
-	hist, err := s.cfg.Log.History(ctx, article, commentID)
-	if err != nil {
-		return accepted{}, err
-	}
-	var first events.Submitted
-	if err := hist[0].Payload(&first); err != nil {
-		return accepted{}, err
-	}
-	status := projections.Pending
-	c, ok, err := s.comment(ctx, commentID)
-	if err != nil {
-		return accepted{}, err
-	}
-	if ok {
-		status = c.Status
-	}
-	return retried(commentID, status, first.Text == in.Text && first.ParentID == in.ParentID)
-}
-
-// retried answers a comment sent again with its Idempotency-Key: the
-// stored comment, or 422 if the key came with another comment.
-func retried(id string, status projections.Status, same bool) (accepted, error) {
-	if !same {
-		return accepted{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused", Field: "Idempotency-Key",
-			Message: "this Idempotency-Key was used for another comment; use a new key for a new comment"}
-	}
-	return accepted{ID: id, Status: string(status)}, nil
+	return accepted{ID: res.ID, Status: string(res.Status)}, nil
 }
 
 // errInvalidArticle answers an article id that cannot be one.
 var errInvalidArticle = badRequest("invalid_article", "article", fmt.Sprintf("an article id is 1 to %d letters, digits, '-' or '_'", events.MaxArticleIDLen))
-
-func validateComment(in newComment) error {
-	switch {
-	case !utf8.ValidString(in.Author) || !utf8.ValidString(in.Text):
-		return badRequest("invalid_utf8", "", "the comment is not valid UTF-8")
-	case in.Author == "":
-		return badRequest("missing_field", "author", "a name is required")
-	case utf8.RuneCountInString(in.Author) > MaxAuthorRunes:
-		return badRequest("too_long", "author", fmt.Sprintf("a name is at most %d characters", MaxAuthorRunes))
-	case strings.IndexFunc(in.Author, unicode.IsControl) >= 0:
-		return badRequest("invalid_field", "author", "a name cannot contain control characters")
-	case strings.TrimSpace(in.Text) == "":
-		return badRequest("missing_field", "text", "the comment is empty")
-	case utf8.RuneCountInString(in.Text) > MaxTextRunes:
-		return badRequest("too_long", "text", fmt.Sprintf("a comment is at most %d characters", MaxTextRunes))
-	case strings.IndexFunc(in.Text, badTextControl) >= 0:
-		// Terminal escapes, backspaces and NULs mean nothing in a comment
-		// and can attack whoever reads it in a terminal or a log.
-		return badRequest("invalid_field", "text", "a comment cannot contain control characters other than tabs and line breaks")
-	case in.ParentID != "" && uuid.Validate(in.ParentID) != nil:
-		return badRequest("unknown_parent", "parent_id", "parent_id is not a comment id")
-	}
-	return nil
-}
-
-// badTextControl reports the control characters a comment may not hold:
-// all but tab, line feed and carriage return.
-func badTextControl(r rune) bool {
-	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
-}
 
 func checkJSONContentType(r *http.Request) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/moderation"
 	"github.com/newsroom/commentd/projections"
@@ -51,6 +52,9 @@ var errorTable = []struct {
 	keepMessage bool
 }{
 	{accounts.ErrNameTaken, apiError{Status: http.StatusConflict, Code: "exists", Field: "name", Message: "an account with this name exists"}, false},
+	{commands.ErrClosed, apiError{Status: http.StatusForbidden, Code: "article_closed", Message: "comments on this article are closed"}, false},
+	{commands.ErrKeyReused, apiError{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused", Field: "Idempotency-Key", Message: "this Idempotency-Key was used for another comment"}, false},
+	{ErrInvalidToken, apiError{Status: http.StatusUnauthorized, Code: "invalid_token"}, true},
 	{events.ErrNotFound, apiError{Status: http.StatusNotFound, Code: "not_found", Message: "not found"}, false},
 	{events.ErrConflict, apiError{Status: http.StatusConflict, Code: "conflict", Message: "changed by someone else; reload and try again"}, false},
 	{accounts.ErrBadCredentials, *errUnauthenticated, false},
@@ -100,6 +104,20 @@ func (s *Server) apiErrorOf(r *http.Request, err error) *apiError {
 func lookupError(ctx context.Context, err error) *apiError {
 	if ae, ok := errors.AsType[*apiError](err); ok {
 		return ae
+	}
+	// A command's refusal: its kind gives the status, and it names and
+	// says the refusal itself.
+	if ce, ok := errors.AsType[*commands.Error](err); ok {
+		row := lookupError(ctx, ce.Err)
+		if row == nil {
+			return nil
+		}
+		ae := *row
+		ae.Code, ae.Field, ae.Message = ce.Code, ce.Field, ce.Message
+		if ce.Current != nil {
+			ae.Current = ce.Current
+		}
+		return &ae
 	}
 	for _, row := range errorTable {
 		if errors.Is(err, row.err) {

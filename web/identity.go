@@ -163,7 +163,7 @@ func (s *Server) identify(r *http.Request, name string) (identity, error) {
 	}
 	c, err := VerifySSO(strings.TrimSpace(token), s.cfg.SSOSecret, time.Now())
 	if err != nil {
-		return identity{}, &apiError{Status: http.StatusUnauthorized, Code: "invalid_token", Message: err.Error()}
+		return identity{}, err // ErrInvalidToken, whose text is written for the client (errors.go)
 	}
 	return identity{Author: c.Name, AuthorID: events.SignedInPrefix + c.Subject}, nil
 }

@@ -9,14 +9,13 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/events"
-	"github.com/newsroom/commentd/moderation"
 	"github.com/newsroom/commentd/projections"
 )
 
@@ -46,13 +45,13 @@ type ModerationConfig struct {
 
 // ReasonCodes are the reasons a moderator rejects for, and a reader
 // reports for.
-var ReasonCodes = []string{"offensive", "abusive", "spam", "off-topic", "personal-information", "other"}
+var ReasonCodes = commands.ReasonCodes
 
 // MaxMessageRunes bounds the message a moderator writes to an author.
-const MaxMessageRunes = 500
+const MaxMessageRunes = commands.MaxMessageRunes
 
 // MaxBulk bounds one bulk decision.
-const MaxBulk = 100
+const MaxBulk = commands.MaxBulk
 
 // moderators is the state of the moderators' side of the server.
 type moderators struct {
@@ -61,8 +60,6 @@ type moderators struct {
 	loginName *limiter
 	bearerIP  *limiter
 	reportIP  *limiter
-	decisions *prometheus.CounterVec
-	overturns *prometheus.CounterVec
 }
 
 func newModerators(s *Server) *moderators {
@@ -79,18 +76,11 @@ func newModerators(s *Server) *moderators {
 		loginName: newLimiter(mc.LoginsPerMinute),
 		bearerIP:  newLimiter(mc.LoginsPerMinute),
 		reportIP:  newLimiter(mc.RateLimitReports),
-		// The worker's series, for people: one metric for every decision.
-		decisions: moderation.NewDecisionsCounter("human"),
-		overturns: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "comments_moderation_overturns_total",
-			Help: "Automatic approvals or rejections a moderator reversed, by the rule that decided.",
-		}, []string{"rule"}),
 	}
 	m.origin.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &apiError{Status: http.StatusForbidden, Code: "cross_origin", Message: "cross-origin requests are refused"})
 	}))
 	if s.cfg.Views != nil {
-		s.cfg.Registry.MustRegister(m.decisions, m.overturns)
 		for _, q := range projections.Queues {
 			s.cfg.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "comments_queue_depth", Help: "Comments waiting in a moderation queue.",
@@ -99,24 +89,6 @@ func newModerators(s *Server) *moderators {
 		}
 	}
 	return m
-}
-
-// observe counts a moderator's decision, and an overturn when it reverses
-// an automatic approval or rejection.
-func (m *moderators) observe(prior projections.Comment, now projections.Status) {
-	rule := "none"
-	if len(prior.Rules) > 0 {
-		rule = prior.Rules[0]
-	}
-	outcome := "approve"
-	if now == projections.Rejected {
-		outcome = "reject"
-	}
-	m.decisions.WithLabelValues(outcome, rule).Inc()
-	automatic := prior.DecidedBy != "" && !prior.HumanDecided()
-	if automatic && (prior.Status == projections.Approved || prior.Status == projections.Rejected) && prior.Status != now {
-		m.overturns.WithLabelValues(rule).Inc()
-	}
 }
 
 // Queue.
@@ -201,105 +173,9 @@ type decisionRequest struct {
 	ExpectedSeq *uint64 `json:"expected_seq"`
 }
 
-func (in *decisionRequest) validate() (events.Type, error) {
-	var typ events.Type
-	switch in.Action {
-	case "approve":
-		typ = events.CommentApproved
-		if in.Reason != "" && !slices.Contains(ReasonCodes, in.Reason) {
-			return "", badRequest("invalid_reason", "reason", "an unknown reason code")
-		}
-	case "reject":
-		typ = events.CommentRejected
-		if !slices.Contains(ReasonCodes, in.Reason) {
-			return "", badRequest("invalid_reason", "reason", "a rejection needs a reason: one of offensive, abusive, spam, off-topic, personal-information, other")
-		}
-	default:
-		return "", badRequest("invalid_action", "action", "action is approve or reject")
-	}
-	if !utf8.ValidString(in.Message) || utf8.RuneCountInString(in.Message) > MaxMessageRunes {
-		return "", badRequest("too_long", "message", fmt.Sprintf("a message is at most %d characters", MaxMessageRunes))
-	}
-	return typ, nil
-}
-
-// fold is one comment as its own history says, independent of the read
-// models' lag: the authority for what a decision found and left, and what
-// the history route shows.
-type fold struct {
-	store   *projections.Store
-	article string
-	id      string
-	history []events.Envelope
-}
-
-func (f fold) comment() projections.Comment {
-	c, _ := f.store.Comment(f.id)
-	return c
-}
-
-// current reads a comment's history from the log and folds it.
-func (s *Server) current(ctx context.Context, id string) (fold, error) {
-	article, _, err := s.cfg.Log.FindComment(ctx, id)
-	if err != nil {
-		return fold{}, err
-	}
-	hist, err := s.cfg.Log.History(ctx, article, id)
-	if err != nil {
-		return fold{}, err
-	}
-	f := fold{store: projections.NewStore(), article: article, id: id, history: hist}
-	for _, e := range hist {
-		f.store.Apply(e)
-	}
-	if _, ok := f.store.Comment(id); !ok {
-		return fold{}, events.ErrNotFound
-	}
-	return f, nil
-}
-
-func conflict(c projections.Comment) error {
-	return &apiError{Status: http.StatusConflict, Code: "conflict",
-		Message: fmt.Sprintf("the comment changed meanwhile (now %s, by %s); look again", c.Status, c.DecidedBy), Current: c}
-}
-
-// decide appends a moderator's decision on one comment, unless it changed
-// since the moderator looked (409 with the comment as it stands).
-func (s *Server) decide(ctx context.Context, p principal, id string, in decisionRequest, causation string) (projections.Comment, error) {
-	typ, err := in.validate()
-	if err != nil {
-		return projections.Comment{}, err
-	}
-	f, err := s.current(ctx, id)
-	if err != nil {
-		return projections.Comment{}, err
-	}
-	prior := f.comment()
-	if in.ExpectedSeq != nil && *in.ExpectedSeq != prior.Seq {
-		return projections.Comment{}, conflict(prior)
-	}
-	e, err := events.New(uuid.NewString(), typ, f.article, id, p.Actor, causation, time.Now(),
-		events.Decision{Reason: in.Reason, Message: in.Message})
-	if err != nil {
-		return projections.Comment{}, err
-	}
-	// The sequence the moderator's view rests on: another decision
-	// stored since makes this one lose, with 409.
-	e.Seq, err = s.cfg.Log.AppendAfter(ctx, e, prior.Seq)
-	if errors.Is(err, events.ErrConflict) {
-		if f, err = s.current(ctx, id); err != nil {
-			return projections.Comment{}, err
-		}
-		return projections.Comment{}, conflict(f.comment())
-	}
-	if err != nil {
-		return projections.Comment{}, err
-	}
-	f.store.Apply(e)
-	after := f.comment()
-	s.mod.observe(prior, after.Status)
-	s.log.Info("moderator decided", "comment", id, "actor", p.Actor, "action", in.Action, "reason", in.Reason)
-	return after, nil
+// command is the decision on comment id as the commands take it.
+func (in decisionRequest) command(id string) commands.Decision {
+	return commands.Decision{Comment: id, Action: in.Action, Reason: in.Reason, Message: in.Message, ExpectedSeq: in.ExpectedSeq}
 }
 
 func (s *Server) handleDecision() http.HandlerFunc {
@@ -309,7 +185,7 @@ func (s *Server) handleDecision() http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		c, err := s.decide(r.Context(), principalOf(r.Context()), r.PathValue("id"), in, "")
+		c, err := s.cmd.Decide(r.Context(), principalOf(r.Context()).Actor, in.command(r.PathValue("id")))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -336,20 +212,23 @@ func (s *Server) handleBulkDecisions() http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		if len(in.Decisions) == 0 || len(in.Decisions) > MaxBulk {
-			s.writeError(w, r, badRequest("invalid_bulk", "decisions", fmt.Sprintf("send 1 to %d decisions", MaxBulk)))
+		ds := make([]commands.Decision, len(in.Decisions))
+		for i, d := range in.Decisions {
+			ds[i] = d.command(d.ID)
+		}
+		done, err := s.cmd.DecideAll(r.Context(), principalOf(r.Context()).Actor, ds)
+		if err != nil {
+			s.writeError(w, r, err)
 			return
 		}
-		p := principalOf(r.Context())
-		results := make([]bulkResult, len(in.Decisions))
-		for i, d := range in.Decisions {
-			res := bulkResult{ID: d.ID, Status: http.StatusOK}
-			c, err := s.decide(r.Context(), p, d.ID, d, "")
-			if err != nil {
-				res.Error = s.apiErrorOf(r, err)
+		results := make([]bulkResult, len(done))
+		for i, d := range done {
+			res := bulkResult{ID: in.Decisions[i].ID, Status: http.StatusOK}
+			if d.Err != nil {
+				res.Error = s.apiErrorOf(r, d.Err)
 				res.Status = res.Error.Status
 			} else {
-				res.Comment = &c
+				res.Comment = &d.Comment
 			}
 			results[i] = res
 		}
@@ -391,7 +270,7 @@ func (s *Server) handleHistory() http.HandlerFunc {
 				return
 			}
 		}
-		f, err := s.current(r.Context(), r.PathValue("id"))
+		f, err := s.cmd.State(r.Context(), r.PathValue("id"))
 		if err == nil && !at.IsZero() {
 			f, err = historyAt(f, at) // asof.go
 		}
@@ -399,12 +278,12 @@ func (s *Server) handleHistory() http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		out := make([]historyEvent, len(f.history))
-		for i, e := range f.history {
+		out := make([]historyEvent, len(f.History))
+		for i, e := range f.History {
 			out[i] = historyEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, Actor: e.Actor, ActorKind: actorKind(e.Actor),
 				OccurredAt: e.OccurredAt, StoredAt: e.Stored, CausationID: e.CausationID, Data: e.Data}
 		}
-		resp := map[string]any{"comment": f.comment(), "events": out}
+		resp := map[string]any{"comment": f.Comment, "events": out}
 		if !at.IsZero() {
 			resp["as_of"] = at
 		}
@@ -413,12 +292,6 @@ func (s *Server) handleHistory() http.HandlerFunc {
 }
 
 // Authors.
-
-const maxAuthorIDLen = 256
-
-func validAuthorID(id string) bool {
-	return id != "" && len(id) <= maxAuthorIDLen && utf8.ValidString(id)
-}
 
 func (s *Server) handleAuthor() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -446,68 +319,6 @@ type banRequest struct {
 	RejectPending bool   `json:"reject_pending"`
 }
 
-// ban bans or unbans an author; a ban may reject what the author has
-// waiting, each rejection caused by the ban event.
-func (s *Server) ban(ctx context.Context, p principal, authorID string, banned bool, in banRequest) (rejected []string, err error) {
-	if !validAuthorID(authorID) {
-		return nil, events.ErrNotFound
-	}
-	if _, ok := s.cfg.Views.AuthorRecord(authorID, 0); !ok {
-		return nil, events.ErrNotFound
-	}
-	if banned && !slices.Contains(ReasonCodes, in.Reason) {
-		return nil, badRequest("invalid_reason", "reason", "a ban needs a reason: one of offensive, abusive, spam, off-topic, personal-information, other")
-	}
-	if !utf8.ValidString(in.Message) || utf8.RuneCountInString(in.Message) > MaxMessageRunes {
-		return nil, badRequest("too_long", "message", fmt.Sprintf("a message is at most %d characters", MaxMessageRunes))
-	}
-	typ := events.AuthorUnbanned
-	if banned {
-		typ = events.AuthorBanned
-	}
-	e, err := events.New(uuid.NewString(), typ, "", "", p.Actor, "", time.Now(),
-		events.AuthorAction{AuthorID: authorID, Reason: in.Reason, RejectPending: banned && in.RejectPending})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.cfg.Log.Append(ctx, e); err != nil {
-		return nil, err
-	}
-	s.log.Info("author "+map[bool]string{true: "banned", false: "unbanned"}[banned], "author_key", events.AuthorKey(authorID), "actor", p.Actor)
-	rejected = []string{}
-	if !banned || !in.RejectPending {
-		return rejected, nil
-	}
-	for _, c := range s.cfg.Views.Undecided(authorID) {
-		// The views may lag the log: judge each comment by the log, and
-		// reject it only if it still waits and no person decided it.
-		f, err := s.current(ctx, c.ID)
-		if err != nil {
-			return rejected, err
-		}
-		now := f.comment()
-		if now.HumanDecided() || (now.Status != projections.Pending && now.Status != projections.Held) {
-			continue
-		}
-		seq := now.Seq
-		_, err = s.decide(ctx, p, c.ID, decisionRequest{Action: "reject", Reason: in.Reason, Message: in.Message, ExpectedSeq: &seq}, e.ID)
-		switch {
-		case err == nil:
-			rejected = append(rejected, c.ID)
-		case errors.Is(err, events.ErrConflict) || isConflict(err):
-			// Decided meanwhile by someone else: theirs stands.
-		default:
-			return rejected, err
-		}
-	}
-	return rejected, nil
-}
-
-func isConflict(err error) bool {
-	var ae *apiError
-	return errors.As(err, &ae) && ae.Status == http.StatusConflict
-}
-
 func (s *Server) handleBan(banned bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var in banRequest
@@ -517,7 +328,9 @@ func (s *Server) handleBan(banned bool) http.HandlerFunc {
 		}
 		// "name:Anna" bans every spelling that looks like it.
 		author := events.CanonicalAuthorID(r.PathValue("author"))
-		rejected, err := s.ban(r.Context(), principalOf(r.Context()), author, banned, in)
+		rejected, err := s.cmd.Ban(r.Context(), principalOf(r.Context()).Actor, commands.Ban{
+			AuthorID: author, Banned: banned, Reason: in.Reason, Message: in.Message, RejectPending: in.RejectPending,
+		})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -548,16 +361,10 @@ func (s *Server) handleArticleSettings() http.HandlerFunc {
 			return
 		}
 		set := events.ArticleSettings{Closed: *in.Closed, Premoderated: *in.Premoderated}
-		p := principalOf(r.Context())
-		e, err := events.New(uuid.NewString(), events.ArticleSettingsChanged, article, "", p.Actor, "", time.Now(), set)
-		if err == nil {
-			_, err = s.cfg.Log.Append(r.Context(), e)
-		}
-		if err != nil {
+		if err := s.cmd.SetArticle(r.Context(), principalOf(r.Context()).Actor, article, set); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		s.log.Info("article settings changed", "article", article, "actor", p.Actor, "closed", set.Closed, "premoderated", set.Premoderated)
 		writeJSON(w, http.StatusOK, map[string]any{"article": article, "closed": set.Closed, "premoderated": set.Premoderated})
 	}
 }

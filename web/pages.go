@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	_ "embed"
-	"errors"
 	"html/template"
 	"io"
 	"net/http"
@@ -414,13 +413,12 @@ func (s *Server) handleArticleForm() http.HandlerFunc {
 		in := newComment{Author: r.PostForm.Get("author"), Text: r.PostForm.Get("text"), ParentID: r.PostForm.Get("parent_id")}
 		res, err := s.submit(r.Context(), r, article, in, r.PostForm.Get("idempotency_key"))
 		if err != nil {
-			var ae *apiError
-			if !errors.As(err, &ae) {
-				s.log.Error("form post failed", "article", article, "err", err)
-				ae = &apiError{Status: http.StatusServiceUnavailable, Message: "We could not take your comment just now. Please try again."}
+			ae := s.apiErrorOf(r, err) // logs what is the server's fault
+			text := ae.Message
+			if ae.Status >= 500 {
+				text = tr(readerLang(r), "We could not take your comment just now. Please try again.")
 			}
-			s.metrics.rejected(ae.Code)
-			s.renderArticle(w, r, ae.Status, article, &notice{Text: ae.Message, Bad: true}, in)
+			s.renderArticle(w, r, ae.Status, article, &notice{Text: text, Bad: true}, in)
 			return
 		}
 		s.rememberName(w, events.CleanName(in.Author))

@@ -1,21 +1,18 @@
 package web
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/projections"
 )
 
-// DefaultMaxReplyDepth is how deep replies nest when Config leaves it 0:
-// deep enough for a conversation, shallow enough to stay readable on a
-// phone and to stop reply-chain flooding.
-const DefaultMaxReplyDepth = 6
+// DefaultMaxReplyDepth is how deep replies nest when Config leaves it 0.
+const DefaultMaxReplyDepth = commands.DefaultMaxReplyDepth
 
 // liveBuffer: each live subscriber may lag this many updates behind
 // before it is dropped (its client reconnects and reloads). How many may
@@ -172,27 +169,4 @@ func (s *Server) handlePreflight() http.HandlerFunc {
 		hd.Set("Access-Control-Max-Age", "600")
 		w.WriteHeader(http.StatusNoContent)
 	}
-}
-
-// checkArticle refuses what the article does not take: any comment when
-// it is closed, and replies to unknown comments or nested too deep.
-// Pre-moderated articles take comments; the worker holds them all.
-func (s *Server) checkArticle(ctx context.Context, article, parentID string) error {
-	if s.cfg.Views.ArticleSettings(article).Closed {
-		return &apiError{Status: http.StatusForbidden, Code: "article_closed", Message: "comments on this article are closed"}
-	}
-	if parentID == "" {
-		return nil
-	}
-	parent, ok, err := s.comment(ctx, parentID)
-	if err != nil {
-		return err
-	}
-	if !ok || parent.Article != article {
-		return badRequest("unknown_parent", "parent_id", "there is no such comment on this article to reply to")
-	}
-	if parent.Depth+1 > s.cfg.MaxReplyDepth {
-		return badRequest("reply_too_deep", "parent_id", fmt.Sprintf("replies nest at most %d deep; reply to an earlier comment in the thread", s.cfg.MaxReplyDepth))
-	}
-	return nil
 }

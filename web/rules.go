@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/moderation"
 )
 
@@ -33,13 +34,10 @@ func (s *Server) handlePublishRules() http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		rs, published, err := moderation.PublishRuleset(r.Context(), s.cfg.Log, name, source, principalOf(r.Context()).Actor)
+		rs, published, err := s.cmd.PublishRules(r.Context(), principalOf(r.Context()).Actor, name, source)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
-		}
-		if published {
-			s.log.Info("rule set published", "version", rs.Version, "by", principalOf(r.Context()).Actor)
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"version": rs.Version, "name": rs.Name, "published": published})
 	}
@@ -59,7 +57,7 @@ func (s *Server) handleDryRunRules() http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		report, err := moderation.DryRun(r.Context(), s.cfg.Log, rs, r.URL.Query().Get("article"))
+		report, err := commands.DryRun(r.Context(), s.cfg.Log, rs, r.URL.Query().Get("article"))
 		if err != nil {
 			s.writeError(w, r, err)
 			return

@@ -14,15 +14,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/events"
 )
 
 // Limits on what readers send.
 const (
 	MaxBodyBytes   = 64 << 10
-	MaxTextRunes   = 5000
-	MaxAuthorRunes = 80
-	MaxKeyLen      = 200
+	MaxTextRunes   = commands.MaxTextRunes
+	MaxAuthorRunes = commands.MaxAuthorRunes
+	MaxKeyLen      = commands.MaxKeyLen
 )
 
 // Config is what the server needs; cmd/commentd fills it from flags.
@@ -95,9 +96,10 @@ type Server struct {
 	// live fans changes out to the open Server-Sent Event streams:
 	// readers' per article (stream.go), moderators' on queueTopic.
 	live    *hub[liveUpdate]
-	streams streamSlots // slots.go
-	mod     *moderators // moderation.go
-	setup   firstRun    // modui.go
+	streams streamSlots       // slots.go
+	mod     *moderators       // moderation.go
+	cmd     *commands.Service // the write side (commands.go)
+	setup   firstRun          // modui.go
 	readers *readers
 	ready   *readiness
 	asOf    chan struct{} // time-travel reads under way (asof.go)
@@ -130,6 +132,7 @@ func New(cfg Config) *Server {
 	s.ready = &readiness{ready: cfg.Ready, grace: cfg.ReadyGrace}
 	s.mod = newModerators(s)
 	s.readers = newReaders(&s.cfg)
+	s.cmd = s.newCommands() // after newReaders: the secret and the depth are set
 	s.routes()
 	return s
 }

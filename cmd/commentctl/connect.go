@@ -52,6 +52,9 @@ type connection struct {
 	user     string
 	password string
 	ca       string
+	// server is the in-process server open started for a data dir; nil
+	// for --nats-url.
+	server *server.Server
 }
 
 // flags adds the connection's flags to fs.
@@ -146,6 +149,7 @@ func (c *connection) open(create bool) (jetstream.JetStream, func(), error) {
 		shutdown(ns)
 		return nil, nil, fmt.Errorf("connect to %s: %w", t, err)
 	}
+	c.server = ns
 	closeAll := func() {
 		nc.Close()
 		shutdown(ns) // flushes the store

@@ -7,9 +7,10 @@
 //	commentctl rules validate FILE
 //	commentctl rules check [--rules FILE] < comments.txt
 //	commentctl rules publish|dryrun FILE
-//	commentctl status [--json]
+//	commentctl status [--json] [--nats-monitor URLS] [--max-delay D]
 //	commentctl export [--article ID] [--from SEQ]
 //	commentctl rebuild
+//	commentctl load [--comments N] [--articles M]
 //	commentctl dlq list|replay SEQ|delete SEQ
 //	commentctl moderators add|remove|list|token NAME
 package main
@@ -59,6 +60,10 @@ func main() {
 	switch {
 	case errors.Is(err, errUsage):
 		os.Exit(2)
+	case errors.Is(err, errUnhealthy):
+		// The report on stdout says why.
+		fmt.Fprintln(os.Stderr, "commentctl: unhealthy")
+		os.Exit(3)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "commentctl:", err)
 		os.Exit(1)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	writes "github.com/newsroom/commentd/commands" // commentctl's own commands are its subcommands
 	"github.com/newsroom/commentd/moderation"
 )
 
@@ -70,7 +71,7 @@ func rulesDryRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer closeAll()
-	report, err := moderation.DryRun(ctx, log, rs, *article)
+	report, err := writes.DryRun(ctx, log, rs, *article)
 	if err != nil {
 		return err
 	}

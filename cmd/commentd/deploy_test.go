@@ -62,6 +62,66 @@ func TestEveryAlertHasARunbook(t *testing.T) {
 	}
 }
 
+// TestEveryAlertIsTested checks that deploy/alerts_test.yml, which
+// promtool runs in .ci/check-deploy, has for every alert of
+// deploy/alerts.yml a case where it fires and one where it stays quiet: a
+// new alert without both is an alert nobody has seen work.
+func TestEveryAlertIsTested(t *testing.T) {
+	b, err := os.ReadFile("../../deploy/alerts.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Groups []struct{ Rules []struct{ Alert string } }
+	}
+	if err := yaml.Unmarshal(b, &rules); err != nil {
+		t.Fatal(err)
+	}
+	b, err = os.ReadFile("../../deploy/alerts_test.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tests struct {
+		Tests []struct {
+			AlertRuleTest []struct {
+				Alertname string
+				ExpAlerts []any `yaml:"exp_alerts"`
+			} `yaml:"alert_rule_test"`
+		}
+	}
+	if err := yaml.Unmarshal(b, &tests); err != nil {
+		t.Fatal(err)
+	}
+	fires, quiet := map[string]bool{}, map[string]bool{}
+	for _, tc := range tests.Tests {
+		for _, a := range tc.AlertRuleTest {
+			if len(a.ExpAlerts) > 0 {
+				fires[a.Alertname] = true
+			} else {
+				quiet[a.Alertname] = true
+			}
+		}
+	}
+	n := 0
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				continue
+			}
+			n++
+			if !fires[r.Alert] {
+				t.Errorf("%s: no case in deploy/alerts_test.yml where it fires", r.Alert)
+			}
+			if !quiet[r.Alert] {
+				t.Errorf("%s: no case in deploy/alerts_test.yml where it stays quiet", r.Alert)
+			}
+		}
+	}
+	if n < 10 {
+		t.Fatalf("found only %d alerts", n)
+	}
+}
+
 // githubAnchor is the fragment GitHub gives a Markdown heading.
 func githubAnchor(heading string) string {
 	h := strings.ToLower(strings.TrimSpace(heading))

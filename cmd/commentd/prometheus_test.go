@@ -34,7 +34,6 @@ func TestDeployQueriesOnARealPrometheus(t *testing.T) {
 	p.waitReady(t)
 	postText(t, p.URL, "promql", "A comment for Prometheus to count.")
 
-	dir := t.TempDir()
 	target := strings.TrimPrefix(p.URL, "http://")
 	cfg := fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
 rule_files: [%q]
@@ -44,42 +43,8 @@ scrape_configs:
       - targets: [%q]
         labels: {role: all-in-one}
 `, mustAbs(t, "../../deploy/alerts.yml"), target)
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
-	logs := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
-	})
-	api := "http://" + addr
-	query := func(expr string) ([]any, error) {
-		resp, err := http.Get(api + "/api/v1/query?query=" + url.QueryEscape(expr))
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		var out struct {
-			Status, Error string
-			Data          struct{ Result []any }
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-			return nil, err
-		}
-		if out.Status != "success" {
-			return nil, fmt.Errorf("%s", out.Error)
-		}
-		return out.Data.Result, nil
-	}
+	prom := startPrometheus(t, bin, cfg)
+	api, query, logs := prom.api, prom.query, prom.logs
 	// Three scrapes, so rates over the window have two samples.
 	poll.Until(t, 60*time.Second, func() error {
 		r, err := query(`count_over_time(up{job="commentd"}[1m]) >= 3 and up{job="commentd"} == 1`)
@@ -170,6 +135,56 @@ scrape_configs:
 	if n < 10 {
 		t.Errorf("Prometheus loaded %d rules", n)
 	}
+}
+
+// promProcess is a real Prometheus process for a test.
+type promProcess struct {
+	api  string // its base URL
+	logs *lockedBuffer
+}
+
+// startPrometheus runs bin with the configuration cfg until the test ends.
+func startPrometheus(t *testing.T, bin, cfg string) *promProcess {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
+	logs := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		cmd.Wait()
+	})
+	return &promProcess{api: "http://" + addr, logs: logs}
+}
+
+// query evaluates expr now: the result's samples, or Prometheus's error.
+func (p *promProcess) query(expr string) ([]any, error) {
+	resp, err := http.Get(p.api + "/api/v1/query?query=" + url.QueryEscape(expr))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Status, Error string
+		Data          struct{ Result []any }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, err
+	}
+	if out.Status != "success" {
+		return nil, fmt.Errorf("%s", out.Error)
+	}
+	return out.Data.Result, nil
 }
 
 func freeAddr(t *testing.T) string {

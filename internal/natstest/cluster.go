@@ -30,8 +30,11 @@ type Cluster struct {
 	// RouteUser), as the compose file's do.
 	routePassword string
 	// ports[i] are node i's client and route ports, kept across restarts.
-	ports   [][2]int
-	Servers []*server.Server // nil while a node is down
+	ports [][2]int
+	// monitorPorts[i] is node i's monitoring (HTTP) port, kept across
+	// restarts: what prometheus-nats-exporter and commentctl status read.
+	monitorPorts []int
+	Servers      []*server.Server // nil while a node is down
 }
 
 // NewCluster starts n clustered JetStream servers that know the operator
@@ -46,7 +49,7 @@ func NewCluster(t testing.TB, n int) *Cluster {
 // ids maps a name to its permissions.
 func NewClusterWith(t testing.TB, n int, ids map[string]*server.Permissions) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, name: "test-cluster", Servers: make([]*server.Server, n), ports: make([][2]int, n), routePassword: rand.Text()}
+	c := &Cluster{t: t, name: "test-cluster", Servers: make([]*server.Server, n), ports: make([][2]int, n), monitorPorts: make([]int, n), routePassword: rand.Text()}
 	c.users = append(c.users, &server.User{Username: embedded.Operator, Password: rand.Text()})
 	for name, perms := range ids {
 		if name == embedded.Operator {
@@ -62,6 +65,7 @@ func NewClusterWith(t testing.TB, n int, ids map[string]*server.Permissions) *Cl
 	// the route ports are picked before any node starts.
 	for i, port := range freePorts(t, n) {
 		c.ports[i] = [2]int{server.RANDOM_PORT, port}
+		c.monitorPorts[i] = server.RANDOM_PORT
 	}
 	for i := range n {
 		c.start(i)
@@ -91,6 +95,8 @@ func (c *Cluster) options(i, clientPort, clusterPort int) *server.Options {
 		JetStreamMaxMemory: 64 << 20,
 		JetStreamMaxStore:  1 << 30,
 		Users:              c.users,
+		HTTPHost:           "127.0.0.1",
+		HTTPPort:           c.monitorPorts[i],
 	}
 }
 
@@ -124,6 +130,7 @@ func (c *Cluster) start(i int) {
 	}
 	// Restarts keep the ports, so clients' URL lists stay right.
 	c.ports[i] = [2]int{s.Addr().(*net.TCPAddr).Port, s.ClusterAddr().Port}
+	c.monitorPorts[i] = s.MonitorAddr().Port
 	c.Servers[i] = s
 }
 
@@ -133,6 +140,12 @@ const RouteUser = "route"
 // RouteURL is node i's route URL, signed in with password.
 func (c *Cluster) RouteURL(i int, password string) *url.URL {
 	return &url.URL{Scheme: "nats-route", User: url.UserPassword(RouteUser, password), Host: fmt.Sprintf("127.0.0.1:%d", c.ports[i][1])}
+}
+
+// MonitorURL is node i's monitoring endpoint (/varz, /jsz, /healthz),
+// http://127.0.0.1:port, the same across restarts.
+func (c *Cluster) MonitorURL(i int) string {
+	return fmt.Sprintf("http://127.0.0.1:%d", c.monitorPorts[i])
 }
 
 // ClientURLs is the comma-separated client URLs of every node, as
