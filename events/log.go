@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -219,26 +218,6 @@ func (l *Log) CommentSeq(ctx context.Context, article, comment string) (uint64, 
 		return 0, fmt.Errorf("events: last event of %s: %w", comment, err)
 	}
 	return msg.Sequence, nil
-}
-
-// FindComment locates a comment by id alone: its article and the sequence
-// of its newest event, or ErrNotFound.
-func (l *Log) FindComment(ctx context.Context, comment string) (article string, seq uint64, err error) {
-	if !validToken(comment) {
-		return "", 0, ErrNotFound
-	}
-	msg, err := l.lastMsg(ctx, "comments.*."+comment+".*")
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return "", 0, ErrNotFound
-	}
-	if err != nil {
-		return "", 0, fmt.Errorf("events: find comment %s: %w", comment, err)
-	}
-	tokens := strings.Split(msg.Subject, ".")
-	if len(tokens) != 4 {
-		return "", 0, fmt.Errorf("%w: comment %s stored under %q", ErrInvalid, comment, msg.Subject)
-	}
-	return tokens[1], msg.Sequence, nil
 }
 
 // History returns every event of one comment, its reports included,

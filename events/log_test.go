@@ -188,20 +188,6 @@ func TestAppendRejectsBadIDs(t *testing.T) {
 	}
 }
 
-func TestFindCommentByIDAlone(t *testing.T) {
-	ctx := context.Background()
-	l := openLog(t)
-	e := submitted(t, "some-article", uuid.NewString(), "hi")
-	seq := mustAppend(t, l, e)
-	article, got, err := l.FindComment(ctx, e.Comment)
-	if err != nil || article != "some-article" || got != seq {
-		t.Fatalf("FindComment = %q, %d, %v; want some-article, %d", article, got, err, seq)
-	}
-	if _, _, err := l.FindComment(ctx, uuid.NewString()); !errors.Is(err, events.ErrNotFound) {
-		t.Fatalf("unknown comment: %v, want ErrNotFound", err)
-	}
-}
-
 func TestSubjects(t *testing.T) {
 	mk := func(typ events.Type, article, comment string, payload any) events.Envelope {
 		e, err := events.New("id", typ, article, comment, "moderator:m", "", time.Now(), payload)

@@ -57,22 +57,29 @@ func (s *Server) articleAt(ctx context.Context, article string, t time.Time) ([]
 		return nil, err
 	}
 	defer release()
-	fold := projections.NewStore()
-	var order []string
-	err = s.cfg.Log.Until(ctx, []string{"comments." + article + ".>", "articles." + article + ".settings"}, t, func(e events.Envelope) error {
-		if ch := fold.Apply(e); e.Type == events.CommentSubmitted && ch.Changed {
-			order = append(order, e.Comment)
+	// Each comment folded with the views' own fold (projections.Fold).
+	comments := map[string]*projections.Comment{}
+	var order []*projections.Comment
+	err = s.cfg.Log.Until(ctx, []string{"comments." + article + ".>"}, t, func(e events.Envelope) error {
+		c, ok := comments[e.Comment]
+		if !ok {
+			c = &projections.Comment{}
+		}
+		if ch := projections.Fold(*c, e); ch.Known() {
+			*c = ch.After
+			if !ok {
+				comments[e.Comment] = c
+				order = append(order, c)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]projections.Comment, 0, len(order))
-	for _, id := range order {
-		if c, ok := fold.Comment(id); ok {
-			out = append(out, c)
-		}
+	out := make([]projections.Comment, len(order))
+	for i, c := range order {
+		out[i] = *c
 	}
 	return out, nil
 }

@@ -32,6 +32,14 @@ func init() {
 	}
 }
 
+// askTimeout bounds each question status asks: a stream without a leader
+// does not answer, and must not use up the whole report's time.
+const askTimeout = 3 * time.Second
+
+func ask(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, askTimeout)
+}
+
 // errUnhealthy is status's verdict: the report names the problems. main
 // exits 3 on it, so a script tells "unhealthy" from "could not ask" (1).
 var errUnhealthy = errors.New("unhealthy")
@@ -262,7 +270,9 @@ func readStatus(ctx context.Context, js jetstream.JetStream, conn *connection, o
 	down := map[string][]string{}
 	st.Streams = readStreams(ctx, js, now, down, h)
 
-	stream, err := js.Stream(ctx, events.StreamName)
+	sctx, cancel := ask(ctx)
+	stream, err := js.Stream(sctx, events.StreamName)
+	cancel()
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		h.problem("no %s stream: provision first (commentd --roles setup, or start the all-in-one)", events.StreamName)
@@ -271,22 +281,30 @@ func readStatus(ctx context.Context, js jetstream.JetStream, conn *connection, o
 	default:
 		s := stream.CachedInfo().State
 		st.Stream = streamStatus{Messages: s.Msgs, Bytes: s.Bytes, FirstSeq: s.FirstSeq, FirstTime: s.FirstTime, LastSeq: s.LastSeq, LastTime: s.LastTime}
-		st.Worker = readWorker(ctx, stream, now, opts.maxDelay, down, h)
-		st.Consumers = readConsumers(ctx, stream, h)
+		wctx, cancel := ask(ctx)
+		st.Worker = readWorker(wctx, stream, now, opts.maxDelay, down, h)
+		cancel()
+		cctx, cancel := ask(ctx)
+		st.Consumers = readConsumers(cctx, stream, h)
+		cancel()
 		st.Views = readViews(ctx, js, stream, st.Stream, now, opts.maxDelay, h)
 	}
 
 	reportDown(down, h)
-	st.Snapshots = readSnapshotInfo(ctx, js, h)
+	octx, cancel := ask(ctx)
+	st.Snapshots = readSnapshotInfo(octx, js, h)
+	cancel()
 
-	q, err := deadletter.Attach(ctx, js)
+	dctx, cancel := ask(ctx)
+	defer cancel()
+	q, err := deadletter.Attach(dctx, js)
 	switch {
 	case errors.Is(err, events.ErrNotFound):
 		// No commentd made it yet; the report says so.
 	case err != nil:
 		h.problem("dead letters: %v", err)
 	default:
-		counts, err := q.Counts(ctx)
+		counts, err := q.Counts(dctx)
 		if err != nil {
 			h.problem("dead letters: %v", err)
 			break
@@ -311,7 +329,9 @@ func readStatus(ctx context.Context, js jetstream.JetStream, conn *connection, o
 // readStreams reads every stream's replication; the replicas that are
 // down go into down, by server.
 func readStreams(ctx context.Context, js jetstream.JetStream, now time.Time, down map[string][]string, h *health) []streamHealth {
-	names := js.StreamNames(ctx)
+	nctx, cancel := ask(ctx)
+	defer cancel()
+	names := js.StreamNames(nctx)
 	var list []string
 	for n := range names.Name() {
 		list = append(list, n)
@@ -323,7 +343,9 @@ func readStreams(ctx context.Context, js jetstream.JetStream, now time.Time, dow
 	out := []streamHealth{}
 	for _, name := range list {
 		sh := streamHealth{Name: name}
-		s, err := js.Stream(ctx, name)
+		sctx, cancel := ask(ctx)
+		s, err := js.Stream(sctx, name)
+		cancel()
 		if err != nil {
 			sh.Error = err.Error()
 			h.problem("stream %s does not answer (%v): it may have no leader", name, err)
@@ -460,52 +482,56 @@ func filterOf(c jetstream.ConsumerConfig) string {
 func readViews(ctx context.Context, js jetstream.JetStream, stream jetstream.Stream, log streamStatus, now time.Time, maxDelay time.Duration, h *health) []viewStatus {
 	var out []viewStatus
 	for _, bucket := range viewBuckets {
-		v := viewStatus{Bucket: bucket}
-		kv, err := js.KeyValue(ctx, bucket)
-		if errors.Is(err, jetstream.ErrBucketNotFound) {
-			out = append(out, v)
-			continue
-		}
-		v.Present = true
-		if err == nil {
-			var e jetstream.KeyValueEntry
-			e, err = kv.Get(ctx, viewCheckpointKey)
-			switch {
-			case errors.Is(err, jetstream.ErrKeyNotFound):
-				err = nil
-			case err == nil:
-				v.CheckpointAt = e.Created()
-				v.Checkpoint, err = strconv.ParseUint(string(e.Value()), 10, 64)
-			}
-		}
-		if err == nil {
-			var kst jetstream.KeyValueStatus
-			if kst, err = kv.Status(ctx); err == nil {
-				v.Keys = kst.Values()
-			}
-		}
-		if err != nil {
-			v.Error = err.Error()
-			h.problem("view %s: %v", bucket, err)
-			out = append(out, v)
-			continue
-		}
-		if log.LastSeq > v.Checkpoint {
-			v.Behind = log.LastSeq - v.Checkpoint
-			next := max(v.Checkpoint+1, log.FirstSeq)
-			if msg, err := stream.GetMsg(ctx, next); err == nil {
-				v.MissingSince = msg.Time
-			} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
-				h.warn("view %s: the first event it lacks (seq %d): %v", bucket, next, err)
-			}
-		}
-		if !v.MissingSince.IsZero() && now.Sub(v.MissingSince) > maxDelay {
-			h.problem("view %s is %d events behind the stream, and has lacked seq %d since %s: is the projector (--roles projector) running?",
-				bucket, v.Behind, v.Checkpoint+1, ago(v.MissingSince, now))
-		}
-		out = append(out, v)
+		out = append(out, readView(ctx, js, stream, bucket, log, now, maxDelay, h))
 	}
 	return out
+}
+
+func readView(ctx context.Context, js jetstream.JetStream, stream jetstream.Stream, bucket string, log streamStatus, now time.Time, maxDelay time.Duration, h *health) viewStatus {
+	ctx, cancel := ask(ctx)
+	defer cancel()
+	v := viewStatus{Bucket: bucket}
+	kv, err := js.KeyValue(ctx, bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return v
+	}
+	v.Present = true
+	if err == nil {
+		var e jetstream.KeyValueEntry
+		e, err = kv.Get(ctx, viewCheckpointKey)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			err = nil
+		case err == nil:
+			v.CheckpointAt = e.Created()
+			v.Checkpoint, err = strconv.ParseUint(string(e.Value()), 10, 64)
+		}
+	}
+	if err == nil {
+		var kst jetstream.KeyValueStatus
+		if kst, err = kv.Status(ctx); err == nil {
+			v.Keys = kst.Values()
+		}
+	}
+	if err != nil {
+		v.Error = err.Error()
+		h.problem("view %s: %v", bucket, err)
+		return v
+	}
+	if log.LastSeq > v.Checkpoint {
+		v.Behind = log.LastSeq - v.Checkpoint
+		next := max(v.Checkpoint+1, log.FirstSeq)
+		if msg, err := stream.GetMsg(ctx, next); err == nil {
+			v.MissingSince = msg.Time
+		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+			h.warn("view %s: the first event it lacks (seq %d): %v", bucket, next, err)
+		}
+	}
+	if !v.MissingSince.IsZero() && now.Sub(v.MissingSince) > maxDelay {
+		h.problem("view %s is %d events behind the stream, and has lacked seq %d since %s: is the projector (--roles projector) running?",
+			bucket, v.Behind, v.Checkpoint+1, ago(v.MissingSince, now))
+	}
+	return v
 }
 
 // readSnapshotInfo lists the PROJECTIONS bucket's objects from their

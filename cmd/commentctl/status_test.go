@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -270,6 +271,21 @@ func TestStatusOfAClusterWithAServerDown(t *testing.T) {
 		t.Errorf("status for people:\n%s", text)
 	}
 
+	// Two of three down: no quorum. Each question is bounded, so the
+	// report still comes, and says so.
+	other := (down + 1) % 3
+	c.Stop(other)
+	asked := time.Now()
+	st, out, err := statusJSON(t, append(args, "--nats-monitor="+c.MonitorURL(3-down-other))...)
+	// Which it says first depends on whether the survivor has noticed
+	// yet that it lost its quorum: no meta leader, or both peers down.
+	otherName := fmt.Sprintf("n%d", other)
+	if !errors.Is(err, errUnhealthy) || !hasLine(st.Problems, "no JetStream meta leader") && !(hasLine(st.Problems, name) && hasLine(st.Problems, otherName)) {
+		t.Errorf("status with two servers of three stopped = %v, %q\n%s", err, st.Problems, out)
+	}
+	t.Logf("status without a quorum answered in %s: %q", time.Since(asked).Round(100*time.Millisecond), st.Problems)
+	c.Restart(other)
+
 	c.Restart(down)
 	poll.Until(t, 60*time.Second, func() error {
 		st, _, err = statusJSON(t, append(args, monitors)...)
@@ -301,4 +317,51 @@ func TestMonitorURLs(t *testing.T) {
 			t.Errorf("monitorURLs(%q) accepted", bad)
 		}
 	}
+}
+
+// TestStatusOfARunningAllInOne: the all-in-one's own server, asked through
+// its monitoring endpoint, is a single server outside any cluster, and
+// healthy; an endpoint given that does not answer is a problem.
+func TestStatusOfARunningAllInOne(t *testing.T) {
+	ns := natstest.Start(t, embedded.Options{StoreDir: t.TempDir(), Name: "commentd", Monitor: "127.0.0.1:0"})
+	_, js := natstest.Connect(t, ns)
+	ctx := context.Background()
+	log, err := events.Open(ctx, js, events.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := deadletter.Open(ctx, js, log, deadletter.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	monitor := "--nats-monitor=" + ns.MonitorAddr().String()
+	st, out, err := statusJSON(t, "--nats-url="+natstest.OperatorURL(t, ns), monitor)
+	if err != nil || st.Cluster == nil || st.Cluster.Name != "" || st.Cluster.MetaLeader != "commentd" || len(st.Cluster.Servers) != 1 ||
+		st.Cluster.Servers[0].State != "leader" || !strings.HasPrefix(st.Cluster.Servers[0].Monitor, "http://127.0.0.1:") {
+		t.Errorf("status of a single server = %v\n%s", err, out)
+	}
+	if len(st.Streams) != 2 || st.Streams[0].Replicas != 1 {
+		t.Errorf("streams = %+v", st.Streams)
+	}
+	text, _, _ := runCtl(t, "", "status", "--nats-url="+natstest.OperatorURL(t, ns), monitor)
+	if !strings.Contains(text, "NATS server commentd: a single server, outside any cluster") {
+		t.Errorf("status:\n%s", text)
+	}
+
+	closed := freeMonitor(t)
+	st, _, err = statusJSON(t, "--nats-url="+natstest.OperatorURL(t, ns), "--nats-monitor="+closed)
+	if !errors.Is(err, errUnhealthy) || !hasLine(st.Problems, "http://"+closed, "does not answer") {
+		t.Errorf("an endpoint that does not answer: %v, %q", err, st.Problems)
+	}
+}
+
+// freeMonitor is a loopback address nothing listens on.
+func freeMonitor(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }
