@@ -600,6 +600,7 @@ func TestModeratorRacingTheWorkerOnAClusterGets409(t *testing.T) {
 	conflicts, wins := 0, 0
 	for round := range rounds {
 		id := f.submit("a1", "Ann", fmt.Sprintf("comment %d", round))
+		f.caughtUp() // the moderators saw it in their queue
 		seq, err := f.log.CommentSeq(ctx, "a1", id)
 		if err != nil {
 			t.Fatal(err)

@@ -372,6 +372,9 @@ func (s *Server) postedNotice(ctx context.Context, lang, id string) *notice {
 	defer cancel()
 	for {
 		st, err := s.status(ctx, id)
+		if err != nil && ctx.Err() != nil {
+			break // the wait ended during a read of the view
+		}
 		if err != nil {
 			return nil
 		}
@@ -389,6 +392,7 @@ func (s *Server) postedNotice(ctx context.Context, lang, id string) *notice {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+	return &notice{Text: tr(lang, "Thank you. Your comment is awaiting review.")}
 }
 
 // handleArticleForm takes the page's form (no JavaScript needed) and
