@@ -80,8 +80,9 @@ func (s *Server) submit(ctx context.Context, r *http.Request, article string, in
 	return accepted{ID: res.ID, Status: string(res.Status)}, nil
 }
 
-// errInvalidArticle answers an article id that cannot be one.
-var errInvalidArticle = badRequest("invalid_article", "article", fmt.Sprintf("an article id is 1 to %d letters, digits, '-' or '_'", events.MaxArticleIDLen))
+// errInvalidArticle answers an article id that cannot be one: the
+// commands' own refusal, so reads and writes say it alike.
+var errInvalidArticle = commands.ErrArticleID
 
 func checkJSONContentType(r *http.Request) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
