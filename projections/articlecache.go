@@ -44,7 +44,8 @@ type ArticleChange struct {
 // the watcher delivers during a load count exactly once. Safe for
 // concurrent use; Run must be running.
 type ArticleCache struct {
-	kv       jetstream.KeyValue
+	kv       atomic.Pointer[jetstream.KeyValue] // the bucket serving the view
+	moved    chan struct{}                      // a new bucket: the watcher starts over
 	logger   *slog.Logger
 	onChange func(ArticleChange)
 
@@ -99,12 +100,33 @@ func NewArticleCache(kv jetstream.KeyValue, maxComments int, onChange func(Artic
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &ArticleCache{
-		kv: kv, logger: logger, onChange: onChange,
+	c := &ArticleCache{
+		logger: logger, onChange: onChange, moved: make(chan struct{}, 1),
 		articles: newLRU[string, *cachedArticle](maxComments, func(a *cachedArticle) int { return len(a.list) + 1 }),
 		loads:    make(map[string]*articleLoad),
 		ready:    make(chan struct{}),
 	}
+	if kv != nil {
+		c.kv.Store(&kv)
+	}
+	return c
+}
+
+// SetBucket makes kv the bucket the cache reads (Catalog.Follow calls it
+// after a rebuild): the watcher starts over on it with an empty cache.
+func (c *ArticleCache) SetBucket(kv jetstream.KeyValue) {
+	c.kv.Store(&kv)
+	select {
+	case c.moved <- struct{}{}:
+	default:
+	}
+}
+
+func (c *ArticleCache) bucket() jetstream.KeyValue {
+	if p := c.kv.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Ready is closed once the watcher follows the bucket: from then on the
@@ -127,6 +149,10 @@ func (c *ArticleCache) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if errors.Is(err, errMoved) {
+			c.logger.Info("approved view moved to another bucket; the cache starts over", "bucket", c.bucket().Bucket())
+			continue
+		}
 		c.logger.Warn("approved view watcher ended; starting again with an empty cache", "err", err)
 		select {
 		case <-ctx.Done():
@@ -136,10 +162,25 @@ func (c *ArticleCache) Run(ctx context.Context) error {
 	}
 }
 
+// errMoved ends a watcher whose bucket no longer serves the view.
+var errMoved = errors.New("projections: the approved view moved")
+
 func (c *ArticleCache) watch(ctx context.Context) error {
+	for c.bucket() == nil {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.moved:
+		}
+	}
+	select {
+	case <-c.moved: // the bucket about to be watched is the newest
+	default:
+	}
+	kv := c.bucket()
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w, err := c.kv.WatchFiltered(wctx, []string{articlePrefix + ">", checkpointKey}, jetstream.UpdatesOnly())
+	w, err := kv.WatchFiltered(wctx, []string{articlePrefix + ">", checkpointKey}, jetstream.UpdatesOnly())
 	if err != nil {
 		return fmt.Errorf("projections: watch %s: %w", ArticlesBucket, err)
 	}
@@ -153,11 +194,11 @@ func (c *ArticleCache) watch(ctx context.Context) error {
 		c.mu.Unlock()
 	}()
 	// The checkpoint before the first update the watcher delivers.
-	cp, err := readCheckpoint(ctx, c.kv)
+	cp, err := readCheckpoint(ctx, kv)
 	if err != nil {
 		return err
 	}
-	c.setApplied(cp)
+	c.applied.Store(cp) // a new bucket may be behind the old one
 	c.mu.Lock()
 	c.watching = true
 	c.gen++ // loads begun before the watcher may have missed an update
@@ -171,6 +212,8 @@ func (c *ArticleCache) watch(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-c.moved:
+			return errMoved
 		case e, ok := <-w.Updates():
 			if !ok {
 				return errCacheStopped
@@ -354,7 +397,7 @@ func (c *ArticleCache) load(ctx context.Context, id string, l *articleLoad) (*ca
 func (c *ArticleCache) read(ctx context.Context, id string, a *cachedArticle) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w, err := c.kv.Watch(wctx, articlePrefix+id+".>")
+	w, err := c.bucket().Watch(wctx, articlePrefix+id+".>")
 	if err != nil {
 		return fmt.Errorf("%w: load article %s: %w", events.ErrUnavailable, id, err)
 	}

@@ -94,6 +94,9 @@ func NewArticleWriter(kv jetstream.KeyValue) *ArticleWriter { return &ArticleWri
 func (w *ArticleWriter) Bucket() jetstream.KeyValue { return w.kv }
 func (w *ArticleWriter) Reset()                     {}
 
+// Into is the same view written into kv, for a rebuild (Rebuildable).
+func (w *ArticleWriter) Into(kv jetstream.KeyValue) ViewWriter { return NewArticleWriter(kv) }
+
 // Apply puts the comment's entry when it becomes approved and deletes it
 // when it stops being. It writes the comment's newest state (Latest), so
 // events that come again after a crash never take the view back in time;
