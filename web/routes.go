@@ -68,6 +68,9 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /moderation/{$}", s.requirePage(mod, s.handleQueuePage()))
 	s.mux.Handle("GET /moderation/items", s.requirePage(mod, s.handleQueueItems()))
 	s.mux.Handle("GET /moderation/authors/{author}", s.requirePage(mod, s.handleAuthorPage()))
+	s.mux.Handle("GET /moderation/comments/{id}", s.requirePage(mod, s.handleCommentPage()))
+	s.mux.Handle("GET /moderation/articles/{$}", s.requirePage(mod, s.handleArticlesPage()))
+	s.mux.Handle("GET /moderation/articles/{article}", s.requirePage(mod, s.handleArticleModPage()))
 	s.mux.Handle("GET /moderation", http.RedirectHandler("/moderation/", http.StatusMovedPermanently))
 	s.mux.Handle("/moderation/", s.requirePage(mod, func(w http.ResponseWriter, r *http.Request) {
 		s.renderMessage(w, r, http.StatusNotFound, "Not found", "There is no such page.")
