@@ -59,6 +59,7 @@ func (s *Server) routes() {
 	s.mux.Handle("PUT /api/moderation/rules", s.requireAPI(admin, s.handlePublishRules()))
 	s.mux.Handle("POST /api/moderation/rules/dryrun", s.requireAPI(mod, s.handleDryRunRules()))
 	s.mux.Handle("POST /api/moderation/rules/backtest", s.requireAPI(admin, s.handleBacktestRules()))
+	s.mux.Handle("GET /api/moderation/rules/shadow", s.requireAPI(mod, s.handleShadowRules()))
 	s.mux.Handle("/api/moderation/", s.requireAPI(mod, s.handleModNotFound()))
 
 	// The moderation UI (modui.go).
