@@ -110,8 +110,12 @@ func (b *Batch) Put(key string, value []byte) {
 }
 
 // Delete removes key (a delete marker; the bucket keeps no history).
-func (b *Batch) Delete(key string) {
-	m := &nats.Msg{Subject: b.prefix + key, Header: nats.Header{}}
+func (b *Batch) Delete(key string) { b.DeleteWith(key, nil) }
+
+// DeleteWith removes key with a note in the delete marker, which
+// watchers see (KeyValueEntry.Value) and gets do not.
+func (b *Batch) DeleteWith(key string, note []byte) {
+	m := &nats.Msg{Subject: b.prefix + key, Header: nats.Header{}, Data: note}
 	m.Header.Set("KV-Operation", "DEL")
 	b.publish(m)
 }
@@ -187,7 +191,10 @@ const (
 )
 
 func newPipeline(log *events.Log, comments *StatusView, views []ViewWriter, cacheSize int, logger *slog.Logger) (*pipeline, error) {
-	p := &pipeline{log: log, comments: comments, logger: logger, stall: 10 * time.Second, timeout: 30 * time.Second}
+	// A write to a bucket whose leader just died is answered by nobody:
+	// after 5 s (kv.Put's own default) the pipeline resumes from the
+	// checkpoints, by then on the new leader.
+	p := &pipeline{log: log, comments: comments, logger: logger, stall: 5 * time.Second, timeout: 5 * time.Second}
 	js, err := jetstream.New(comments.js.Conn(),
 		jetstream.WithPublishAsyncMaxPending(pipelineWindow),
 		jetstream.WithPublishAsyncTimeout(p.timeout),
@@ -253,7 +260,7 @@ func (p *pipeline) start(ctx context.Context) (uint64, error) {
 // failure.
 func (p *pipeline) wait(ctx context.Context) error {
 	if p.js.PublishAsyncPending() > 0 {
-		t := time.NewTimer(p.timeout + 5*time.Second)
+		t := time.NewTimer(p.timeout + time.Second)
 		defer t.Stop()
 		select {
 		case <-p.js.PublishAsyncComplete():
