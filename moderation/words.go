@@ -83,7 +83,7 @@ type matcher struct {
 	// cyrillic: entries are Cyrillic and read with scanCyrillic, and every
 	// symbol of the stream is one byte.
 	cyrillic bool
-	hasLang  bool // some entry has a language: hits are filtered by the text's
+	hasLang  bool           // some entry has a language: hits are filtered by the text's
 	masked   map[int32]bool // checks written as masked: (see wildEqualMasked)
 }
 
