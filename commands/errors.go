@@ -29,7 +29,8 @@ type Error struct {
 	Current *projections.Comment
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+// Error is for logs: the code, the message and the kind.
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s (%v)", e.Code, e.Message, e.Err) }
 func (e *Error) Unwrap() error { return e.Err }
 
 func invalid(code, field, msg string) *Error {

@@ -345,6 +345,41 @@ func (l *Log) History(ctx context.Context, article, comment string) ([]Envelope,
 	return out, nil
 }
 
+// CommentEvents returns the events of one comment's own state (its
+// submission and decisions, not its reports), oldest first, or
+// ErrNotFound: what a decider folds, without reading every report of a
+// comment many readers reported.
+func (l *Log) CommentEvents(ctx context.Context, article, comment string) ([]Envelope, error) {
+	if !ValidArticleID(article) || !validToken(comment) {
+		return nil, ErrNotFound
+	}
+	bounded, cancel := l.bound(ctx)
+	defer cancel()
+	out, err := l.subjectHistory(bounded, CommentSubjects(article, comment))
+	if err != nil {
+		return nil, fmt.Errorf("events: events of %s: %w", comment, unavailable(ctx, err))
+	}
+	if len(out) == 0 {
+		return nil, ErrNotFound
+	}
+	return out, nil
+}
+
+// Reports returns the readers' reports of one comment, oldest first (none
+// for a comment nobody reported or that does not exist).
+func (l *Log) Reports(ctx context.Context, article, comment string) ([]Envelope, error) {
+	if !ValidArticleID(article) || !validToken(comment) {
+		return nil, nil
+	}
+	bounded, cancel := l.bound(ctx)
+	defer cancel()
+	out, err := l.subjectHistory(bounded, ReportSubjects(article, comment))
+	if err != nil {
+		return nil, fmt.Errorf("events: reports of %s: %w", comment, unavailable(ctx, err))
+	}
+	return out, nil
+}
+
 // subjectHistory is every event stored on subject (which may hold
 // wildcards), oldest first. Events that can never be decoded are skipped,
 // as Replay skips them.
@@ -476,7 +511,18 @@ func (l *Log) Follow(ctx context.Context, cfg FollowConfig, fn func(e Envelope, 
 	if err != nil {
 		return fmt.Errorf("events: follow: %w", err)
 	}
-	defer it.Stop()
+	// The consumer goes with the read: left to itself it would linger
+	// for its inactive threshold (5 minutes), and reads that come and go
+	// (a thread as_of a moment, a backtest) would pile up consumers on
+	// the servers until they refuse more (10026).
+	defer func() {
+		it.Stop()
+		if info := cons.CachedInfo(); info != nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.timeout)
+			_ = l.stream.DeleteConsumer(dctx, info.Name)
+			cancel()
+		}
+	}()
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
 	for {

@@ -27,6 +27,8 @@ var StreamSubjects = []string{"comments.>", "reports.>", "authors.>", "articles.
 const (
 	// SubmittedSubjects matches every CommentSubmitted event.
 	SubmittedSubjects = "comments.*.*.submitted"
+	// ReportedSubjects matches every CommentReported event.
+	ReportedSubjects = "reports.>"
 	// RulesetSubjects matches every RulesetPublished event.
 	RulesetSubjects = "rulesets.published"
 )

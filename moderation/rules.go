@@ -224,3 +224,27 @@ func (rs *Ruleset) evaluate(in *Input) Verdict {
 	}
 	return v
 }
+
+// RuleInfo describes one rule of a set, for reports about what it does.
+type RuleInfo struct {
+	ID     string
+	Action Action
+	// Mode is "enforce", "shadow" or "off", as in the rule file.
+	Mode string
+}
+
+// Rules lists the set's rules in evaluation order.
+func (rs *Ruleset) Rules() []RuleInfo {
+	out := make([]RuleInfo, len(rs.rules))
+	for i, r := range rs.rules {
+		m := "enforce"
+		switch r.mode {
+		case shadowed:
+			m = "shadow"
+		case disabled:
+			m = "off"
+		}
+		out[i] = RuleInfo{ID: r.id, Action: r.action, Mode: m}
+	}
+	return out
+}

@@ -156,6 +156,11 @@ type pipeline struct {
 	applied  uint64 // the newest sequence handed to the views
 	pending  int    // events since the last checkpoint
 
+	// applyMu is held while an event is applied, and by a rebuild while
+	// it switches views (rebuild.go): views, comments and cache change
+	// only under it.
+	applyMu sync.Mutex
+
 	mu     sync.Mutex
 	failed error
 }
@@ -221,6 +226,8 @@ func (p *pipeline) err() error {
 // start reads the checkpoints after a start or a failure, drops the
 // caches, and returns the sequence to follow from.
 func (p *pipeline) start(ctx context.Context) (uint64, error) {
+	p.applyMu.Lock()
+	defer p.applyMu.Unlock()
 	p.mu.Lock()
 	p.failed = nil
 	p.mu.Unlock()
@@ -263,6 +270,8 @@ func (p *pipeline) wait(ctx context.Context) error {
 // nothing after it (a checkpoint is due). An undecodable event (err set)
 // only moves the checkpoints on.
 func (p *pipeline) apply(ctx context.Context, e events.Envelope, decodeErr error, live, caughtUp bool) error {
+	p.applyMu.Lock()
+	defer p.applyMu.Unlock()
 	if e.Seq <= p.applied {
 		return nil
 	}

@@ -62,6 +62,9 @@ type Projector struct {
 	// it; each resumes from its own checkpoint (pipeline.go).
 	Status *StatusView
 	Views  []ViewWriter
+	// Catalog, when set beside Status, is where the operator asks for
+	// rebuilds, which this projector performs (rebuild.go).
+	Catalog *Catalog
 	// CommentCache is how many comment states the view writer keeps
 	// (DefaultCommentCache when 0).
 	CommentCache int
@@ -139,6 +142,11 @@ func (p *Projector) Run(ctx context.Context) error {
 	p.Logger.Info("projector following the log", "from_seq", start, "stream_last_seq", last)
 
 	var wg sync.WaitGroup
+	rctx, stopRebuilds := context.WithCancel(ctx)
+	defer stopRebuilds()
+	if p.pipe != nil && p.Catalog != nil {
+		wg.Go(func() { p.serveRebuilds(rctx) })
+	}
 	if p.Snapshots != nil && p.SaveEvery > 0 {
 		p.cleanOrphans(ctx)
 		wg.Go(func() { p.saveLoop(ctx) })
@@ -163,10 +171,14 @@ func (p *Projector) Run(ctx context.Context) error {
 			err = p.follow(ctx, start)
 		}
 	}
+	stopRebuilds()
 	wg.Wait()
 	if p.pipe != nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if serr := p.pipe.checkpoint(sctx); serr != nil {
+		p.pipe.applyMu.Lock()
+		serr := p.pipe.checkpoint(sctx)
+		p.pipe.applyMu.Unlock()
+		if serr != nil {
 			p.Logger.Error("final view checkpoint", "err", serr)
 		}
 		cancel()

@@ -81,8 +81,9 @@ func (s *Server) submit(ctx context.Context, r *http.Request, article string, in
 	return accepted{ID: res.ID, Status: string(res.Status)}, nil
 }
 
-// errInvalidArticle answers an article id that cannot be one.
-var errInvalidArticle = badRequest("invalid_article", "article", fmt.Sprintf("an article id is 1 to %d letters, digits, '-' or '_'", events.MaxArticleIDLen))
+// errInvalidArticle answers an article id that cannot be one: the
+// commands' own refusal, so reads and writes say it alike.
+var errInvalidArticle = commands.ErrArticleID
 
 func checkJSONContentType(r *http.Request) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -145,6 +146,9 @@ type listResponse struct {
 	NextCursor string          `json:"next_cursor"`
 	// AsOf is the moment a list of the past (?as_of=) shows.
 	AsOf *time.Time `json:"as_of,omitempty"`
+	// Settings are the article's settings at that moment (only with
+	// AsOf): whether it was closed or pre-moderated then.
+	Settings *events.ArticleSettings `json:"settings,omitempty"`
 }
 
 type publicComment struct {

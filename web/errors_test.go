@@ -10,8 +10,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/moderation"
 )
@@ -40,6 +42,12 @@ func TestErrorTable(t *testing.T) {
 		{"stream unavailable", wrap(fmt.Errorf("%w: nats: timeout", events.ErrUnavailable)), 503, "unavailable", "", "1", errUnavailable.Message},
 		{"an API error passes through", wrap(badRequest("too_long", "text", "at most 5000")), 400, "too_long", "text", "", "at most 5000"},
 		{"rate limited", tooMany(7e9), 429, "rate_limited", "", "7", ""},
+		{"a command's refusal names itself", wrap(&commands.Error{Err: events.ErrInvalid, Code: "too_long", Field: "text", Message: "at most 5000"}), 400, "too_long", "text", "", "at most 5000"},
+		{"a closed article", &commands.Error{Err: commands.ErrClosed, Code: "article_closed", Message: "closed here"}, 403, "article_closed", "", "", "closed here"},
+		{"a reused key", &commands.Error{Err: commands.ErrKeyReused, Code: "idempotency_key_reused", Field: "Idempotency-Key", Message: "new key"}, 422, "idempotency_key_reused", "Idempotency-Key", "", "new key"},
+		{"a lost decision", &commands.Error{Err: events.ErrConflict, Code: "conflict", Message: "now approved"}, 409, "conflict", "", "", "now approved"},
+		{"a command's refusal of an unknown kind", &commands.Error{Err: errors.New(internalDetail), Code: "odd", Message: "odd"}, 500, "internal", "", "", errInternal.Message},
+		{"a refused sign-in token says why", func() error { _, err := VerifySSO("a.b.c", []byte("k"), time.Now()); return err }(), 401, "invalid_token", "", "", "invalid sign-in token: bad header"},
 		{"unknown", wrap(errors.New("bucket exploded")), 500, "internal", "", "", errInternal.Message},
 		{"unknown, joined", errors.Join(errors.New("one "+internalDetail), errors.New("two")), 500, "internal", "", "", errInternal.Message},
 		{"a deadline of ours is no client leaving", wrap(context.DeadlineExceeded), 500, "internal", "", "", errInternal.Message},

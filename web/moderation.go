@@ -1,16 +1,13 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/newsroom/commentd/accounts"
@@ -32,9 +29,6 @@ type ModerationConfig struct {
 	SessionTTL time.Duration
 	// Secret keys the hash that turns a reporter's address into an id.
 	Secret []byte
-	// ReportsToHold is how many readers' reports hold a visible comment
-	// for review; 0 never holds.
-	ReportsToHold int
 	// RateLimitReports is reports a minute from one address; 0 is no
 	// limit. LoginsPerMinute is failed sign-ins a minute per address
 	// (past it: 429), per account name (past it: each attempt waits up to
@@ -372,17 +366,15 @@ func (s *Server) handleArticleSettings() http.HandlerFunc {
 // Live updates.
 
 // OnChange is given every event the projector applies, in stream order:
-// it holds comments that enough readers reported, and tells the open
-// moderation UIs what changed. It runs on the projector's goroutine.
+// it tells the open moderation UIs what changed. It runs on the
+// projector's goroutine. (Holding a comment enough readers reported is
+// the worker role's reports consumer, commands.ReportsHold.)
 func (s *Server) OnChange(ch projections.Change) {
 	if s.cfg.Views == nil || !ch.Changed {
 		return
 	}
 	s.readersChanged(ch) // the readers' streams (readers.go)
 	t := ch.Event.Type
-	if t == events.CommentReported {
-		s.holdReported(ch)
-	}
 	if !t.IsDecision() && t != events.CommentReported && t != events.AuthorBanned && t != events.AuthorUnbanned {
 		return
 	}
@@ -402,41 +394,6 @@ func (s *Server) OnChange(ch projections.Change) {
 	if n := s.live.Publish(queueTopic, liveUpdate{seq: ch.Event.Seq, event: "queue", data: b}); n > 0 {
 		s.log.Info("slow moderation streams dropped", "dropped", n)
 	}
-}
-
-// reportHoldNamespace derives the id of a hold caused by reports, so every
-// api process that sees the threshold reached appends the same event and
-// the stream keeps one.
-var reportHoldNamespace = uuid.MustParse("0c7f3c2e-5a8d-4b8e-9a61-2f4d7e1b9c55")
-
-// holdReported holds a visible comment when the report just applied is the
-// ReportsToHold-th open one. A moderator's decision is never overridden:
-// reports on a comment a person approved only queue it as reported.
-func (s *Server) holdReported(ch projections.Change) {
-	n, c := s.cfg.Moderation.ReportsToHold, ch.Comment
-	if n <= 0 || c.Status != projections.Approved || c.HumanDecided() || s.cfg.Views.Reports(c.ID).Open != n {
-		return
-	}
-	e, err := events.New(uuid.NewSHA1(reportHoldNamespace, fmt.Appendf(nil, "%s\n%d", c.ID, c.Seq)).String(),
-		events.CommentHeld, c.Article, c.ID, events.ReportsActor(n), ch.Event.ID, time.Now(),
-		events.Decision{Reason: "reported", Rules: []string{"reports"}, Message: "Readers reported your comment; a moderator will look at it."})
-	if err != nil {
-		return
-	}
-	// Not on the projector's goroutine: a slow log must not stall the
-	// views. After the comment's last event as the views know it: during
-	// a replay the log is ahead and this loses, as it should.
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		switch _, err := s.cfg.Log.AppendAfter(ctx, e, c.Seq); {
-		case err == nil:
-			s.log.Info("comment held after reports", "comment", c.ID, "reports", n)
-		case errors.Is(err, events.ErrConflict):
-		default:
-			s.log.Warn("hold after reports not stored", "comment", c.ID, "err", err)
-		}
-	}()
 }
 
 // CloseStreams ends the live-update streams, so a graceful shutdown does

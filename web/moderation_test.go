@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/embedded"
 	"github.com/newsroom/commentd/internal/natstest"
@@ -89,6 +90,21 @@ func newModFixtureOn(t testing.TB, js jetstream.JetStream, lc events.Config, mc 
 		t.Fatal(err)
 	}
 	return f
+}
+
+// holdAfterReports runs the worker role's reports consumer beside the
+// server, holding a comment once n readers reported it.
+func (f *modFixture) holdAfterReports(n int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	h := &commands.ReportsHold{Log: f.log, Threshold: n}
+	go func() { done <- h.Run(ctx) }()
+	f.t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			f.t.Errorf("reports consumer: %v", err)
+		}
+	})
 }
 
 // caughtUp waits until the views have applied everything in the log.
@@ -604,6 +620,9 @@ func TestModeratorRacingTheWorkerOnAClusterGets409(t *testing.T) {
 	conflicts, wins := 0, 0
 	for round := range rounds {
 		id := f.submit("a1", "Ann", fmt.Sprintf("comment %d", round))
+		// A moderator decides what the views showed them: the comment is
+		// found through the views, never by a query of the log by id.
+		f.caughtUp()
 		seq, err := f.log.CommentSeq(ctx, "a1", id)
 		if err != nil {
 			t.Fatal(err)
@@ -773,7 +792,8 @@ func TestBanRejectsWaitingCommentsAndUnban(t *testing.T) {
 }
 
 func TestReportsAndTheHoldAfterEnough(t *testing.T) {
-	f := newModFixture(t, web.ModerationConfig{ReportsToHold: 3, RateLimitReports: 4})
+	f := newModFixture(t, web.ModerationConfig{RateLimitReports: 4})
+	f.holdAfterReports(3)
 	mod := bearer(f.modTok)
 	id := f.submit("a1", "Ann", "a visible comment")
 	f.rules(events.CommentApproved, "a1", id, events.Decision{})

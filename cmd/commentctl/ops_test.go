@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,7 +14,6 @@ import (
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/natstest"
-	"github.com/newsroom/commentd/projections"
 )
 
 // history is a small installation on a real server: what commentd would
@@ -174,12 +172,11 @@ func equal(a, b []uint64) bool {
 	return true
 }
 
-// TestRebuildAndStatus: status before and after a rebuild, and the
-// rebuilt snapshot is what a restarting commentd restores.
-func TestRebuildAndStatus(t *testing.T) {
+// TestStatus: what status tells of a log with a waiting worker, an
+// undecodable event and no snapshot.
+func TestStatus(t *testing.T) {
 	h := newHistory(t)
 	url := "--nats-url=" + h.url
-	ctx := context.Background()
 
 	out, stderr, err := runCtl(t, "", "status", url)
 	if err != nil {
@@ -198,48 +195,6 @@ func TestRebuildAndStatus(t *testing.T) {
 		}
 	}
 
-	out, stderr, err = runCtl(t, "", "rebuild", url)
-	if err != nil {
-		t.Fatalf("rebuild: %v\n%s", err, stderr)
-	}
-	for _, want := range []string{
-		"from sequence 1 to 8: 7 events",
-		"comments: 3 (approved 1, held 1, rejected 0, pending 1)",
-		"moderation queues: held 1, reported 1",
-		"snapshot saved to PROJECTIONS",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("rebuild lacks %q:\n%s", want, out)
-		}
-	}
-	if !strings.Contains(stderr, "undecodable event skipped") {
-		t.Errorf("the projector's warnings are not shown: %q", stderr)
-	}
-
-	// What commentd restores on start: the one snapshot, at the end of
-	// the log, with the comments where they stand.
-	obj, err := h.js.ObjectStore(ctx, projections.SnapshotBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	infos, err := obj.List(ctx)
-	if err != nil || len(infos) != 1 {
-		t.Fatalf("snapshots: %v, %v", infos, err)
-	}
-	data, _ := obj.GetBytes(ctx, infos[0].Name)
-	views := projections.NewStore()
-	if err := views.LoadSnapshot(bytes.NewReader(data)); err != nil {
-		t.Fatal(err)
-	}
-	if views.Applied() != 8 {
-		t.Errorf("snapshot at %d, want 8", views.Applied())
-	}
-	for id, want := range map[string]projections.Status{h.approved: projections.Approved, h.held: projections.Held, h.pending: projections.Pending} {
-		if c, ok := views.Comment(id); !ok || c.Status != want {
-			t.Errorf("comment %s in the snapshot: %+v, want %s", id, c, want)
-		}
-	}
-
 	out, _, err = runCtl(t, "", "status", url, "--json")
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +203,7 @@ func TestRebuildAndStatus(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, out)
 	}
-	if !st.Healthy || st.Stream.LastSeq != 8 || st.Stream.Messages != 8 || len(st.Snapshots) != 1 || st.Snapshots[0].Bytes == 0 || st.DeadLetters == nil || st.DeadLetters.Total != 0 {
+	if !st.Healthy || st.Stream.LastSeq != 8 || st.Stream.Messages != 8 || st.DeadLetters == nil || st.DeadLetters.Total != 0 {
 		t.Errorf("status --json = %+v", st)
 	}
 	var mod *consumerStatus
@@ -261,9 +216,6 @@ func TestRebuildAndStatus(t *testing.T) {
 	if mod == nil || !mod.Durable || mod.Pending != 4 || mod.AckPending != 0 {
 		t.Errorf("moderation consumer = %+v", mod)
 	}
-	if out, _, _ := runCtl(t, "", "status", url); !strings.Contains(out, "views: saved ") {
-		t.Errorf("status after rebuild:\n%s", out)
-	}
 }
 
 // squash turns the runs of spaces a table aligns with into one.
@@ -273,16 +225,4 @@ func squash(s string) string {
 		b.WriteString(strings.Join(strings.Fields(l), " ") + "\n")
 	}
 	return b.String()
-}
-
-func TestRebuildEmptyLog(t *testing.T) {
-	ns := natstest.Server(t)
-	_, js := natstest.Connect(t, ns)
-	if _, err := events.Open(context.Background(), js, events.Config{}); err != nil {
-		t.Fatal(err)
-	}
-	out, _, err := runCtl(t, "", "rebuild", "--nats-url", natstest.OperatorURL(t, ns))
-	if err != nil || !strings.Contains(out, "nothing to rebuild") {
-		t.Errorf("rebuild of an empty log = %q, %v", out, err)
-	}
 }

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newsroom/commentd/events"
@@ -17,18 +19,11 @@ import (
 
 func init() {
 	commands["rebuild"] = command{
-		summary: "rebuild the read models from sequence 1 and save their snapshot, which\n" +
-			"commentd restores on its next start (--nats-url URL or --data-dir DIR)",
+		summary: "rebuild views from sequence 1 into fresh buckets while the old ones serve,\n" +
+			"then switch readers to them (VIEW... or --all; needs a running projector:\n" +
+			"--nats-url URL)",
 		run: runRebuild,
 	}
-}
-
-// rebuilt is what a rebuild found.
-type rebuilt struct {
-	seq      uint64 // the last sequence applied
-	events   int
-	comments map[projections.Status]int
-	queues   map[projections.Queue]int
 }
 
 func runRebuild(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -36,12 +31,30 @@ func runRebuild(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	fs.SetOutput(stderr)
 	var conn connection
 	conn.flags(fs)
+	all := fs.Bool("all", false, "rebuild every view")
+	grace := fs.Duration("grace", 30*time.Second, "how long the old buckets stay after the switch, for reads in flight, before they are deleted")
+	compare := fs.Bool("compare", true, "after the switch, replay the stream with a bare ordered consumer and print its events/s beside the rebuild's")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commentctl rebuild [--nats-url URL | --data-dir DIR]")
+		fmt.Fprintln(stderr, "usage: commentctl rebuild [--all | VIEW...] [--grace 30s] --nats-url URL\n\n"+
+			"The projector rebuilds each view into its spare bucket (VIEW_STATUS <-> VIEW_STATUS_B)\n"+
+			"from sequence 1 while the old bucket keeps serving, switches to it once caught up,\n"+
+			"and points the catalog (bucket VIEWS) there; readers follow. The old bucket is\n"+
+			"deleted --grace after the switch.")
 		fs.PrintDefaults()
 	}
-	if err := parseArgs(fs, args, 0); err != nil {
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *all == (fs.NArg() > 0) {
+		fs.Usage()
+		return errUsage
+	}
+	t, err := conn.target()
+	if err != nil {
 		return err
+	}
+	if t.url == "" {
+		return errors.New("a rebuild is performed by the running projector: start commentd, then run commentctl rebuild with --nats-url (and --data-dir for a single install's operator credential)")
 	}
 	js, closeAll, err := conn.open(false)
 	if err != nil {
@@ -60,106 +73,204 @@ func runRebuild(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintln(stdout, "the log is empty: nothing to rebuild")
 		return nil
 	}
-	snapshots, err := snapshotBucket(ctx, js, log)
+	catalog, err := projections.AttachCatalog(ctx, js)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (provision: commentd --roles setup, or start the all-in-one)", err)
 	}
-	before, err := readSnapshots(ctx, js)
-	if err != nil {
-		return err
+	views := fs.Args()
+	if *all {
+		if views, err = knownViews(ctx, js); err != nil {
+			return err
+		}
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	start := time.Now()
-	r, err := rebuild(ctx, log, snapshots, logger)
-	if err != nil {
-		return err
-	}
-	took := time.Since(start)
-
-	// The projector only logs a failed save; reading the snapshot back is
-	// how we know it is there: one saved since we started (every save has
-	// a new NUID), loadable, at our sequence or later.
-	old := map[string]bool{}
-	for _, s := range before {
-		old[s.nuid] = true
-	}
-	saved, err := readSnapshots(ctx, js)
-	if err != nil {
-		return err
-	}
-	ok := false
-	for _, s := range saved {
-		ok = ok || !old[s.nuid] && s.Error == "" && s.Seq >= r.seq
-	}
-	if !ok {
-		return fmt.Errorf("rebuilt to sequence %d, but no snapshot of it is in %s (see the log above)", r.seq, projections.SnapshotBucket)
+	for _, v := range views {
+		if projections.ViewOf(v) != v || !strings.HasPrefix(v, "VIEW_") {
+			return fmt.Errorf("%q is not a view (VIEW_STATUS, VIEW_ARTICLES, …)", v)
+		}
 	}
 
-	c := r.comments
-	fmt.Fprintf(stdout, "rebuilt the read models from sequence 1 to %d: %d events in %s\n", r.seq, r.events, took.Round(time.Millisecond))
-	fmt.Fprintf(stdout, "comments: %d (approved %d, held %d, rejected %d, pending %d)\n",
-		c[projections.Approved]+c[projections.Held]+c[projections.Rejected]+c[projections.Pending],
-		c[projections.Approved], c[projections.Held], c[projections.Rejected], c[projections.Pending])
-	fmt.Fprintf(stdout, "moderation queues: held %d, reported %d\n", r.queues[projections.QueueHeld], r.queues[projections.QueueReported])
-	fmt.Fprintf(stdout, "snapshot saved to %s; commentd restores it on its next start\n", projections.SnapshotBucket)
+	// The spares, made empty with the serving buckets' configuration.
+	req := projections.RebuildRequest{ID: uuid.NewString(), Into: map[string]string{}, RequestedAt: time.Now().UTC()}
+	for _, v := range views {
+		cur, err := catalog.Current(ctx, v)
+		if err != nil {
+			return err
+		}
+		if req.Into[v], err = freshSpare(ctx, js, cur); err != nil {
+			return err
+		}
+	}
+	if _, ok := req.Into[projections.StatusBucket]; !ok {
+		// The rebuild folds each comment's state as it goes, and keeps it
+		// in the comment view's spare for the time of the rebuild.
+		cur, err := catalog.Current(ctx, projections.StatusBucket)
+		if err != nil {
+			return err
+		}
+		if req.Scratch, err = freshSpare(ctx, js, cur); err != nil {
+			return err
+		}
+	}
+	if err := catalog.Request(ctx, req); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "rebuild %s requested: %s\n", req.ID, describe(req.Into))
+
+	prog, err := awaitRebuild(ctx, catalog, req.ID, last, stderr)
+	if err != nil {
+		return err
+	}
+	rate := float64(prog.Events) / prog.Seconds
+	fmt.Fprintf(stdout, "rebuilt to sequence %d and switched: %d events in %.1fs, %.0f events/s\n", prog.Applied, prog.Events, prog.Seconds, rate)
+	if *compare {
+		n, took, err := rawReplay(ctx, log, prog.Applied)
+		if err != nil {
+			return err
+		}
+		raw := float64(n) / took.Seconds()
+		fmt.Fprintf(stdout, "raw ordered-consumer replay of the same stream, now: %d events in %.1fs, %.0f events/s (the rebuild ran at %.2fx)\n", n, took.Seconds(), raw, rate/raw)
+	}
+	fmt.Fprintf(stdout, "readers follow the catalog; the old buckets go in %s\n", *grace)
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("interrupted before the old buckets were deleted (%s): delete them with nats kv del once readers moved", describe(prog.Old))
+	case <-time.After(*grace):
+	}
+	old := make([]string, 0, len(prog.Old)+1)
+	for _, b := range prog.Old {
+		old = append(old, b)
+	}
+	if req.Scratch != "" {
+		old = append(old, req.Scratch)
+	}
+	slices.Sort(old)
+	for _, b := range old {
+		if err := js.DeleteKeyValue(ctx, b); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
+			return fmt.Errorf("delete the old bucket %s: %w", b, err)
+		}
+	}
+	fmt.Fprintf(stdout, "deleted %s\n", strings.Join(old, ", "))
 	return nil
 }
 
-// snapshotBucket opens the PROJECTIONS bucket without changing it, or
-// creates it (with the log's replicas) when a log was restored without
-// it.
-func snapshotBucket(ctx context.Context, js jetstream.JetStream, log *events.Log) (jetstream.ObjectStore, error) {
-	obj, err := js.ObjectStore(ctx, projections.SnapshotBucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		return projections.OpenSnapshots(ctx, js, log.Stream().CachedInfo().Config.Replicas)
+// knownViews are the views that have a bucket, under either name.
+func knownViews(ctx context.Context, js jetstream.JetStream) ([]string, error) {
+	seen := map[string]bool{}
+	names := js.KeyValueStoreNames(ctx)
+	for n := range names.Name() {
+		if strings.HasPrefix(n, "VIEW_") {
+			seen[projections.ViewOf(n)] = true
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("bucket %s: %w", projections.SnapshotBucket, err)
+	if err := names.Error(); err != nil {
+		return nil, fmt.Errorf("list buckets: %w", err)
 	}
-	return obj, nil
+	var out []string
+	for v := range seen {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	if len(out) == 0 {
+		return nil, errors.New("no view buckets: provision first (commentd --roles setup)")
+	}
+	return out, nil
 }
 
-// rebuild runs commentd's own projector on fresh read models, ignoring
-// any snapshot, until it has caught up with the log; stopping it saves
-// the snapshot, exactly as a commentd shutdown does.
-func rebuild(ctx context.Context, log *events.Log, snapshots jetstream.ObjectStore, logger *slog.Logger) (rebuilt, error) {
-	r := rebuilt{comments: map[projections.Status]int{}}
-	views := projections.NewStore()
-	p := &projections.Projector{
-		Log: log, Store: views, Snapshots: snapshots, Rebuild: true, Logger: logger,
-		// Only the save on stop is wanted; a periodic one would write a
-		// half-built snapshot.
-		SaveEvery: 24 * time.Hour,
-		OnChange: func(ch projections.Change) {
-			r.events++
-			if !ch.Changed || ch.Comment.ID == "" {
-				return
-			}
-			if ch.Before != "" { // "" is a new comment
-				r.comments[ch.Before]--
-			}
-			r.comments[ch.Comment.Status]++
-		},
+// freshSpare deletes what is left in the spare of the serving bucket cur
+// (it serves nobody) and makes it again, empty, with cur's configuration.
+func freshSpare(ctx context.Context, js jetstream.JetStream, cur string) (string, error) {
+	spare := projections.SpareOf(cur)
+	s, err := js.Stream(ctx, "KV_"+cur)
+	if err != nil {
+		return "", fmt.Errorf("the serving bucket %s: %w", cur, err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- p.Run(runCtx) }()
-	select {
-	case <-p.CaughtUp():
-	case err := <-done:
-		if err == nil {
-			err = ctx.Err() // Run returns nil when cancelled
+	cfg := s.CachedInfo().Config
+	if err := js.DeleteKeyValue(ctx, spare); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return "", fmt.Errorf("clear the spare %s: %w", spare, err)
+	}
+	_, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: spare, Description: cfg.Description, Storage: cfg.Storage, Replicas: cfg.Replicas,
+		History: 1, MaxBytes: cfg.MaxBytes, Compression: cfg.Compression != jetstream.NoCompression,
+	})
+	if err != nil {
+		return "", fmt.Errorf("make the spare %s: %w", spare, err)
+	}
+	return spare, nil
+}
+
+// awaitRebuild follows the projector's progress until it answers req.
+func awaitRebuild(ctx context.Context, catalog *projections.Catalog, id string, last uint64, stderr io.Writer) (projections.RebuildProgress, error) {
+	asked := time.Now()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	var said time.Time
+	warned := false
+	for {
+		select {
+		case <-ctx.Done():
+			return projections.RebuildProgress{}, fmt.Errorf("interrupted; the projector goes on with rebuild %s (see commentctl status): %w", id, ctx.Err())
+		case <-tick.C:
 		}
-		return r, fmt.Errorf("rebuild: %w", err)
+		p, err := catalog.Progress(ctx)
+		if err != nil && !errors.Is(err, events.ErrNotFound) {
+			return p, err
+		}
+		if err != nil || p.ID != id {
+			if !warned && time.Since(asked) > 15*time.Second {
+				fmt.Fprintln(stderr, "no projector has taken the request yet: is one running (commentd --roles projector)? still waiting")
+				warned = true
+			}
+			continue
+		}
+		switch p.State {
+		case projections.RebuildSwitched:
+			return p, nil
+		case projections.RebuildFailed:
+			return p, fmt.Errorf("the projector could not rebuild: %s (the old buckets still serve)", p.Error)
+		}
+		if time.Since(said) > 5*time.Second {
+			said = time.Now()
+			fmt.Fprintf(stderr, "rebuilding: sequence %d of %d, %.0f events/s\n", p.Applied, last, float64(p.Events)/max(p.Seconds, 0.001))
+		}
 	}
-	stop()
-	if err := <-done; err != nil {
-		return r, fmt.Errorf("rebuild: %w", err)
+}
+
+// rawReplay reads the stream from sequence 1 to upTo with an ordered
+// consumer and does nothing with the events: the reference a rebuild is
+// compared with.
+func rawReplay(ctx context.Context, log *events.Log, upTo uint64) (int, time.Duration, error) {
+	cons, err := log.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
+	if err != nil {
+		return 0, 0, err
 	}
-	if err := ctx.Err(); err != nil {
-		return r, err
+	began := time.Now()
+	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	if err != nil {
+		return 0, 0, err
 	}
-	r.seq, r.queues = views.Applied(), views.QueueCounts("")
-	return r, nil
+	defer it.Stop()
+	n := 0
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			return n, time.Since(began), err
+		}
+		n++
+		meta, err := msg.Metadata()
+		if err != nil {
+			return n, time.Since(began), err
+		}
+		if meta.Sequence.Stream >= upTo {
+			return n, time.Since(began), nil
+		}
+	}
+}
+
+func describe(m map[string]string) string {
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, k+" into "+v)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
 }

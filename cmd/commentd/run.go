@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/embedded"
@@ -65,8 +66,9 @@ type app struct {
 	conns     []*conn
 	js        map[string]jetstream.JetStream // by identity (nats.go)
 	projector *projections.Projector
-	worker    *moderation.Worker // nil without the worker role
-	rules     *moderation.Rules  // the rule set in force, with the worker
+	worker    *moderation.Worker    // nil without the worker role
+	holds     *commands.ReportsHold // beside the worker
+	rules     *moderation.Rules     // the rule set in force, with the worker
 	log       *events.Log
 	handler   http.Handler
 	web       *web.Server
@@ -148,7 +150,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	if err != nil {
 		return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 	}
-	deadletter.NewCollector(reg, dead, logger.With("component", "deadletter"), moderation.ConsumerName)
+	deadletter.NewCollector(reg, dead, logger.With("component", "deadletter"), moderation.ConsumerName, commands.ReportsHoldConsumer)
 
 	views := projections.NewStore()
 	a.projector = &projections.Projector{
@@ -169,8 +171,12 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		if a.projector.SnapshotStream, err = sjs.Stream(sctx, projections.SnapshotStream); err != nil {
 			return a, fmt.Errorf("projections: snapshot stream: %w (%s)", err, notProvisioned)
 		}
-		// The projector role is the status view's one writer.
-		if a.projector.Status, err = projections.AttachStatusView(sctx, rjs); err != nil {
+		// The projector role is the views' one writer, in the buckets the
+		// catalog names, and performs the operator's rebuilds.
+		if a.projector.Catalog, err = projections.AttachCatalog(sctx, rjs); err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		if a.projector.Status, err = projections.AttachCurrentStatusView(sctx, a.projector.Catalog); err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
 	}
@@ -189,6 +195,10 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 			Logger: logger.With("component", "worker"), Metrics: moderation.NewWorkerMetrics(reg),
 		}
 		a.worker.Context = ruleContext{views} // moderators.go
+		a.holds = &commands.ReportsHold{
+			Log: a.log, Threshold: cfg.ReportsToHold,
+			Logger: logger.With("component", "reports-hold"), Metrics: commands.NewReportsHoldMetrics(reg),
+		}
 		reg.MustRegister(rulesetInfo{a.rules})
 	}
 	webLog := log
@@ -202,7 +212,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	}
 	modCfg := web.ModerationConfig{
 		AdminToken: cfg.AdminToken, SessionTTL: cfg.SessionTTL,
-		ReportsToHold: cfg.ReportsToHold, RateLimitReports: cfg.RateLimitReports,
+		RateLimitReports: cfg.RateLimitReports,
 	}
 	var statusView web.StatusView
 	if cfg.has(roleAPI) {
@@ -213,7 +223,13 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		if modCfg, err = moderationConfig(sctx, ajs, cfg, modCfg); err != nil {
 			return a, err
 		}
-		sv, err := projections.AttachStatusView(sctx, ajs)
+		// The comment view, in whichever bucket the catalog names: a
+		// rebuild moves it.
+		catalog, err := projections.AttachCatalog(sctx, ajs)
+		if err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		sv, err := catalog.FollowStatus(ctx)
 		if err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
@@ -277,6 +293,8 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 			}
 			return a.worker.Run(ctx)
 		})
+		// It judges reports by the log, not by the views: no wait.
+		goRun("reports-hold", a.holds.Run)
 		goRun("rules", func(ctx context.Context) error {
 			return a.rules.Follow(ctx, a.log, a.logger.With("component", "rules"))
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/moderation"
@@ -47,7 +48,8 @@ type Grant struct {
 // log, so the others are refused these names: they could not then
 // re-point or delete a worker's consumer.
 var durables = map[string]string{
-	moderation.ConsumerName: Worker,
+	moderation.ConsumerName:      Worker,
+	commands.ReportsHoldConsumer: Worker,
 }
 
 var all = []string{API, Worker, Projector}
@@ -65,11 +67,15 @@ var Grants = []Grant{
 	}},
 	{"take submissions from its durable consumer and ack them", []string{Worker},
 		durable(events.StreamName, moderation.ConsumerName)},
+	{"take readers' reports from its durable consumer, to hold a comment enough readers reported", []string{Worker},
+		durable(events.StreamName, commands.ReportsHoldConsumer)},
 	{"read and write moderators' accounts, tokens and sessions", []string{API},
 		slices.Concat(kv(accounts.AccountsBucket), kv(accounts.SessionsBucket))},
 	{"read the key behind the address hashes", []string{API}, read("KV_" + accounts.SecretsBucket)},
-	{"answer a comment's status from the status view", []string{API}, read("KV_" + projections.StatusBucket)},
-	{"write the status view (its only writer) and its checkpoint", []string{Projector}, kv(projections.StatusBucket)},
+	{"answer a comment's status from the status view", []string{API}, readView(projections.StatusBucket)},
+	{"write the status view (its only writer) and its checkpoint", []string{Projector}, writeView(projections.StatusBucket)},
+	{"read the views' catalog: which bucket serves each view", all, read("KV_" + projections.CatalogBucket)},
+	{"point the catalog at rebuilt views and answer rebuild requests", []string{Projector}, projections.CatalogWrites()},
 	{"save the read models' snapshot (a new one replaces the old one's chunks with a purge of that bucket)", []string{Projector}, []string{
 		"$O." + projections.SnapshotBucket + ".>", "$JS.API.STREAM.PURGE.OBJ_" + projections.SnapshotBucket,
 	}},
@@ -94,6 +100,25 @@ func read(stream string) []string {
 // kv is reading and writing a bucket's keys (not its configuration).
 func kv(bucket string) []string {
 	return append(read("KV_"+bucket), "$KV."+bucket+".>")
+}
+
+// readView is reading a view in either of its buckets (the one serving,
+// and the spare a rebuild fills).
+func readView(view string) []string {
+	var out []string
+	for _, b := range projections.ViewBuckets(view) {
+		out = append(out, read("KV_"+b)...)
+	}
+	return out
+}
+
+// writeView is writing a view's keys in either of its buckets.
+func writeView(view string) []string {
+	var out []string
+	for _, b := range projections.ViewBuckets(view) {
+		out = append(out, kv(b)...)
+	}
+	return out
 }
 
 // durable is consuming from a named durable consumer, and creating it

@@ -40,6 +40,9 @@ func Provision(ctx context.Context, js jetstream.JetStream, s Setup) error {
 	if _, err = projections.OpenSnapshots(ctx, js, s.Replicas); err != nil {
 		return err
 	}
+	if err := projections.OpenCatalog(ctx, js, s.Replicas); err != nil {
+		return err
+	}
 	return projections.OpenStatusView(ctx, js, s.Replicas)
 }
 

@@ -8,6 +8,54 @@
   var csrf = meta ? meta.content : '';
   var body = document.body;
 
+  // The page's language and its catalogue, from the server (data-i18n):
+  // t() translates a string and fills in its %s and %d, tn() picks the
+  // plural form the language needs for a count.
+  var i18n = { lang: 'en', strings: {}, plurals: {} };
+  try { i18n = JSON.parse(body.dataset.i18n || '') || i18n; } catch (e) { /* English */ }
+  function fill(s, args) {
+    var i = 0;
+    return s.replace(/%[sd]/g, function () { return String(args[i++]); });
+  }
+  function t(en) {
+    var s = (i18n.strings && i18n.strings[en]) || en;
+    return fill(s, Array.prototype.slice.call(arguments, 1));
+  }
+  function tn(key, n) {
+    var forms = i18n.plurals && i18n.plurals[key];
+    var f = key;
+    if (forms) {
+      var cat = 'other';
+      try { cat = new Intl.PluralRules(i18n.lang).select(n); } catch (e) { cat = n === 1 ? 'one' : 'other'; }
+      f = forms[cat] || forms.other || key;
+    }
+    return fill(f, [n]);
+  }
+  // Dates in the moderator's own locale and time zone: the first of the
+  // browser's languages that is the page's language (en-GB, ru-RU), else
+  // the page's language.
+  var locale = (function () {
+    var langs = navigator.languages || [navigator.language || ''];
+    for (var i = 0; i < langs.length; i++) {
+      if (String(langs[i]).split('-')[0].toLowerCase() === i18n.lang) return langs[i];
+    }
+    return i18n.lang;
+  })();
+  var dateFmt;
+  try { dateFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }); } catch (e) { dateFmt = new Intl.DateTimeFormat(i18n.lang); }
+  function formatDate(iso) {
+    var d = new Date(iso);
+    return isNaN(d.getTime()) ? String(iso) : dateFmt.format(d);
+  }
+  function localDates(root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll('time[datetime]'), function (el) {
+      el.textContent = formatDate(el.getAttribute('datetime'));
+    });
+  }
+  localDates(document);
+  var reasonLabels = { offensive: 'Offensive', abusive: 'Abusive or harassing', spam: 'Spam or advertising', 'off-topic': 'Off topic', 'personal-information': 'Shares personal information', other: 'Something else' };
+  function reasonLabel(code) { return reasonLabels[code] ? t(reasonLabels[code]) : code; }
+
   var toastEl = $('#toast');
   var toastTimer = null;
   function toast(msg) {
@@ -30,7 +78,7 @@
     });
   }
   function errText(r) {
-    return (r.body && r.body.error && r.body.error.message) || ('failed (' + r.status + ')');
+    return (r.body && r.body.error && r.body.error.message) || t('failed (%d)', r.status);
   }
 
   // Single-letter shortcuts can be turned off (WCAG 2.1.4): the choice
@@ -46,7 +94,7 @@
     shortcutsBox.addEventListener('change', function () {
       try { localStorage.setItem(shortcutsKey, shortcutsBox.checked ? 'on' : 'off'); } catch (e) { /* private mode: this page only */ }
       body.classList.toggle('no-shortcuts', !shortcutsBox.checked);
-      toast(shortcutsBox.checked ? 'Single-letter shortcuts on' : 'Single-letter shortcuts off');
+      toast(shortcutsBox.checked ? t('Single-letter shortcuts on') : t('Single-letter shortcuts off'));
     });
   }
   function lettersOn() { return shortcutsBox ? shortcutsBox.checked : shortcutsOn(); }
@@ -94,7 +142,7 @@
     function current() { return selectedId ? document.getElementById('item-' + selectedId) : null; }
     function describe(el) {
       var list = items();
-      return 'Comment ' + (list.indexOf(el) + 1) + ' of ' + list.length + ', by ' + el.dataset.authorName;
+      return t('Comment %d of %d, by %s', list.indexOf(el) + 1, list.length, el.dataset.authorName);
     }
     // select marks one comment as the one the shortcuts act on; told
     // says whether the change is the moderator's (and so announced).
@@ -139,14 +187,14 @@
         el.classList.toggle('picked', picked.has(el.dataset.id));
       });
       var n = picked.size;
-      var msg = n === 0 ? 'None chosen' : n + ' chosen';
+      var msg = n === 0 ? t('None chosen') : tn('%d chosen', n);
       bulkCount.textContent = msg;
       $('#bulk-approve').disabled = n === 0;
       $('#bulk-reject').disabled = n === 0;
       pickAll.checked = n > 0 && n === list.length;
       pickAll.indeterminate = n > 0 && n < list.length;
       pickAll.disabled = list.length === 0;
-      if (told) announce(n === 0 ? 'No comment chosen' : n === 1 ? '1 comment chosen' : n + ' comments chosen');
+      if (told) announce(n === 0 ? t('No comment chosen') : tn('%d comments chosen', n));
     }
     function pick(el, on) {
       if (on) picked.add(el.dataset.id); else picked.delete(el.dataset.id);
@@ -160,7 +208,7 @@
 
     function conflictText(r) {
       var c = r.body && r.body.error && r.body.error.current;
-      return 'Someone else was first: ' + (c ? c.status + ' by ' + c.decided_by : 'it changed');
+      return c ? t('Someone else was first: %s by %s', t(c.status), c.decided_by) : t('Someone else was first: it changed');
     }
 
     function decide(el, action, reason, message) {
@@ -169,7 +217,7 @@
       api('POST', '/api/moderation/comments/' + encodeURIComponent(el.dataset.id) + '/decision',
         { action: action, reason: reason || '', message: message || '', expected_seq: Number(el.dataset.seq) }).then(function (r) {
         if (r.status === 200) {
-          var msg = action === 'approve' ? 'Approved the comment by ' + el.dataset.authorName : 'Rejected the comment by ' + el.dataset.authorName + ': ' + reason;
+          var msg = action === 'approve' ? t('Approved the comment by %s', el.dataset.authorName) : t('Rejected the comment by %s: %s', el.dataset.authorName, reasonLabel(reason));
           toast(msg);
           var wasSelected = el.dataset.id === selectedId;
           picked.delete(el.dataset.id);
@@ -215,8 +263,9 @@
             if (el) el.remove();
           } else failed++;
         });
-        var verb = action === 'approve' ? 'Approved ' : 'Rejected ';
-        toast(verb + done + ' comment' + (done === 1 ? '' : 's') + (failed ? '; ' + failed + ' changed meanwhile and were left' : ''));
+        var msg = action === 'approve' ? tn('Approved %d comments', done) : tn('Rejected %d comments', done);
+        if (failed) msg += '; ' + tn('%d changed meanwhile and were left', failed);
+        toast(msg);
         if (!current()) select(items()[0] || null, false);
         syncPicks(false);
         refresh();
@@ -227,7 +276,7 @@
       if (!el) return;
       api('POST', '/api/moderation/authors/' + encodeURIComponent(el.dataset.author) + '/ban',
         { reason: reason, reject_pending: rejectPending }).then(function (r) {
-        if (r.status === 200) toast('Banned ' + el.dataset.authorName + (rejectPending ? '; ' + r.body.rejected.length + ' waiting comment(s) rejected' : ''));
+        if (r.status === 200) toast(t('Banned %s', el.dataset.authorName) + (rejectPending ? '; ' + tn('%d waiting comments rejected', r.body.rejected.length) : ''));
         else toast(errText(r));
         refresh();
       });
@@ -244,12 +293,13 @@
       form.reset();
       $('#decide-error').textContent = '';
       var who = el ? el.dataset.authorName : '';
-      $('#decide-title').textContent = mode === 'ban' ? 'Ban ' + who + ' for which reason?'
-        : mode === 'bulk' ? 'Reject ' + picked.size + ' chosen comment' + (picked.size === 1 ? '' : 's') + ' for which reason?'
-          : 'Reject the comment by ' + who + ' for which reason?';
+      $('#decide-title').textContent = mode === 'ban' ? t('Ban %s for which reason?', who)
+        : mode === 'bulk' ? tn('Reject %d chosen comments for which reason?', picked.size)
+          : el.dataset.status === 'approved' ? t('Remove the published comment by %s for which reason?', who)
+            : t('Reject the comment by %s for which reason?', who);
       $('#message-field').hidden = mode === 'ban';
       $('#reject-pending-field').hidden = mode !== 'ban';
-      $('#decide-submit').textContent = mode === 'ban' ? 'Ban' : 'Reject';
+      $('#decide-submit').textContent = mode === 'ban' ? t('Ban') : el && el.dataset.status === 'approved' ? t('Remove') : t('Reject');
       dialog.showModal();
       form.querySelector('input[name=reason]').focus();
     }
@@ -268,7 +318,7 @@
     form.addEventListener('submit', function (e) {
       e.preventDefault();
       var r = form.querySelector('input[name=reason]:checked');
-      if (!r) { $('#decide-error').textContent = 'Choose a reason.'; return; }
+      if (!r) { $('#decide-error').textContent = t('Choose a reason.'); return; }
       finishDialog(r.value);
     });
     $('#decide-cancel').addEventListener('click', function () { dialog.close(); });
@@ -285,17 +335,17 @@
       api('GET', '/api/moderation/comments/' + encodeURIComponent(el.dataset.id) + '/history').then(function (r) {
         historyBody.replaceChildren();
         var h = document.createElement('p');
-        h.textContent = 'Comment by ' + el.dataset.authorName;
+        h.textContent = t('Comment by %s', el.dataset.authorName);
         historyBody.append(h);
         historyPanel.hidden = false;
         if (r.status !== 200) { historyBody.append(errText(r)); return; }
         var ol = document.createElement('ol');
         r.body.events.forEach(function (ev) {
           var d = ev.data || {};
-          var parts = [new Date(ev.occurred_at).toLocaleString(), ev.type, ev.actor];
-          if (d.reason) parts.push('reason ' + d.reason);
-          if (d.rules) parts.push('rules ' + d.rules.join(', '));
-          if (d.evidence) parts.push('matched ' + d.evidence.map(function (x) { return '“' + x.match + '”'; }).join(', '));
+          var parts = [formatDate(ev.occurred_at), t(ev.type), ev.actor];
+          if (d.reason) parts.push(t('reason %s', reasonLabel(d.reason)));
+          if (d.rules) parts.push(t('rules %s', d.rules.join(', ')));
+          if (d.evidence) parts.push(t('matched %s', d.evidence.map(function (x) { return '“' + x.match + '”'; }).join(', ')));
           if (d.message) parts.push('“' + d.message + '”');
           var li = document.createElement('li');
           li.textContent = parts.join(' · ');
@@ -364,6 +414,7 @@
         var ol = $('#items');
         $('#count-held').textContent = ol.dataset.held;
         $('#count-reported').textContent = ol.dataset.reported;
+        localDates(list);
         syncPicks(false);
         // Keep the keyboard focus on the same control of the same comment.
         if (focusItem) {
@@ -386,7 +437,7 @@
       var d;
       try { d = JSON.parse(ev.data); } catch (e) { return; }
       if (d.id && d.id === selectedId && d.decided_by && d.decided_by !== me && d.type !== 'CommentReported') {
-        toast('Taken by ' + d.decided_by + ': now ' + d.status);
+        toast(t('Taken by %s: now %s', d.decided_by, t(d.status)));
       }
       refresh();
     });

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/internal/natsperm"
+	"github.com/newsroom/commentd/internal/natstest"
+	"github.com/newsroom/commentd/projections"
+)
+
+// TestRebuildSwitchesTheView: commentctl rebuild asks the running
+// projector to rebuild the comment view into its spare, reports the
+// rebuild's events/s beside a raw replay, and deletes the old bucket
+// after the grace period; a second rebuild goes back the other way.
+func TestRebuildSwitchesTheView(t *testing.T) {
+	h := newHistory(t)
+	ctx := context.Background()
+	if err := natsperm.Provision(ctx, h.js, natsperm.Setup{Replicas: 1, SessionTTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	catalog, err := projections.AttachCatalog(ctx, h.js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := projections.AttachCurrentStatusView(ctx, catalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &projections.Projector{Log: h.log, Store: projections.NewStore(), Status: status, Catalog: catalog}
+	rctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := p.Run(rctx); err != nil {
+			t.Error(err)
+		}
+	})
+	defer func() { stop(); wg.Wait() }()
+	<-p.CaughtUp()
+
+	if _, _, err := runCtl(t, "", "rebuild", "--nats-url", h.url); !errors.Is(err, errUsage) {
+		t.Errorf("rebuild without a view: %v, want usage", err)
+	}
+	if _, _, err := runCtl(t, "", "rebuild", "--nats-url", h.url, "COMMENTS"); err == nil || !strings.Contains(err.Error(), "not a view") {
+		t.Errorf("rebuild COMMENTS: %v", err)
+	}
+	out, stderr, err := runCtl(t, "", "rebuild", "--nats-url", h.url, "--grace", "0s", "VIEW_STATUS")
+	if err != nil {
+		t.Fatalf("rebuild: %v\n%s%s", err, out, stderr)
+	}
+	for _, want := range []string{
+		"VIEW_STATUS into VIEW_STATUS_B",
+		"rebuilt to sequence 8 and switched: ",
+		"raw ordered-consumer replay of the same stream, now: 8 events",
+		"deleted VIEW_STATUS\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rebuild output lacks %q:\n%s", want, out)
+		}
+	}
+	if cur, err := catalog.Current(ctx, projections.StatusBucket); err != nil || cur != "VIEW_STATUS_B" {
+		t.Errorf("catalog names %q, %v", cur, err)
+	}
+	if _, err := h.js.KeyValue(ctx, "VIEW_STATUS"); !errors.Is(err, jetstream.ErrBucketNotFound) {
+		t.Errorf("old bucket: %v, want deleted", err)
+	}
+	// The rebuilt view answers for the comments of the log.
+	reader, err := catalog.FollowStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]projections.Status{h.approved: projections.Approved, h.held: projections.Held, h.pending: projections.Pending} {
+		if st, err := reader.Status(ctx, id); err != nil || st.Status != want {
+			t.Errorf("comment %s after the rebuild: %+v, %v; want %s", id, st, err, want)
+		}
+	}
+	if _, err := reader.Status(ctx, "0193a0b4-0000-7000-8000-000000000000"); !errors.Is(err, events.ErrNotFound) {
+		t.Errorf("unknown comment: %v", err)
+	}
+
+	// And back, with every view.
+	out, stderr, err = runCtl(t, "", "rebuild", "--nats-url", h.url, "--grace", "0s", "--compare=false", "--all")
+	if err != nil {
+		t.Fatalf("rebuild --all: %v\n%s%s", err, out, stderr)
+	}
+	if !strings.Contains(out, "requested: VIEW_STATUS into VIEW_STATUS\n") || !strings.Contains(out, "deleted VIEW_STATUS_B\n") || strings.Contains(out, "raw ordered-consumer") {
+		t.Errorf("rebuild --all:\n%s", out)
+	}
+	if cur, _ := catalog.Current(ctx, projections.StatusBucket); cur != "VIEW_STATUS" {
+		t.Errorf("catalog names %q after the second rebuild", cur)
+	}
+}
+
+func TestRebuildEmptyLog(t *testing.T) {
+	ns := natstest.Server(t)
+	_, js := natstest.Connect(t, ns)
+	if _, err := events.Open(context.Background(), js, events.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCtl(t, "", "rebuild", "--nats-url", natstest.OperatorURL(t, ns), "VIEW_STATUS")
+	if err != nil || !strings.Contains(out, "nothing to rebuild") {
+		t.Errorf("rebuild of an empty log = %q, %v", out, err)
+	}
+}

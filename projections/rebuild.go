@@ -1,0 +1,232 @@
+package projections
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newsroom/commentd/events"
+)
+
+// Rebuildable is a view that can be rebuilt: Into makes a fresh writer of
+// the same view into another bucket (its spare), with nothing cached. A
+// request to rebuild a view that is not Rebuildable fails.
+type Rebuildable interface {
+	ViewWriter
+	Into(kv jetstream.KeyValue) ViewWriter
+}
+
+// maxSwapGap is how far the live pipeline may be ahead of a rebuild that
+// caught up with the stream for the switch to replay the difference while
+// the live pipeline waits: a few milliseconds of events.
+const maxSwapGap = 2048
+
+// serveRebuilds performs the operator's rebuild requests, one at a time,
+// until ctx ends. A request already answered (switched or failed) is not
+// performed again; one that was under way when the projector stopped
+// resumes from the new buckets' checkpoints.
+func (p *Projector) serveRebuilds(ctx context.Context) {
+	w, err := p.Catalog.kv.Watch(ctx, rebuildKey)
+	if err != nil {
+		p.Logger.Error("rebuild requests not watched", "err", err)
+		return
+	}
+	defer w.Stop()
+	for {
+		var e jetstream.KeyValueEntry
+		select {
+		case <-ctx.Done():
+			return
+		case e = <-w.Updates():
+		}
+		if e == nil || e.Operation() != jetstream.KeyValuePut {
+			continue
+		}
+		var req RebuildRequest
+		if err := json.Unmarshal(e.Value(), &req); err != nil || req.ID == "" || len(req.Into) == 0 {
+			p.Logger.Error("rebuild request not understood", "err", err)
+			continue
+		}
+		if prog, err := p.Catalog.Progress(ctx); err == nil && prog.ID == req.ID && prog.State != RebuildBuilding {
+			continue
+		}
+		p.Logger.Info("rebuilding views", "request", req.ID, "into", req.Into)
+		prog, err := p.rebuild(ctx, req)
+		if ctx.Err() != nil {
+			return // resumed at the next start
+		}
+		if err != nil {
+			p.Logger.Error("rebuild failed; the old buckets keep serving", "request", req.ID, "err", err)
+			prog.State, prog.Error = RebuildFailed, err.Error()
+		}
+		if err := p.Catalog.setProgress(ctx, prog); err != nil {
+			p.Logger.Error("rebuild progress not saved", "err", err)
+		}
+	}
+}
+
+// rebuild fills req's buckets from sequence 1 with a pipeline of its own,
+// then switches the live pipeline to them and points the catalog there.
+func (p *Projector) rebuild(ctx context.Context, req RebuildRequest) (RebuildProgress, error) {
+	prog := RebuildProgress{ID: req.ID, State: RebuildBuilding, Old: map[string]string{}}
+	began := time.Now()
+	live := p.pipe
+
+	// The new writers: the comment view's (into its new bucket, or into
+	// scratch), and a fresh copy of each other view asked for.
+	statusBucket := req.Into[StatusBucket]
+	if statusBucket == "" {
+		statusBucket = req.Scratch
+	}
+	if statusBucket == "" {
+		return prog, errors.New("projections: rebuild: no bucket for comment states (the comment view's spare)")
+	}
+	open := func(name string) (jetstream.KeyValue, error) {
+		kv, err := p.Status.js.KeyValue(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("projections: rebuild: bucket %s (commentctl rebuild makes it): %w", name, err)
+		}
+		return kv, nil
+	}
+	skv, err := open(statusBucket)
+	if err != nil {
+		return prog, err
+	}
+	status := &StatusView{js: p.Status.js, kv: skv}
+	var fresh []ViewWriter
+	live.applyMu.Lock()
+	current := map[string]ViewWriter{}
+	for _, v := range live.views[1:] {
+		current[ViewOf(v.w.Bucket().Bucket())] = v.w
+	}
+	live.applyMu.Unlock()
+	for view, into := range req.Into {
+		if view == StatusBucket {
+			continue
+		}
+		w, ok := current[view].(Rebuildable)
+		if !ok {
+			return prog, fmt.Errorf("projections: rebuild: this projector writes no view %s that can be rebuilt", view)
+		}
+		kv, err := open(into)
+		if err != nil {
+			return prog, err
+		}
+		fresh = append(fresh, w.Into(kv))
+	}
+	rp, err := newPipeline(p.Log, status, fresh, cmp.Or(p.CommentCache, DefaultCommentCache), p.Logger.With("rebuild", req.ID))
+	if err != nil {
+		return prog, err
+	}
+	from, err := rp.start(ctx)
+	if err != nil {
+		return prog, err
+	}
+
+	// Follow the log until caught up with the live pipeline, then switch
+	// while it waits.
+	fctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errSwitched := errors.New("switched")
+	lastReport := time.Now()
+	err = p.Log.Follow(fctx, events.FollowConfig{From: from}, func(e events.Envelope, pending uint64, derr error) error {
+		if err := rp.apply(fctx, e, derr, false, pending == 0); err != nil {
+			return err
+		}
+		prog.Events++
+		prog.Applied = rp.applied
+		if time.Since(lastReport) > time.Second {
+			lastReport = time.Now()
+			prog.Seconds = time.Since(began).Seconds()
+			_ = p.Catalog.setProgress(fctx, prog)
+		}
+		if pending > maxSwapGap {
+			return nil
+		}
+		switched, replayed, err := p.trySwitch(fctx, rp, req, status, prog.Old)
+		prog.Events += replayed
+		if err != nil {
+			return err
+		}
+		if switched {
+			return errSwitched
+		}
+		return nil
+	})
+	prog.Seconds = time.Since(began).Seconds()
+	prog.Applied = rp.applied
+	if !errors.Is(err, errSwitched) {
+		if err == nil {
+			err = ctx.Err()
+		}
+		return prog, err
+	}
+	prog.State = RebuildSwitched
+	p.Logger.Info("views rebuilt and switched", "request", req.ID, "events", prog.Events, "seconds", prog.Seconds)
+	return prog, nil
+}
+
+// trySwitch moves the live pipeline onto the rebuilt buckets if it is not
+// further ahead than maxSwapGap events: it waits (holding the live
+// pipeline between two events) while the rebuild applies the difference
+// from the log, checkpoints it, swaps the writers and points the catalog
+// at the new buckets.
+func (p *Projector) trySwitch(ctx context.Context, rp *pipeline, req RebuildRequest, status *StatusView, old map[string]string) (switched bool, replayed uint64, err error) {
+	live := p.pipe
+	live.applyMu.Lock()
+	defer live.applyMu.Unlock()
+	if live.applied > rp.applied+maxSwapGap {
+		return false, 0, nil
+	}
+	if live.applied > rp.applied {
+		// The events the live pipeline has and the rebuild not yet.
+		err := p.Log.Replay(ctx, rp.applied+1, nil, func(e events.Envelope) error {
+			if e.Seq > live.applied {
+				return errStopReplay
+			}
+			replayed++
+			return rp.apply(ctx, e, nil, false, false)
+		})
+		if err != nil && !errors.Is(err, errStopReplay) {
+			return false, replayed, err
+		}
+		rp.applied = max(rp.applied, live.applied)
+	}
+	if err := rp.checkpoint(ctx); err != nil {
+		return false, replayed, err
+	}
+	if err := live.wait(ctx); err != nil {
+		return false, replayed, err
+	}
+	// Swap: the live pipeline writes the new buckets from here on.
+	byBucket := map[string]*pipelineView{}
+	for _, v := range rp.views {
+		byBucket[ViewOf(v.w.Bucket().Bucket())] = v
+	}
+	for i, v := range live.views {
+		view := ViewOf(v.w.Bucket().Bucket())
+		if _, ok := req.Into[view]; !ok {
+			continue
+		}
+		nv := byBucket[view]
+		old[view] = v.w.Bucket().Bucket()
+		live.views[i] = &pipelineView{w: nv.w, batch: &Batch{p: live, prefix: nv.batch.prefix}, saved: nv.saved}
+		if i == 0 {
+			live.comments = status
+			live.cache.clear()
+		}
+	}
+	for view, into := range req.Into {
+		if err := p.Catalog.setCurrent(ctx, view, into); err != nil {
+			return false, replayed, err
+		}
+	}
+	return true, replayed, nil
+}
+
+var errStopReplay = errors.New("stop")
