@@ -285,12 +285,13 @@ func (k *Keyring) CurrentKey(ctx context.Context, authorID string) (string, erro
 	return string(e.Value()), nil
 }
 
-// Destroy removes the author's pointer and the keys kids for good (a
-// secure delete: the stored bytes are overwritten). Destroying what is
-// gone already is no error, so an erasure can run again. It needs the
-// erasure path's permission on the keys stream.
-func (k *Keyring) Destroy(ctx context.Context, authorID string, kids []string) error {
-	entries := []string{authorEntry(authorID)}
+// Destroy removes the pointer of the author whose AuthorKey is authorKey
+// and the keys kids, for good (a secure delete: the stored bytes are
+// overwritten). Destroying what is gone already is no error, so an
+// erasure can run again. It needs the erasure path's permission on the
+// keys stream (the operator's, the projector's).
+func (k *Keyring) Destroy(ctx context.Context, authorKey string, kids []string) error {
+	entries := []string{"author." + authorKey}
 	for _, kid := range kids {
 		entries = append(entries, keyEntry(kid))
 	}
