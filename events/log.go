@@ -211,8 +211,13 @@ func (l *Log) append(ctx context.Context, e Envelope, opts ...jetstream.PublishO
 	if err != nil {
 		return 0, err
 	}
-	if err := l.seal(ctx, &e); err != nil {
-		return 0, fmt.Errorf("events: seal %s: %w", e.ID, err)
+	// The key's read (or creation) is part of the append, within its
+	// bound: a POST without a quorum answers 503 as fast as without keys.
+	sctx, scancel := l.bound(ctx)
+	err = l.seal(sctx, &e)
+	scancel()
+	if err != nil {
+		return 0, fmt.Errorf("events: seal %s: %w", e.ID, unavailable(ctx, err))
 	}
 	data, err := Encode(e)
 	if err != nil {

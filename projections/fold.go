@@ -1,6 +1,10 @@
 package projections
 
-import "github.com/newsroom/commentd/events"
+import (
+	"encoding/json"
+
+	"github.com/newsroom/commentd/events"
+)
 
 // CommentChange is what one event did to one comment: its state before
 // (the zero Comment for a comment not yet known), its state after, and
@@ -104,6 +108,31 @@ func ErasedComments(e events.Envelope) []events.Envelope {
 		one := e
 		one.Article, one.Comment = c.Article, c.Comment
 		out = append(out, one)
+	}
+	return out
+}
+
+// Redacted is an erased comment's history without what is left of its
+// text: the decisions' evidence spans (the words a rule matched) read
+// events.Removed. Reading a history of a comment that is not erased
+// returns it as it is.
+func Redacted(c Comment, history []events.Envelope) []events.Envelope {
+	if !c.Erased {
+		return history
+	}
+	out := make([]events.Envelope, len(history))
+	for i, e := range history {
+		out[i] = e
+		var d events.Decision
+		if !e.Type.IsDecision() || e.Payload(&d) != nil || len(d.Evidence) == 0 {
+			continue
+		}
+		for j := range d.Evidence {
+			d.Evidence[j].Match = events.Removed
+		}
+		if data, err := json.Marshal(d); err == nil {
+			out[i].Data = data
+		}
 	}
 	return out
 }

@@ -39,6 +39,7 @@ const adminToken = "9c4e1b7a2f6d8e3c5a0b9f7e1d4c2a6b8e3f5d7c9a1b2e4f6a8c0d3e5b7f
 // does.
 type modFixture struct {
 	t        testing.TB
+	js       jetstream.JetStream
 	log      *events.Log
 	views    *projections.Store
 	accounts *accounts.Store
@@ -82,7 +83,7 @@ func newModFixtureOn(t testing.TB, js jetstream.JetStream, lc events.Config, mc 
 			t.Errorf("projector: %v", err)
 		}
 	})
-	f := &modFixture{t: t, log: l, views: views, accounts: st, web: srv, srv: hs}
+	f := &modFixture{t: t, js: js, log: l, views: views, accounts: st, web: srv, srv: hs}
 	if _, err := st.Add(ctx, "mia", "mia's password", accounts.Moderator, "test"); err != nil {
 		t.Fatal(err)
 	}
