@@ -85,6 +85,17 @@ type Submitted struct {
 	// Erased: the key was destroyed; the personal fields read Removed.
 	// Set only when a sealed event is opened, never stored.
 	Erased bool `json:"erased,omitempty"`
+	// Imported is set on a comment moved in from another system
+	// (commentctl import): where it came from and when it was written
+	// there. The envelope's OccurredAt is that time too.
+	Imported *Imported `json:"imported,omitempty"`
+}
+
+// Imported says where an imported comment came from.
+type Imported struct {
+	Format    string    `json:"format"`     // disqus, remark42, wxr
+	ID        string    `json:"id"`         // the comment's id in the source
+	CreatedAt time.Time `json:"created_at"` // when it was written there
 }
 
 // Decision is the payload of CommentApproved, CommentRejected and

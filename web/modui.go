@@ -40,6 +40,7 @@ var modTemplates = template.Must(template.New("moderation").Funcs(template.FuncM
 	"inc":       func(i int) int { return i + 1 },
 	"percent":   func(f float64) string { return strconv.Itoa(int(f*100+0.5)) + "%" },
 	"authorURL": func(id string) string { return "/moderation/authors/" + url.PathEscape(id) },
+	"join":      strings.Join,
 }).ParseFS(modTemplateFS, "templates/moderation_*.html"))
 
 const modCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
