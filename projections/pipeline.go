@@ -79,6 +79,14 @@ func (u *Update) Touched() bool {
 	return u.Change.After.ID != "" && u.Change.After.Seq == u.Event.Seq
 }
 
+// Erased reports whether the update is one comment of an AuthorErased
+// event that removed its personal fields (Change.After.Erased). Such an
+// update is not Touched: the comment's Seq stays its own last event's. A
+// view that shows a comment's text rewrites it from Latest.
+func (u *Update) Erased() bool {
+	return u.Event.Type == events.AuthorErased && u.Change.Changed
+}
+
 // CommentState is a comment as the comment view stores it: the fold's
 // state, with where it sits in its thread (fixed when it is submitted).
 type CommentState struct {
@@ -110,8 +118,12 @@ func (b *Batch) Put(key string, value []byte) {
 }
 
 // Delete removes key (a delete marker; the bucket keeps no history).
-func (b *Batch) Delete(key string) {
-	m := &nats.Msg{Subject: b.prefix + key, Header: nats.Header{}}
+func (b *Batch) Delete(key string) { b.DeleteWith(key, nil) }
+
+// DeleteWith removes key with a note in the delete marker, which
+// watchers see (KeyValueEntry.Value) and gets do not.
+func (b *Batch) DeleteWith(key string, note []byte) {
+	m := &nats.Msg{Subject: b.prefix + key, Header: nats.Header{}, Data: note}
 	m.Header.Set("KV-Operation", "DEL")
 	b.publish(m)
 }
@@ -187,7 +199,10 @@ const (
 )
 
 func newPipeline(log *events.Log, comments *StatusView, views []ViewWriter, cacheSize int, logger *slog.Logger) (*pipeline, error) {
-	p := &pipeline{log: log, comments: comments, logger: logger, stall: 10 * time.Second, timeout: 30 * time.Second}
+	// A write to a bucket whose leader just died is answered by nobody:
+	// after 5 s (kv.Put's own default) the pipeline resumes from the
+	// checkpoints, by then on the new leader.
+	p := &pipeline{log: log, comments: comments, logger: logger, stall: 5 * time.Second, timeout: 5 * time.Second}
 	js, err := jetstream.New(comments.js.Conn(),
 		jetstream.WithPublishAsyncMaxPending(pipelineWindow),
 		jetstream.WithPublishAsyncTimeout(p.timeout),
@@ -253,7 +268,7 @@ func (p *pipeline) start(ctx context.Context) (uint64, error) {
 // failure.
 func (p *pipeline) wait(ctx context.Context) error {
 	if p.js.PublishAsyncPending() > 0 {
-		t := time.NewTimer(p.timeout + 5*time.Second)
+		t := time.NewTimer(p.timeout + time.Second)
 		defer t.Stop()
 		select {
 		case <-p.js.PublishAsyncComplete():
@@ -498,8 +513,7 @@ func (w commentWriter) Apply(_ context.Context, u *Update, b *Batch) error {
 	// Latest ahead of the change: the view holds that event already. An
 	// erasure leaves the comment's Seq as it was (Fold) and is written
 	// when it changed the comment.
-	erased := u.Event.Type == events.AuthorErased && u.Change.Changed
-	if !u.Touched() && !erased || u.Latest.Seq > u.Change.After.Seq {
+	if !u.Touched() && !u.Erased() || u.Latest.Seq > u.Change.After.Seq {
 		return nil
 	}
 	val, err := json.Marshal(u.Change.After)

@@ -10,38 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/poll"
 	"github.com/newsroom/commentd/projections"
 	"github.com/newsroom/commentd/web"
 )
-
-// runProjectorRole runs what the projector role runs beside the api: the
-// comment view's writer, which destroys the keys an erasure names.
-func runProjectorRole(t *testing.T, log *events.Log, js jetstream.JetStream) *projections.StatusView {
-	t.Helper()
-	ctx := context.Background()
-	if err := projections.OpenStatusView(ctx, js, 1); err != nil {
-		t.Fatal(err)
-	}
-	sv, err := projections.AttachStatusView(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &projections.Projector{Log: log, Store: projections.NewStore(), Status: sv}
-	pctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(pctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("projector role: %v", err)
-		}
-	})
-	return sv
-}
 
 // An admin erases a reader: every read path shows "[removed]" for their
 // comments, nothing of what they wrote is left in the log's bytes or
@@ -82,9 +55,8 @@ func TestErasureReachesEveryReadPathAndSurvivesARebuild(t *testing.T) {
 	if st, body := f.call("POST", "/api/moderation/authors/name:Ann/erase", `{"reason":"ticket 42"}`, admin); st != 202 || body["comments"] != 2.0 || body["keys"] != 1.0 {
 		t.Fatalf("erase: %d %v", st, body)
 	}
-	// The api may not destroy a key: the projector role does, on reading
-	// the event.
-	runProjectorRole(t, f.log, f.js)
+	// The api may not destroy a key: the projector role (the fixture's
+	// projector writes the views) does, on reading the event.
 	poll.True(t, 10*time.Second, "Ann's key destroyed", func() bool {
 		k, err := keys.CurrentKey(ctx, "name:ann")
 		return err == nil && k == ""
