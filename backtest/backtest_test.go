@@ -272,3 +272,51 @@ func TestBacktestScope(t *testing.T) {
 		t.Error("a bad article id was taken")
 	}
 }
+
+// The shadow rules the live decisions recorded, against the moderators'
+// later decisions.
+func TestShadowReportFromLiveDecisions(t *testing.T) {
+	_, js := natstest.Connect(t, natstest.Server(t))
+	l, err := events.Open(context.Background(), js, events.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &history{t: t, log: l, ids: map[string]string{}}
+	shadow := func(name string, rules ...string) {
+		e, _ := events.New(uuid.NewString(), events.CommentApproved, "a1", h.ids[name], old, "", time.Now(), events.Decision{Shadow: rules})
+		h.append(e)
+	}
+	h.submit("s1", "a1", "ann", "SHOUTING HERE")
+	shadow("s1", "shouting")
+	h.decide("s1", "a1", events.CommentRejected, mia)
+	h.submit("s2", "a1", "bob", "LOUD BUT FINE")
+	shadow("s2", "shouting", "long-words")
+	h.decide("s2", "a1", events.CommentApproved, mia)
+	h.submit("s3", "a1", "cy", "quiet, rude")
+	shadow("s3")
+	h.decide("s3", "a1", events.CommentRejected, mia)
+	h.submit("s4", "a1", "di", "NEVER LOOKED AT")
+	shadow("s4", "shouting")
+
+	r, err := backtest.Shadow(context.Background(), backtest.Config{Log: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Decisions != 4 || r.Labeled != 3 || r.Rejected != 2 {
+		t.Errorf("decisions %d labeled %d rejected %d, want 4 3 2", r.Decisions, r.Labeled, r.Rejected)
+	}
+	var got []string
+	for _, sr := range r.Rules {
+		got = append(got, fmt.Sprintf("%s %d %d %d %s %s %v", sr.Rule, sr.Fired, sr.LabeledFired, sr.Right, ratio(sr.Precision), ratio(sr.Recall), sr.Examples))
+	}
+	want := []string{
+		fmt.Sprintf("long-words 1 1 0 0.00 0.00 [%s]", h.ids["s2"]),
+		fmt.Sprintf("shouting 3 2 1 0.50 0.50 [%s %s %s]", h.ids["s1"], h.ids["s2"], h.ids["s4"]),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if r, _ := backtest.Shadow(context.Background(), backtest.Config{Log: l, Article: "a2"}); r.Decisions != 0 || len(r.Rules) != 0 {
+		t.Errorf("article a2: %+v", r)
+	}
+}

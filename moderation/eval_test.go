@@ -2,6 +2,7 @@ package moderation
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -70,6 +71,26 @@ var families = []family{
 		}
 		return w[:i+1] + strings.Repeat(w[i:i+1], 4) + w[i+1:], true
 	}},
+	{"spaced, then !", false, func(w string) (string, bool) {
+		d, ok := join(" ")(w)
+		return d + "!", ok
+	}},
+	{"dotted, then !", false, func(w string) (string, bool) {
+		d, ok := join(".")(w)
+		return d + "!", ok
+	}},
+	{"hash for a vowel", false, func(w string) (string, bool) {
+		i := strings.IndexAny(w[1:], "aeiou")
+		if i < 0 {
+			return w, false
+		}
+		return w[:i+1] + "#" + w[i+2:], true
+	}},
+	{"parenthesized letters", false, func(w string) (string, bool) {
+		return mapIndex(w, func(_ int, r rune) string { return string(shift(r, '⒜')) }), true
+	}},
+	{"hangul filler", false, join("\u3164")},
+	{"braille blank", false, join("\u2800")},
 	{"doubled letters", false, func(w string) (string, bool) {
 		return mapIndex(w, func(_ int, r rune) string { return string(r) + string(r) }), true
 	}},
@@ -135,25 +156,52 @@ func lookalike(table map[rune]rune, all bool) func(string) (string, bool) {
 var templates = []string{"%s", "honestly you are a %s, everyone knows it."}
 
 // listedWords returns the single-word entries of the default lists that
-// are rejected or held, without their '*'.
+// are rejected or held, without their '*', from the lists for every
+// language (lists with a lang: are tested in their language by
+// TestLatinProfanityCaught).
 func listedWords(t testing.TB) []string {
+	var out []string
+	for _, e := range listEntries(t) {
+		w := strings.Trim(e.text, "*")
+		if e.lang != "" || strings.Contains(w, " ") || !isASCIIWord(w) {
+			continue
+		}
+		out = append(out, w)
+	}
+	sort.Strings(out)
+	return out
+}
+
+type listed struct {
+	list, text, lang string
+}
+
+// listEntries returns every entry of the default rule set's lists.
+func listEntries(t testing.TB) []listed {
 	var doc struct {
-		Lists map[string][]string `yaml:"lists"`
+		Lists map[string]yaml.Node `yaml:"lists"`
 	}
 	if err := yaml.Unmarshal(defaultRules, &doc); err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for _, l := range doc.Lists {
-		for _, e := range l {
-			w := strings.Trim(e, "*")
-			if strings.Contains(w, " ") || !isASCIIWord(w) {
-				continue
+	var out []listed
+	for name, n := range doc.Lists {
+		var l struct {
+			Lang  string   `yaml:"lang"`
+			Words []string `yaml:"words"`
+		}
+		if n.Kind == yaml.SequenceNode {
+			if err := n.Decode(&l.Words); err != nil {
+				t.Fatal(err)
 			}
-			out = append(out, w)
+		} else if err := n.Decode(&l); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range l.Words {
+			out = append(out, listed{list: name, text: w, lang: l.Lang})
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].list+out[i].text < out[j].list+out[j].text })
 	return out
 }
 
@@ -260,5 +308,40 @@ func TestHeldOut(t *testing.T) {
 	t.Logf("held-out disguises: %d/%d caught (%.1f%%)", n, len(lines), pct)
 	if pct < 80 {
 		t.Errorf("%.1f%% caught, want at least 80%%", pct)
+	}
+}
+
+// Reversed words (also behind a right-to-left override, which displays
+// them forwards), inflections that double a stem's last letter, and a
+// masked word followed by "!": each family over the words it is written
+// for, all caught.
+func TestMoreDisguises(t *testing.T) {
+	rs := DefaultRuleset()
+	reversed := []string{"fuck", "fucking", "fucked", "fucker", "cunt", "cunts", "nigger", "niggers", "nigga", "faggot", "bitch", "shit", "bullshit", "asshole"}
+	rev := func(w string) string {
+		r := []rune(w)
+		slices.Reverse(r)
+		return string(r)
+	}
+	sets := map[string][]string{}
+	for _, w := range reversed {
+		sets["reversed"] = append(sets["reversed"], rev(w))
+		sets["bidi override"] = append(sets["bidi override"], "\u202e"+rev(w)+"\u202c")
+	}
+	sets["inflection"] = []string{"shitty", "shitting", "shitted", "shitter", "fucky", "cunty", "bitchy", "bitching", "pissing", "wanking", "shitbag"}
+	sets["masked, then !"] = []string{"f*ck!", "sh*t!", "f#ck!", "b#tch!", "fu*k!!!", "c*nt!"}
+	sets["masked (held)"] = []string{"f***", "f***ing", "b***h", "n****r", "c***", "s***", "a**hole", "w***e", "f******"}
+	for _, name := range []string{"reversed", "bidi override", "inflection", "masked, then !", "masked (held)"} {
+		n := 0
+		for _, d := range sets[name] {
+			text := "honestly you are a " + d + " everyone knows it"
+			at := strings.Index(text, d)
+			if caught(rs.Evaluate(Input{Text: text}), at, at+len(d)) {
+				n++
+			} else {
+				t.Errorf("%s: %q not caught", name, text)
+			}
+		}
+		t.Logf("%-16s %d/%d caught", name, n, len(sets[name]))
 	}
 }

@@ -137,6 +137,7 @@ type scratch struct {
 	cs    stream // the Cyrillic words (scanCyrillic)
 	chits []hit  // hits of the Cyrillic matcher in cs
 	spans []span
+	segs  []latinSeg // the Latin language of each sentence (detectLatin)
 	links []span
 	hosts []string
 	ctx   evalCtx
@@ -174,19 +175,20 @@ func (rs *Ruleset) evaluate(in *Input) Verdict {
 		c.in = Input{} // the pool must not keep the comment
 		rs.scratch.Put(sc)
 	}()
+	sc.segs = detectLatin(in.Text, sc.segs[:0])
 	if rs.needs.words {
 		sc.s.scan(in.Text)
-		sc.hits = rs.words.find(&sc.s, sc.hits[:0])
+		sc.hits = rs.words.find(&sc.s, sc.hits[:0], sc.segs)
 		sc.s.text = ""
 		sc.chits = sc.chits[:0]
 		if rs.cyr.ac != nil && hasCyrillic(in.Text) {
 			sc.cs.scanCyrillic(in.Text)
-			sc.chits = rs.cyr.find(&sc.cs, sc.chits)
+			sc.chits = rs.cyr.find(&sc.cs, sc.chits, nil)
 			sc.cs.text = ""
 		}
 	}
 	var v Verdict
-	v.Languages = detectLanguages(in.Text)
+	v.Languages = detectLanguages(in.Text, sc.segs)
 	var decider *rule
 	var firstMatch string
 	for _, r := range rs.rules {

@@ -37,7 +37,7 @@ var russianProfane = []string{
 	"х*й", "х**", "пи*да", "п*здец", "бл*дь", "е*ать", "пи3да", "пu3дa", "xуй", "хyй",
 	"XУЙ", "ПИЗДЕЦ", "ПиЗдЕц", "бляяяядь", "хуууй", "e6ать", "пиzда", "блядь!", "(хуй)", "хуй.",
 	"х\u200bуй", "пиз\u00adда", "blyat", "blyad", "suka blyat", "nahui", "nahuy", "pizdec", "pizda", "cyka blyat",
-	"х у й", "п.и.з.д.а", "б л я я д ь", "х_у_й", "pohui", "xuy", "mudak", "pidor", "ebat", "zaebal", "b1yat", "b l y a t",
+	"х у й", "п.и.з.д.а", "пи.зда", "пиз.дец", "х_уйня", "бл.ядь", "б л я я д ь", "х_у_й", "pohui", "xuy", "mudak", "pidor", "ebat", "zaebal", "b1yat", "b l y a t",
 }
 
 func TestRussianProfanityCaught(t *testing.T) {
@@ -100,6 +100,8 @@ var russianClean = []string{
 	"Небесная канцелярия обещает дождь.",
 	"Пункты а, б и в утверждены; пункт г — нет.",
 	"Я и ты, а с ним и она: в итоге у нас всё хорошо.",
+	"Висела сабля.Дом был пуст.",
+	"Он взял хлеб.Потом ушёл, т.е. пошутил, и т.д.",
 }
 
 func TestRussianCleanApproved(t *testing.T) {
@@ -126,8 +128,12 @@ func TestDetectLanguages(t *testing.T) {
 		{"2024 !!!", ""},
 		{"Καλημέρα", "el"},
 		{"東京", "zh"},
+		{"Sie wog 60 Kilo, als sie aus dem Krankenhaus kam.", "de"},
+		{"Le train a du retard ce matin.", "fr"},
+		{"El tren llega tarde otra vez.", "es"},
+		{"Great article. Le train a du retard ce matin, comme toujours.", "fr,en"},
 	} {
-		if got := strings.Join(detectLanguages(c.text), ","); got != c.want {
+		if got := strings.Join(detectLanguages(c.text, detectLatin(c.text, nil)), ","); got != c.want {
 			t.Errorf("detectLanguages(%q) = %q, want %q", c.text, got, c.want)
 		}
 	}

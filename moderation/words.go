@@ -14,6 +14,8 @@ type entry struct {
 	text        string
 	check       int32 // index of its word check; allowed for the allowlist
 	left, right bool  // must start (end) at a word boundary
+	lang        uint8 // 0: any text; else matched only in text of latinLangs[lang-1]
+	masked      bool  // of a masked: check: matched only by a word with stars
 	raw         []byte
 }
 
@@ -81,6 +83,8 @@ type matcher struct {
 	// cyrillic: entries are Cyrillic and read with scanCyrillic, and every
 	// symbol of the stream is one byte.
 	cyrillic bool
+	hasLang  bool           // some entry has a language: hits are filtered by the text's
+	masked   map[int32]bool // checks written as masked: (see wildEqualMasked)
 }
 
 // maxLeetPositions bounds the spellings of one entry: 2^4.
@@ -90,9 +94,9 @@ const maxLeetPositions = 4
 var swap = [256]byte{'i': 'I', 'l': 'I', 'u': 'v', 'g': 'q'}
 
 // add compiles text into an entry of check, or says why it cannot be one.
-func (m *matcher) add(text string, check int32) error {
+func (m *matcher) add(text string, check int32, lang uint8) error {
 	w := strings.TrimSpace(text)
-	e := entry{text: text, check: check, left: true, right: true}
+	e := entry{text: text, check: check, left: true, right: true, lang: lang}
 	if strings.HasPrefix(w, "*") {
 		e.left, w = false, w[1:]
 	}
@@ -136,6 +140,15 @@ func (m *matcher) add(text string, check int32) error {
 		e.raw = nil // phrases are not compared against wildcard words
 	}
 	ei := int32(len(m.entries))
+	if m.masked[check] {
+		// Compared only against words with stars, more stars allowed.
+		if e.raw != nil {
+			e.masked = true
+			m.entries = append(m.entries, e)
+			m.wild = append(m.wild, ei)
+		}
+		return nil
+	}
 	m.entries = append(m.entries, e)
 	if e.raw != nil && check != allowed {
 		m.wild = append(m.wild, ei)
@@ -176,8 +189,9 @@ func (m *matcher) compile() {
 
 // find appends to hits every entry found in s, without the ones inside an
 // allowlisted word, sorted by check and start, and without hits contained
-// in another hit of the same check.
-func (m *matcher) find(s *stream, hits []hit) []hit {
+// in another hit of the same check. An entry with a language is found only
+// where segs says the text is in that language.
+func (m *matcher) find(s *stream, hits []hit, segs []latinSeg) []hit {
 	a := m.ac
 	if a == nil {
 		return hits
@@ -198,10 +212,27 @@ func (m *matcher) find(s *stream, hits []hit) []hit {
 	if s.stars {
 		hits = m.wildcards(s, hits)
 	}
+	if m.hasLang {
+		hits = m.inLanguage(s, hits, base, segs)
+	}
 	if len(hits) == base {
 		return hits
 	}
 	return tidy(hits, base)
+}
+
+// inLanguage drops the hits of entries for another language than the
+// text's where they were found.
+func (m *matcher) inLanguage(s *stream, hits []hit, base int, segs []latinSeg) []hit {
+	j := base
+	for _, h := range hits[base:] {
+		if l := m.entries[h.entry].lang; l != 0 && langAt(segs, s.src[h.start])+1 != l {
+			continue
+		}
+		hits[j] = h
+		j++
+	}
+	return hits[:j]
 }
 
 func (m *matcher) verify(s *stream, pi int32, end int32) (hit, bool) {
@@ -230,7 +261,10 @@ func (m *matcher) verify(s *stream, pi int32, end int32) (hit, bool) {
 			continue
 		}
 		extra = max(extra, int(tc-pc))
-		doubled = doubled || pc == 1 && tc == 2
+		// The last letter of a stem doubled before an ending ("shitty",
+		// "shitting") is inflection, not a doubled letter.
+		inflected := k == len(p.sym)-1 && !e.right && int(end) < len(s.sym) && s.sym[end] != ' '
+		doubled = doubled || pc == 1 && tc == 2 && !inflected
 		every = every && tc > pc
 	}
 	if doubled && extra < 2 && !every && (e.left || e.right) {
@@ -289,6 +323,10 @@ func (m *matcher) wildcards(s *stream, hits []hit) []hit {
 				n++
 			}
 		}
+		// "b*tch!": a '!' after the last letter is punctuation here.
+		for star && n > 1 && raw[n-1] == 'I' && s.text[s.src[at[n-1]]] == '!' {
+			n--
+		}
 		if star {
 			hits = m.wildWord(s, raw[:n], at[:n], hits)
 		}
@@ -314,8 +352,12 @@ func (m *matcher) wildWord(s *stream, raw []byte, at []int32, hits []hit) []hit 
 				lo = len(raw) - n
 			}
 		}
+		eq := wildEqual
+		if e.masked {
+			eq = wildEqualMasked
+		}
 		for off := lo; off <= hi; off++ {
-			if wildEqual(raw[off:off+n], e.raw) {
+			if eq(raw[off:off+n], e.raw) {
 				hits = append(hits, m.span(s, ei, at[off], at[off+n-1]+1))
 				break
 			}
@@ -343,6 +385,28 @@ func wildEqual(w, p []byte) bool {
 		}
 	}
 	return stars > 0 && stars <= max(len(w)-stars, 2)
+}
+
+// wildEqualMasked is wildEqual for a word masked more than wildEqual
+// allows ("f***", "b***h", "n****r"): it starts with a letter, and the
+// letters shown are the listed word's in their places. Such a word names
+// a listed word without spelling it; the masked: check holds it for a
+// moderator rather than reject or approve it.
+func wildEqualMasked(w, p []byte) bool {
+	if w[0] == '*' {
+		return false
+	}
+	stars := 0
+	for i, c := range w {
+		switch {
+		case c == '*':
+			stars++
+		case c == p[i], c == 'I' && (p[i] == 'i' || p[i] == 'l'), c == 'v' && p[i] == 'u':
+		default:
+			return false
+		}
+	}
+	return stars > max(len(w)-stars, 2) && len(w) >= 3
 }
 
 // tidy drops the hits inside an allowlisted word or phrase, sorts the

@@ -29,9 +29,9 @@ import (
 const FactsBucket = "VIEW_FACTS"
 
 const (
-	authorPrefix   = "author."
-	authoredPrefix = "authored."
-	articlePrefix  = "article."
+	authorPrefix       = "author."
+	authoredPrefix     = "authored."
+	factsArticlePrefix = "article."
 	// AuthorCommentsKept is how many of an author's newest comments the
 	// facts view names: the author page's longest list, and the window
 	// the recent rejection rate is taken from.
@@ -181,7 +181,7 @@ func (w *FactsWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
 		if e.Payload(&set) != nil || !events.ValidArticleID(e.Article) {
 			return nil
 		}
-		return putJSON(b, articlePrefix+e.Article, ArticleFacts{ArticleSettings: set, Seq: e.Seq})
+		return putJSON(b, factsArticlePrefix+e.Article, ArticleFacts{ArticleSettings: set, Seq: e.Seq})
 	case e.Type == events.AuthorBanned || e.Type == events.AuthorUnbanned:
 		var p events.AuthorAction
 		if e.Payload(&p) != nil || p.AuthorID == "" {
@@ -312,7 +312,7 @@ func (v *FactsView) Ready() <-chan struct{} { return v.ready }
 
 // Run watches the facts until ctx ends.
 func (v *FactsView) Run(ctx context.Context) error {
-	filters := []string{articlePrefix + ">", checkpointKey}
+	filters := []string{factsArticlePrefix + ">", checkpointKey}
 	if v.withAuthors {
 		filters = append(filters, authorPrefix+">")
 	}
@@ -339,8 +339,8 @@ func (v *FactsView) apply(e jetstream.KeyValueEntry) {
 			close(v.moved)
 			v.moved = make(chan struct{})
 		}
-	case strings.HasPrefix(key, articlePrefix):
-		id := key[len(articlePrefix):]
+	case strings.HasPrefix(key, factsArticlePrefix):
+		id := key[len(factsArticlePrefix):]
 		var a ArticleFacts
 		if del || json.Unmarshal(e.Value(), &a) != nil {
 			delete(v.articles, id)

@@ -135,11 +135,11 @@ func (p *Projector) Run(ctx context.Context) error {
 	}
 	start, err := p.from(ctx)
 	if err != nil {
-		return err
+		return stopped(ctx, err)
 	}
 	last, err := p.Log.LastSeq(ctx)
 	if err != nil {
-		return err
+		return stopped(ctx, err)
 	}
 	if last < start {
 		p.setCaughtUp()
@@ -160,8 +160,10 @@ func (p *Projector) Run(ctx context.Context) error {
 	// A view write that failed: resume from the views' checkpoints, with
 	// nothing cached (the writes are idempotent by each key's seq).
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		// A sealed submission whose key could not be read now is
+		// retried the same way.
 		var werr *WriteError
-		if !errors.As(err, &werr) || ctx.Err() != nil {
+		if !errors.As(err, &werr) && !errors.Is(err, events.ErrUnavailable) || ctx.Err() != nil {
 			break
 		}
 		p.Logger.Warn("view write failed; resuming from the views' checkpoints", "err", err, "in", wait)
@@ -196,7 +198,15 @@ func (p *Projector) Run(ctx context.Context) error {
 			p.Logger.Error("final snapshot", "err", serr)
 		}
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		return nil // stopped: what failed on the way out was the stop
+	}
+	return err
+}
+
+// stopped is nil when err comes of ctx's end: a stop, not a failure.
+func stopped(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
 		return nil
 	}
 	return err

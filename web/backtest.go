@@ -65,3 +65,35 @@ func (s *Server) handleBacktestRules() http.HandlerFunc {
 		writeJSON(w, http.StatusOK, report)
 	}
 }
+
+// handleShadowRules reports the rules in shadow mode on live traffic
+// (backtest.ShadowReport): what the rules' decisions in the log say they
+// would have done, against the moderators' decisions. ?since=DURATION and
+// ?article=ID narrow it.
+func (s *Server) handleShadowRules() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		cfg := backtest.Config{Log: s.cfg.Log, Article: q.Get("article")}
+		if v := q.Get("since"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				s.writeError(w, r, badRequest("invalid_since", "since", "since is a duration such as 720h (a month) or 90m"))
+				return
+			}
+			cfg.Since = time.Now().Add(-d)
+		}
+		select {
+		case s.backtests <- struct{}{}:
+			defer func() { <-s.backtests }()
+		default:
+			s.writeError(w, r, errBacktestBusy)
+			return
+		}
+		report, err := backtest.Shadow(r.Context(), cfg)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, report)
+	}
+}

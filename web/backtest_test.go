@@ -51,3 +51,21 @@ func TestBacktestOverHTTP(t *testing.T) {
 		t.Errorf("a backtest wrote to the log: %d events", n)
 	}
 }
+
+// Moderators read the shadow rules' report from live decisions.
+func TestShadowReportOverHTTP(t *testing.T) {
+	f := newModFixture(t, web.ModerationConfig{})
+	id := f.submit("a1", "Ann", "LOUD NOISES")
+	f.rules(events.CommentApproved, "a1", id, events.Decision{Shadow: []string{"shouting"}})
+	st, body := f.call("GET", "/api/moderation/rules/shadow?since=1h", "", bearer(f.modTok))
+	rules, _ := body["rules"].([]any)
+	if st != 200 || body["decisions"] != 1.0 || len(rules) != 1 || rules[0].(map[string]any)["rule"] != "shouting" || rules[0].(map[string]any)["fired"] != 1.0 {
+		t.Fatalf("shadow report: %d %v", st, body)
+	}
+	if st, body := f.call("GET", "/api/moderation/rules/shadow?since=soon", "", bearer(f.modTok)); st != 400 || code(body) != "invalid_since" {
+		t.Errorf("bad since: %d %v", st, body)
+	}
+	if st, _ := f.call("GET", "/api/moderation/rules/shadow", "", nil); st != 401 {
+		t.Errorf("without credentials: %d", st)
+	}
+}

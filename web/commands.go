@@ -16,10 +16,7 @@ func (s *Server) newCommands() *commands.Service {
 		Logger: s.log,
 	}
 	if s.cfg.Views != nil {
-		cc.Views = commands.StoreViews(s.cfg.Views)
-		if f, ok := s.modv.(authorFacts); ok {
-			cc.Views = factsViews{Views: cc.Views, facts: f, settings: s.modv}
-		}
+		cc.Views = commandViews{s.cfg.Comments, s.cfg.Views}
 		cc.Registry = s.cfg.Registry
 	}
 	if s.cfg.Status != nil {
@@ -28,29 +25,35 @@ func (s *Server) newCommands() *commands.Service {
 	return commands.New(cc)
 }
 
-// authorFacts are the commands' reads of the facts view
-// (projections.Moderation).
-type authorFacts interface {
-	AuthorKnown(ctx context.Context, authorID string) (bool, error)
-	Undecided(ctx context.Context, authorID string) ([]projections.Comment, error)
+// commandViews are what the commands read: one comment's state from the
+// comment view, the rest from the moderators' views.
+type commandViews struct {
+	comments CommentViews
+	mod      ModerationViews
 }
 
-// factsViews answers authors and articles' settings from the facts view,
-// the rest from Views.
-type factsViews struct {
-	commands.Views
-	facts    authorFacts
-	settings ModerationViews
+func (v commandViews) Comment(ctx context.Context, id string) (projections.Comment, error) {
+	c, err := v.comments.Comment(ctx, id)
+	return c.Comment, err
 }
 
-func (v factsViews) AuthorKnown(ctx context.Context, authorID string) (bool, error) {
-	return v.facts.AuthorKnown(ctx, authorID)
+func (v commandViews) Depth(ctx context.Context, id string) (int, error) {
+	c, err := v.comments.Comment(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return c.Depth, nil
 }
 
-func (v factsViews) Undecided(ctx context.Context, authorID string) ([]projections.Comment, error) {
-	return v.facts.Undecided(ctx, authorID)
+func (v commandViews) ArticleSettings(_ context.Context, article string) (events.ArticleSettings, error) {
+	return v.mod.ArticleSettings(article), nil
 }
 
-func (v factsViews) ArticleSettings(_ context.Context, article string) (events.ArticleSettings, error) {
-	return v.settings.ArticleSettings(article), nil
+func (v commandViews) AuthorKnown(_ context.Context, authorID string) (bool, error) {
+	_, ok := v.mod.AuthorRecord(authorID, 0)
+	return ok, nil
+}
+
+func (v commandViews) Undecided(_ context.Context, authorID string) ([]projections.Comment, error) {
+	return v.mod.Undecided(authorID), nil
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -75,12 +74,12 @@ func newModerators(s *Server) *moderators {
 	m.origin.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &apiError{Status: http.StatusForbidden, Code: "cross_origin", Message: "cross-origin requests are refused"})
 	}))
-	if s.modv != nil {
+	if s.cfg.Views != nil {
 		for _, q := range projections.Queues {
 			s.cfg.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "comments_queue_depth", Help: "Comments waiting in a moderation queue.",
 				ConstLabels: prometheus.Labels{"queue": string(q)},
-			}, func() float64 { return float64(s.modv.QueueCounts("")[q]) }))
+			}, func() float64 { return float64(s.cfg.Views.QueueCounts("")[q]) }))
 		}
 	}
 	return m
@@ -121,19 +120,16 @@ func parseQueueQuery(r *http.Request) (queueQuery, error) {
 	return q, err
 }
 
-func (s *Server) queuePage(ctx context.Context, q queueQuery) (queueResponse, error) {
-	page, err := s.modv.Queue(ctx, q.queue, q.article, q.after, q.limit)
-	if err != nil {
-		return queueResponse{}, err
-	}
-	resp := queueResponse{Queue: q.queue, Article: q.article, Counts: s.modv.QueueCounts(q.article), Total: page.Total, Items: page.Items}
+func (s *Server) queuePage(q queueQuery) queueResponse {
+	page := s.cfg.Views.Queue(q.queue, q.article, q.after, q.limit)
+	resp := queueResponse{Queue: q.queue, Article: q.article, Counts: s.cfg.Views.QueueCounts(q.article), Total: page.Total, Items: page.Items}
 	if resp.Items == nil {
 		resp.Items = []projections.QueueItem{}
 	}
 	if page.Next != 0 {
 		resp.NextCursor = strconv.FormatUint(page.Next, 36)
 	}
-	return resp, nil
+	return resp
 }
 
 func (s *Server) handleQueue() http.HandlerFunc {
@@ -143,20 +139,15 @@ func (s *Server) handleQueue() http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		resp, err := s.queuePage(r.Context(), q)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, resp)
+		writeJSON(w, http.StatusOK, s.queuePage(q))
 	}
 }
 
 func (s *Server) handleModComment() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		it, err := s.modv.Item(r.Context(), r.PathValue("id"))
-		if err != nil {
-			s.writeError(w, r, err)
+		it, ok := s.cfg.Views.Item(r.PathValue("id"))
+		if !ok {
+			s.writeError(w, r, events.ErrNotFound)
 			return
 		}
 		writeJSON(w, http.StatusOK, it)
@@ -307,9 +298,9 @@ func (s *Server) handleAuthor() http.HandlerFunc {
 			}
 			limit = n
 		}
-		rec, err := s.modv.AuthorRecord(r.Context(), events.CanonicalAuthorID(r.PathValue("author")), limit)
-		if err != nil {
-			s.writeError(w, r, err)
+		rec, ok := s.cfg.Views.AuthorRecord(events.CanonicalAuthorID(r.PathValue("author")), limit)
+		if !ok {
+			s.writeError(w, r, events.ErrNotFound)
 			return
 		}
 		writeJSON(w, http.StatusOK, rec)
@@ -398,7 +389,7 @@ func (s *Server) OnChange(ch projections.Change) {
 		DecidedBy string                    `json:"decided_by,omitempty"`
 		Seq       uint64                    `json:"seq"`
 		Counts    map[projections.Queue]int `json:"counts"`
-	}{Type: t, ID: ch.Comment.ID, Article: ch.Comment.Article, Status: ch.Comment.Status, DecidedBy: ch.Comment.DecidedBy, Seq: ch.Event.Seq, Counts: s.modv.QueueCounts("")}
+	}{Type: t, ID: ch.Comment.ID, Article: ch.Comment.Article, Status: ch.Comment.Status, DecidedBy: ch.Comment.DecidedBy, Seq: ch.Event.Seq, Counts: s.cfg.Views.QueueCounts("")}
 	b, _ := json.Marshal(msg)
 	if n := s.live.Publish(queueTopic, liveUpdate{seq: ch.Event.Seq, event: "queue", data: b}); n > 0 {
 		s.log.Info("slow moderation streams dropped", "dropped", n)

@@ -41,8 +41,7 @@ type modFixture struct {
 	t        testing.TB
 	log      *events.Log
 	views    *projections.Store
-	queues   *projections.QueuesView // the moderators' views, in KV
-	facts    *projections.FactsView
+	tv       *web.TestViews
 	accounts *accounts.Store
 	web      *web.Server
 	srv      *httptest.Server
@@ -69,56 +68,17 @@ func newModFixtureOn(t testing.TB, js jetstream.JetStream, lc events.Config, mc 
 		t.Fatal(err)
 	}
 	mc.Accounts, mc.AdminToken, mc.Secret = st, adminToken, []byte("test secret")
-	// The moderators read the queues and facts views in KV, written by
-	// the real projector, as an api process does.
-	for _, open := range []func(context.Context, jetstream.JetStream, int) error{
-		projections.OpenStatusView, projections.OpenQueuesView, projections.OpenFactsView,
-	} {
-		if err := open(ctx, js, lc.Replicas); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sv, err := projections.AttachStatusView(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	qw, err := projections.AttachQueuesWriter(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := projections.AttachFactsWriter(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	qv, err := projections.AttachQueues(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fv, err := projections.AttachFacts(ctx, js, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	views := projections.NewStore()
-	srv := web.New(web.Config{Log: l, Views: views, Moderation: mc, Registry: prometheus.NewRegistry(),
-		ModerationViews: &projections.Moderation{Queues: qv, Facts: fv, Comments: sv}})
-	p := &projections.Projector{Log: l, Store: views, Status: sv, Views: []projections.ViewWriter{qw, fw}, OnChange: srv.OnChange}
-	pctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 3)
-	go func() { done <- p.Run(pctx) }()
-	go func() { done <- qv.Run(pctx) }()
-	go func() { done <- fv.Run(pctx) }()
+	tv := web.NewTestViews(t, js, l)
+	views := tv.Store
+	srv := web.New(tv.Config(web.Config{Moderation: mc, Registry: prometheus.NewRegistry()}))
+	tv.Serve(srv)
+	tv.Live()
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		srv.CloseStreams()
 		hs.Close()
-		cancel()
-		for range 3 {
-			if err := <-done; err != nil {
-				t.Errorf("projector: %v", err)
-			}
-		}
 	})
-	f := &modFixture{t: t, log: l, views: views, queues: qv, facts: fv, accounts: st, web: srv, srv: hs}
+	f := &modFixture{t: t, log: l, tv: tv, views: views, accounts: st, web: srv, srv: hs}
 	if _, err := st.Add(ctx, "mia", "mia's password", accounts.Moderator, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -150,9 +110,7 @@ func (f *modFixture) caughtUp() {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	poll.True(f.t, 10*time.Second, "views caught up", func() bool {
-		return f.views.Applied() >= last && f.queues.Applied() >= last && f.facts.Applied() >= last
-	})
+	f.tv.WaitApplied(last)
 }
 
 func bearer(tok string) func(*http.Request) {

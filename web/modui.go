@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -41,6 +40,7 @@ var modTemplates = template.Must(template.New("moderation").Funcs(template.FuncM
 	"inc":       func(i int) int { return i + 1 },
 	"percent":   func(f float64) string { return strconv.Itoa(int(f*100+0.5)) + "%" },
 	"authorURL": func(id string) string { return "/moderation/authors/" + url.PathEscape(id) },
+	"join":      strings.Join,
 }).ParseFS(modTemplateFS, "templates/moderation_*.html"))
 
 const modCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
@@ -112,12 +112,16 @@ func highlight(text string, evidence []events.Evidence) []segment {
 	return out
 }
 
-func (s *Server) uiItem(it projections.QueueItem) uiItem {
+func (s *Server) uiItem(ctx context.Context, it projections.QueueItem) uiItem {
 	u := uiItem{QueueItem: it, Segments: highlight(it.Text, it.Evidence)}
 	u.ArticleTitle, _ = articleContent(it.Article)
 	if it.ParentID != "" {
-		if p, ok := s.cfg.Views.Comment(it.ParentID); ok {
-			u.Parent = &p
+		// The parent's text beside the reply; without it (the view did not
+		// answer) the reply alone.
+		if p, ok, err := s.comment(ctx, it.ParentID); ok {
+			u.Parent = &p.Comment
+		} else if err != nil {
+			s.log.Warn("parent of a queued reply not read", "comment", it.ID, "err", err)
 		}
 	}
 	for r, n := range it.Reports.Reasons {
@@ -231,10 +235,7 @@ func (s *Server) queueData(r *http.Request) (modPage, error) {
 	if err != nil {
 		return modPage{}, err
 	}
-	resp, err := s.queuePage(r.Context(), q)
-	if err != nil {
-		return modPage{}, err
-	}
+	resp := s.queuePage(q)
 	l := pageI18n(r)
 	title := l.T("Held comments")
 	if q.queue == projections.QueueReported {
@@ -243,7 +244,7 @@ func (s *Server) queueData(r *http.Request) (modPage, error) {
 	pg := s.modPage(r, fmt.Sprintf("%s (%d)", title, resp.Counts[q.queue]))
 	pg.Page, pg.Queue, pg.Article, pg.Counts, pg.Next = string(q.queue), q.queue, q.article, counts(resp.Counts), resp.NextCursor
 	for _, it := range resp.Items {
-		pg.Items = append(pg.Items, s.uiItem(it))
+		pg.Items = append(pg.Items, s.uiItem(r.Context(), it))
 	}
 	return pg, nil
 }
@@ -252,11 +253,7 @@ func (s *Server) handleQueuePage() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		pg, err := s.queueData(r)
 		if err != nil {
-			ae, title := s.apiErrorOf(r, err), "Bad request"
-			if ae.Status != http.StatusBadRequest {
-				title = http.StatusText(ae.Status)
-			}
-			s.renderMessage(w, r, ae.Status, title, ae.Message)
+			s.renderMessage(w, r, http.StatusBadRequest, "Bad request", s.apiErrorOf(r, err).Message)
 			return
 		}
 		s.render(w, http.StatusOK, "queue", pg)
@@ -278,19 +275,14 @@ func (s *Server) handleQueueItems() http.HandlerFunc {
 
 func (s *Server) handleAuthorPage() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rec, err := s.modv.AuthorRecord(r.Context(), events.CanonicalAuthorID(r.PathValue("author")), maxPageSize)
-		if errors.Is(err, events.ErrNotFound) {
+		rec, ok := s.cfg.Views.AuthorRecord(events.CanonicalAuthorID(r.PathValue("author")), maxPageSize)
+		if !ok {
 			s.renderMessage(w, r, http.StatusNotFound, "No such author", "No comment by this author is known.")
-			return
-		}
-		if err != nil {
-			ae := s.apiErrorOf(r, err)
-			s.renderMessage(w, r, ae.Status, http.StatusText(ae.Status), ae.Message)
 			return
 		}
 		pg := s.modPage(r, rec.Name)
 		pg.Page = "author"
-		pg.Record, pg.Counts = rec, counts(s.modv.QueueCounts(""))
+		pg.Record, pg.Counts = rec, counts(s.cfg.Views.QueueCounts(""))
 		s.render(w, http.StatusOK, "author", pg)
 	}
 }

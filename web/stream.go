@@ -49,7 +49,7 @@ func (s *Server) handleArticleEvents() http.HandlerFunc {
 		}
 		// The article's settings come first, so the widget knows at once
 		// whether it may show its form.
-		set, _ := json.Marshal(s.modv.ArticleSettings(article))
+		set, _ := json.Marshal(s.cfg.Views.ArticleSettings(article))
 		open := appendEvent(nil, "settings", "0", set)
 		s.serveStream(w, r, article, open, func(b []byte, u liveUpdate) []byte {
 			if u.event != "" {
@@ -155,7 +155,11 @@ func (s *Server) handleCounts() http.HandlerFunc {
 			s.writeError(w, r, badRequest("too_many_articles", "articles", fmt.Sprintf("at most %d articles at once", MaxCountArticles)))
 			return
 		}
-		counts := s.cfg.Views.ApprovedCounts(ids)
+		counts, err := s.cfg.Articles.ApprovedCounts(r.Context(), ids)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		out := make(map[string]int, len(ids))
 		for i, id := range ids {
 			out[id] = counts[i]

@@ -115,3 +115,58 @@ func writeBacktest(w io.Writer, r backtest.Report, ref *backtest.Raw) error {
 	}
 	return tw.Flush()
 }
+
+// rulesShadow reports the rules in shadow mode on live traffic: what the
+// decisions in the log say they would have done, against moderators'
+// decisions.
+func rulesShadow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("rules shadow", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var conn connection
+	conn.flags(fs)
+	since := fs.Duration("since", 0, "only decisions stored in this last while; 0: all")
+	article := fs.String("article", "", "only this article's comments")
+	asJSON := fs.Bool("json", false, "write the report as JSON")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: commentctl rules shadow [--nats-url URL | --data-dir DIR] [--since DURATION] [--article ID] [--json]")
+		fs.PrintDefaults()
+	}
+	if err := parseArgs(fs, args, 0); err != nil {
+		return err
+	}
+	if *since < 0 {
+		fs.Usage()
+		return errUsage
+	}
+	log, closeAll, err := conn.attachLog(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	cfg := backtest.Config{Log: log, Article: *article}
+	if *since > 0 {
+		cfg.Since = time.Now().Add(-*since)
+	}
+	r, err := backtest.Shadow(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	fmt.Fprintf(stdout, "%d decisions by the rules; %d decided by a moderator too, %d of them rejected\n", r.Decisions, r.Labeled, r.Rejected)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "shadow rule\twould fire\tlabeled\tright\tprecision\trecall\texamples")
+	pct := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", *p)
+	}
+	for _, sr := range r.Rules {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\n", sr.Rule, sr.Fired, sr.LabeledFired, sr.Right, pct(sr.Precision), pct(sr.Recall), strings.Join(sr.Examples, " "))
+	}
+	return tw.Flush()
+}

@@ -70,6 +70,13 @@ func TestRulesBacktest(t *testing.T) {
 	if n, _ := log.LastSeq(ctx); n != 5 {
 		t.Fatalf("a backtest wrote to the log: %d events", n)
 	}
+	out.Reset()
+	if err := run(ctx, []string{"rules", "shadow", "--nats-url", url, "--since", "1h"}, nil, &out, &errs); err != nil {
+		t.Fatalf("shadow: %v", err)
+	}
+	if !strings.Contains(out.String(), "2 decisions by the rules; 1 decided by a moderator too, 1 of them rejected") {
+		t.Errorf("shadow report: %s", out.String())
+	}
 	if err := run(ctx, []string{"rules", "backtest", "--nats-url", url}, nil, &out, &errs); err != errUsage {
 		t.Errorf("without --rules: %v", err)
 	}

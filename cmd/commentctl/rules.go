@@ -20,7 +20,8 @@ func init() {
 			"dryrun [--article ID] FILE: the comments in the log FILE would decide differently\n" +
 			"backtest --rules FILE [--since DURATION] [--article ID] [--json]: replay past submissions through FILE\n" +
 			"  with the facts of their time; what would change, rule by rule, against moderators' decisions\n" +
-			"(publish, dryrun, backtest: --nats-url URL or --data-dir DIR)",
+			"shadow [--since DURATION] [--article ID] [--json]: the shadow rules on live traffic, against moderators' decisions\n" +
+			"(publish, dryrun, backtest, shadow: --nats-url URL or --data-dir DIR)",
 		run: runRules,
 	}
 }
@@ -41,6 +42,8 @@ func runRules(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return rulesDryRun(ctx, args[1:], stdout, stderr)
 	case "backtest":
 		return rulesBacktest(ctx, args[1:], stdout, stderr)
+	case "shadow":
+		return rulesShadow(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "commentctl rules: unknown subcommand %q\n", args[0])
 	return errUsage

@@ -116,7 +116,7 @@ func TestModerationUIInRussian(t *testing.T) {
 			// The keyboard too: a approves the selected comment.
 			browsertest.Run(t, ctx, "blur", chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`))
 			browsertest.Run(t, ctx, "a", chromedp.KeyEvent("a"))
-			until(t, ctx, "toast", `document.getElementById('toast').textContent === 'Одобрен комментарий автора Лена'`)
+			until(t, ctx, "toast", `document.getElementById('toast-text').textContent === 'Одобрен комментарий автора Лена'`)
 			waitStatus(t, c.url, ids[0], "approved")
 
 			// The switch: English, kept for the next page.

@@ -56,15 +56,33 @@
   var reasonLabels = { offensive: 'Offensive', abusive: 'Abusive or harassing', spam: 'Spam or advertising', 'off-topic': 'Off topic', 'personal-information': 'Shares personal information', other: 'Something else' };
   function reasonLabel(code) { return reasonLabels[code] ? t(reasonLabels[code]) : code; }
 
+  // The toast says what just happened; after a decision it offers Undo
+  // for a while (the u key undoes it as long as no other decision came).
   var toastEl = $('#toast');
+  var toastText = $('#toast-text') || toastEl;
+  var toastUndo = $('#toast-undo');
   var toastTimer = null;
-  function toast(msg) {
-    if (!toastEl) return;
-    toastEl.textContent = msg;
-    toastEl.classList.add('show');
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(function () { toastEl.classList.remove('show'); }, 5000);
+  var undoLast = null;
+  function hideToast() {
+    if (toastEl) toastEl.classList.remove('show');
+    if (toastUndo) toastUndo.hidden = true;
   }
+  function toast(msg, undo) {
+    if (!toastEl) return;
+    toastText.textContent = msg;
+    toastEl.classList.add('show');
+    if (undo !== undefined) undoLast = undo;
+    if (toastUndo) toastUndo.hidden = !undo;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(hideToast, undo ? 10000 : 5000);
+  }
+  function runUndo() {
+    var f = undoLast;
+    undoLast = null;
+    hideToast();
+    if (f) f();
+  }
+  if (toastUndo) toastUndo.addEventListener('click', runUndo);
 
   function api(method, url, data) {
     var opts = { method: method, credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } };
@@ -75,6 +93,16 @@
     return fetch(url, opts).then(function (resp) {
       if (resp.status === 401) { location.reload(); throw new Error('signed out'); }
       return resp.json().catch(function () { return null; }).then(function (b) { return { status: resp.status, body: b }; });
+    });
+  }
+  // undoDecision takes back a decision: the compensating decision of the
+  // decision API (the comment's seq after the decision names it).
+  function undoDecision(id, seq, who, then) {
+    return api('POST', '/api/moderation/comments/' + encodeURIComponent(id) + '/decision', { action: 'undo', expected_seq: seq }).then(function (r) {
+      if (r.status === 200) toast(t('Undone: the comment by %s is %s again', who, t(r.body.comment.status)), null);
+      else toast(r.status === 409 ? t('Not undone: the comment changed meanwhile') : errText(r), null);
+      if (then) then(r);
+      return r;
     });
   }
   function errText(r) {
@@ -116,6 +144,9 @@
 
   if (body.classList.contains('queue')) queuePage();
   if (body.classList.contains('author-page')) authorPage();
+  if (body.classList.contains('comment-page')) commentPage();
+  if (body.classList.contains('article-page')) articlePage();
+  if (body.classList.contains('accounts-page')) accountsPage();
 
   function queuePage() {
     var me = body.dataset.me;
@@ -218,7 +249,8 @@
         { action: action, reason: reason || '', message: message || '', expected_seq: Number(el.dataset.seq) }).then(function (r) {
         if (r.status === 200) {
           var msg = action === 'approve' ? t('Approved the comment by %s', el.dataset.authorName) : t('Rejected the comment by %s: %s', el.dataset.authorName, reasonLabel(reason));
-          toast(msg);
+          var id = el.dataset.id, who = el.dataset.authorName, seq = r.body.comment.seq;
+          toast(msg, function () { selectedId = id; undoDecision(id, seq, who, function () { refresh(); }); });
           var wasSelected = el.dataset.id === selectedId;
           picked.delete(el.dataset.id);
           el.remove();
@@ -254,10 +286,11 @@
         decisions: ids.map(function (id) { return { id: id, action: action, reason: reason || '', message: message || '', expected_seq: seqs[id] }; })
       }).then(function (r) {
         if (r.status !== 200) { toast(errText(r)); refresh(); return; }
-        var done = 0, failed = 0;
+        var done = 0, failed = 0, undos = [];
         r.body.results.forEach(function (res) {
           if (res.status === 200) {
             done++;
+            undos.push({ id: res.id, action: 'undo', expected_seq: res.comment.seq });
             picked.delete(res.id);
             var el = document.getElementById('item-' + res.id);
             if (el) el.remove();
@@ -265,7 +298,13 @@
         });
         var msg = action === 'approve' ? tn('Approved %d comments', done) : tn('Rejected %d comments', done);
         if (failed) msg += '; ' + tn('%d changed meanwhile and were left', failed);
-        toast(msg);
+        toast(msg, undos.length ? function () {
+          api('POST', '/api/moderation/decisions', { decisions: undos }).then(function (r) {
+            var back = r.status === 200 ? r.body.results.filter(function (x) { return x.status === 200; }).length : 0;
+            toast(tn('Undone: %d comments are back', back), null);
+            refresh();
+          });
+        } : null);
         if (!current()) select(items()[0] || null, false);
         syncPicks(false);
         refresh();
@@ -340,9 +379,12 @@
         historyPanel.hidden = false;
         if (r.status !== 200) { historyBody.append(errText(r)); return; }
         var ol = document.createElement('ol');
+        var when = {};
         r.body.events.forEach(function (ev) {
           var d = ev.data || {};
+          when[ev.id] = ev.occurred_at;
           var parts = [formatDate(ev.occurred_at), t(ev.type), ev.actor];
+          if (ev.causation_id && when[ev.causation_id] && /^Comment(Approved|Rejected|Held)$/.test(ev.type)) parts.push(t('undoes the decision of %s', formatDate(when[ev.causation_id])));
           if (d.reason) parts.push(t('reason %s', reasonLabel(d.reason)));
           if (d.rules) parts.push(t('rules %s', d.rules.join(', ')));
           if (d.evidence) parts.push(t('matched %s', d.evidence.map(function (x) { return '“' + x.match + '”'; }).join(', ')));
@@ -480,6 +522,7 @@
         case 'r': openDialog('reject', current()); break;
         case 'b': openDialog('ban', current()); break;
         case 'h': if (historyPanel.hidden) showHistory(); else hideHistory(); break;
+        case 'u': if (undoLast) runUndo(); else toast(t('Nothing to undo')); break;
         case 'o': if (current()) location.href = current().dataset.authorUrl; break;
         case '?': toggleHelp(); break;
         default: return;
@@ -503,6 +546,233 @@
       api('POST', url + '/unban', {}).then(function (r) {
         if (r.status === 200) location.reload(); else toast(errText(r));
       });
+    });
+  }
+
+  // askReason opens the reason dialog (reason and a message to the
+  // author) and calls done(reason, message) when it is sent.
+  function askReason(title, submitLabel, done) {
+    var dialog = $('#decide'), form = $('#decide-form');
+    var opener = document.activeElement;
+    form.reset();
+    $('#decide-error').textContent = '';
+    $('#decide-title').textContent = title;
+    $('#decide-submit').textContent = submitLabel;
+    $('#message-field').hidden = false;
+    $('#reject-pending-field').hidden = true;
+    function submit(e) {
+      e.preventDefault();
+      var r = form.querySelector('input[name=reason]:checked');
+      if (!r) { $('#decide-error').textContent = t('Choose a reason.'); return; }
+      finish(r.value);
+    }
+    function finish(reason) {
+      var message = form.elements.message.value.trim();
+      cleanup();
+      dialog.close();
+      done(reason, message);
+    }
+    function keys(e) {
+      if (e.ctrlKey || e.metaKey || e.altKey || !lettersOn() || (e.target && e.target.tagName === 'TEXTAREA')) return;
+      var n = parseInt(e.key, 10);
+      var rs = form.querySelectorAll('input[name=reason]');
+      if (n >= 1 && n <= rs.length) { e.preventDefault(); finish(rs[n - 1].value); }
+    }
+    function cancel() { dialog.close(); }
+    function cleanup() {
+      form.removeEventListener('submit', submit);
+      dialog.removeEventListener('keydown', keys);
+      $('#decide-cancel').removeEventListener('click', cancel);
+    }
+    form.addEventListener('submit', submit);
+    dialog.addEventListener('keydown', keys);
+    $('#decide-cancel').addEventListener('click', cancel);
+    dialog.addEventListener('close', function () { cleanup(); if (opener && document.contains(opener)) opener.focus(); }, { once: true });
+    dialog.showModal();
+    form.querySelector('input[name=reason]').focus();
+  }
+
+  function decision(id, data) {
+    return api('POST', '/api/moderation/comments/' + encodeURIComponent(id) + '/decision', data);
+  }
+
+  // The comment's page: decide, remove a published comment, undo the
+  // last decision; the page reloads to show the history with it.
+  function commentPage() {
+    var id = body.dataset.id, seq = Number(body.dataset.seq), who = body.dataset.authorName;
+    function after(r) {
+      if (r.status === 200) location.reload();
+      else toast(r.status === 409 ? t('Someone else was first: %s by %s', t(r.body.error.current.status), r.body.error.current.decided_by) : errText(r));
+    }
+    $('main').addEventListener('click', function (e) {
+      var b = e.target.closest('button[data-do]');
+      if (!b) return;
+      switch (b.dataset.do) {
+        case 'approve': decision(id, { action: 'approve', expected_seq: seq }).then(after); break;
+        case 'reject':
+          askReason(body.dataset.status === 'approved' ? t('Remove the published comment by %s for which reason?', who) : t('Reject the comment by %s for which reason?', who),
+            body.dataset.status === 'approved' ? t('Remove') : t('Reject'), function (reason, message) {
+              decision(id, { action: 'reject', reason: reason, message: message, expected_seq: seq }).then(after);
+            });
+          break;
+        case 'undo': undoDecision(id, seq, who, function (r) { if (r.status === 200) location.reload(); }); break;
+      }
+    });
+  }
+
+  // An article's page: its settings, and its published comments as the
+  // reader API gives them, each removable (and the removal undoable).
+  function articlePage() {
+    var article = body.dataset.article;
+    var list = $('#published'), more = $('#published-more');
+    var announceEl = $('#announce');
+    var cursor = '';
+    var sform = $('#settings-form');
+    sform.addEventListener('submit', function (e) {
+      e.preventDefault();
+      api('PUT', '/api/moderation/articles/' + encodeURIComponent(article) + '/settings',
+        { closed: sform.elements.closed.checked, premoderated: sform.elements.premoderated.checked }).then(function (r) {
+        toast(r.status === 200 ? t('Settings saved') : errText(r));
+      });
+    });
+    function row(c) {
+      var li = document.createElement('li');
+      li.className = 'comment status-approved';
+      li.id = 'pub-' + c.id;
+      li.dataset.id = c.id;
+      li.dataset.authorName = c.author;
+      var meta = document.createElement('div');
+      meta.className = 'meta';
+      var a = document.createElement('strong');
+      a.textContent = c.author;
+      var time = document.createElement('time');
+      time.setAttribute('datetime', c.created_at);
+      time.textContent = formatDate(c.created_at);
+      meta.append(a, ' · ', time);
+      var text = document.createElement('div');
+      text.className = 'text';
+      text.textContent = c.text;
+      var actions = document.createElement('div');
+      actions.className = 'actions';
+      var rm = document.createElement('button');
+      rm.type = 'button';
+      rm.className = 'do-reject';
+      rm.dataset.do = 'remove';
+      rm.textContent = t('Remove…');
+      var open = document.createElement('a');
+      open.className = 'button-link';
+      open.href = '/moderation/comments/' + encodeURIComponent(c.id);
+      open.textContent = t('History');
+      actions.append(rm, open);
+      li.append(meta, text, actions);
+      return li;
+    }
+    function load() {
+      var url = '/api/articles/' + encodeURIComponent(article) + '/comments?sort=newest&limit=50' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+      fetch(url, { credentials: 'same-origin' }).then(function (resp) { return resp.json().then(function (b) { return { status: resp.status, body: b }; }); }).then(function (r) {
+        if (r.status !== 200) { toast(errText(r)); return; }
+        if (!cursor && !r.body.comments.length) {
+          var li = document.createElement('li');
+          li.className = 'empty';
+          li.textContent = t('Nothing published here.');
+          list.append(li);
+        }
+        r.body.comments.forEach(function (c) { list.append(row(c)); });
+        cursor = r.body.next_cursor;
+        more.hidden = !cursor;
+      });
+    }
+    more.addEventListener('click', load);
+    function announce(msg) {
+      announceEl.textContent = '';
+      setTimeout(function () { announceEl.textContent = msg; }, 30);
+    }
+    list.addEventListener('click', function (e) {
+      var b = e.target.closest('button[data-do]');
+      var li = b && b.closest('li');
+      if (!li) return;
+      var id = li.dataset.id, who = li.dataset.authorName;
+      if (b.dataset.do === 'remove') {
+        askReason(t('Remove the published comment by %s for which reason?', who), t('Remove'), function (reason, message) {
+          decision(id, { action: 'reject', reason: reason, message: message }).then(function (r) {
+            if (r.status !== 200) { toast(errText(r)); return; }
+            var seq = r.body.comment.seq;
+            li.classList.replace('status-approved', 'status-rejected');
+            b.textContent = t('Undo');
+            b.dataset.do = 'undo';
+            b.dataset.seq = seq;
+            b.className = 'do-undo';
+            b.focus();
+            var msg = t('Removed the comment by %s', who);
+            announce(msg);
+            toast(msg, function () { b.click(); });
+          });
+        });
+      } else if (b.dataset.do === 'undo') {
+        undoDecision(id, Number(b.dataset.seq), who, function (r) {
+          if (r.status !== 200) return;
+          li.classList.replace('status-rejected', 'status-approved');
+          b.textContent = t('Remove…');
+          b.dataset.do = 'remove';
+          b.className = 'do-reject';
+          b.focus();
+        });
+      }
+    });
+    load();
+  }
+
+  // Accounts: add, remove, reset a password (admins); make and revoke API
+  // tokens (anyone, for their own account; admins for any). A new token's
+  // secret is shown once, then the page reloads.
+  function accountsPage() {
+    function path(name) { return '/api/moderation/accounts/' + encodeURIComponent(name); }
+    var add = $('#add-form');
+    if (add) add.addEventListener('submit', function (e) {
+      e.preventDefault();
+      api('POST', '/api/moderation/accounts', { name: add.elements.name.value.trim(), password: add.elements.password.value, role: add.elements.role.value }).then(function (r) {
+        if (r.status === 201) location.reload();
+        else $('#add-error').textContent = errText(r);
+      });
+    });
+    var box = $('#new-token');
+    $('#new-token-done').addEventListener('click', function () { location.reload(); });
+    $('#accounts').addEventListener('submit', function (e) {
+      var f = e.target.closest('form[data-do]');
+      if (!f) return;
+      e.preventDefault();
+      var name = f.closest('.account').dataset.name;
+      if (f.dataset.do === 'token') {
+        api('POST', path(name) + '/tokens', { label: f.elements.label.value.trim() }).then(function (r) {
+          if (r.status !== 201) { toast(errText(r)); return; }
+          $('#new-token-secret').textContent = r.body.token;
+          box.hidden = false;
+          $('#new-token-done').focus();
+        });
+      } else if (f.dataset.do === 'password') {
+        api('POST', path(name) + '/password', { password: f.elements.password.value }).then(function (r) {
+          if (r.status === 204) { f.reset(); toast(t('The password of %s is reset; their sessions ended', name)); } else toast(errText(r));
+        });
+      }
+    });
+    $('#accounts').addEventListener('click', function (e) {
+      var b = e.target.closest('button[data-do]');
+      if (!b) return;
+      var name = b.closest('.account').dataset.name;
+      if (b.dataset.do === 'revoke') {
+        api('DELETE', path(name) + '/tokens/' + encodeURIComponent(b.dataset.id)).then(function (r) {
+          if (r.status === 204) location.reload(); else toast(errText(r));
+        });
+      } else if (b.dataset.do === 'remove') {
+        if (b.dataset.sure !== 'yes') {
+          b.dataset.sure = 'yes';
+          b.textContent = t('Press again to remove %s', name);
+          return;
+        }
+        api('DELETE', path(name)).then(function (r) {
+          if (r.status === 204) location.reload(); else toast(errText(r));
+        });
+      }
     });
   }
 })();
