@@ -27,7 +27,7 @@ const MaxBulk = 100
 // Decision is a moderator's decision on one comment.
 type Decision struct {
 	Comment string
-	Action  string // approve or reject
+	Action  string // approve, reject, or undo (the comment's last decision: undo.go)
 	Reason  string // a ReasonCodes entry; required to reject
 	Message string // to the author
 	// ExpectedSeq is the comment's seq as the moderator saw it: when the
@@ -50,7 +50,7 @@ func (d *Decision) validate() (events.Type, error) {
 			return "", invalid("invalid_reason", "reason", "a rejection needs a reason: one of offensive, abusive, spam, off-topic, personal-information, other")
 		}
 	default:
-		return "", invalid("invalid_action", "action", "action is approve or reject")
+		return "", invalid("invalid_action", "action", "action is approve, reject or undo")
 	}
 	if err := checkMessage(d.Message); err != nil {
 		return "", err
@@ -69,6 +69,9 @@ func checkMessage(msg string) error {
 // since the moderator looked (a conflict with the comment as it stands). It
 // returns the comment as the decision left it.
 func (s *Service) Decide(ctx context.Context, actor string, d Decision) (projections.Comment, error) {
+	if d.Action == "undo" {
+		return s.undo(ctx, actor, d)
+	}
 	typ, err := d.validate()
 	if err != nil {
 		return projections.Comment{}, err

@@ -35,8 +35,11 @@ func (m *metrics) observe(prior projections.Comment, now projections.Status) {
 		rule = prior.Rules[0]
 	}
 	outcome := "approve"
-	if now == projections.Rejected {
+	switch now {
+	case projections.Rejected:
 		outcome = "reject"
+	case projections.Held:
+		outcome = "hold" // an undo that puts a comment back in the queue
 	}
 	m.decisions.WithLabelValues(outcome, rule).Inc()
 	automatic := prior.DecidedBy != "" && !prior.HumanDecided()

@@ -69,6 +69,17 @@ type Submitted struct {
 	// Source is a keyed hash of the sender's network address (never the
 	// address), for flood rules that count per address.
 	Source string `json:"source,omitempty"`
+	// Imported is set on a comment moved in from another system
+	// (commentctl import): where it came from and when it was written
+	// there. The envelope's OccurredAt is that time too.
+	Imported *Imported `json:"imported,omitempty"`
+}
+
+// Imported says where an imported comment came from.
+type Imported struct {
+	Format    string    `json:"format"`     // disqus, remark42, wxr
+	ID        string    `json:"id"`         // the comment's id in the source
+	CreatedAt time.Time `json:"created_at"` // when it was written there
 }
 
 // Decision is the payload of CommentApproved, CommentRejected and

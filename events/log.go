@@ -402,7 +402,18 @@ func (l *Log) Follow(ctx context.Context, cfg FollowConfig, fn func(e Envelope, 
 	if err != nil {
 		return fmt.Errorf("events: follow: %w", err)
 	}
-	defer it.Stop()
+	// The consumer goes with the read: left to itself it would linger
+	// for its inactive threshold (5 minutes), and reads that come and go
+	// (a thread as_of a moment, a backtest) would pile up consumers on
+	// the servers until they refuse more (10026).
+	defer func() {
+		it.Stop()
+		if info := cons.CachedInfo(); info != nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.timeout)
+			_ = l.stream.DeleteConsumer(dctx, info.Name)
+			cancel()
+		}
+	}()
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
 	for {

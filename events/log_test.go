@@ -341,4 +341,12 @@ func TestUntilReadsTheLogAsItStoodThen(t *testing.T) {
 	if err := l.Until(ctx, []string{"comments.nobody.>"}, time.Now(), func(events.Envelope) error { t.Error("an event of nobody"); return nil }); err != nil {
 		t.Fatal(err)
 	}
+	// Each read removed its consumer as it ended.
+	info, err := l.Stream().Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Consumers != 0 {
+		t.Errorf("%d consumers left behind by the reads", info.State.Consumers)
+	}
 }

@@ -76,3 +76,21 @@ func BenchmarkEvaluateRussian(b *testing.B) {
 func BenchmarkEvaluateRussianProfane(b *testing.B) {
 	benchEvaluate(b, russianProfane)
 }
+
+// Latin language detection alone on typical comments: its share of
+// EvaluateComments is the cost of telling German, French and Spanish
+// from English.
+func BenchmarkDetectLatin(b *testing.B) {
+	comments := readLines(b, "testdata/comments.txt")
+	n := 0
+	for _, c := range comments {
+		n += len(c)
+	}
+	b.SetBytes(int64(n))
+	var segs []latinSeg
+	for b.Loop() {
+		for _, c := range comments {
+			segs = detectLatin(c, segs[:0])
+		}
+	}
+}

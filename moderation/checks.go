@@ -79,7 +79,7 @@ func (w words) eval(c *evalCtx) bool {
 	ok := false
 	for _, h := range c.sc.hits {
 		if h.check == w.index {
-			c.sc.spans = append(c.sc.spans, span{start: s.src[h.start], end: s.end[h.end-1], lang: c.latinLang()})
+			c.sc.spans = append(c.sc.spans, span{start: s.src[h.start], end: s.end[h.end-1], lang: latinLangs[langAt(c.sc.segs, s.src[h.start])]})
 			ok = true
 		}
 	}
@@ -107,10 +107,6 @@ func (c *evalCtx) covered(upto int, start, end int32) bool {
 	}
 	return false
 }
-
-// latinLang is the language of the Latin lists: English, the only
-// language they are written for.
-func (c *evalCtx) latinLang() string { return "en" }
 
 // maxRegexEvidence bounds the matches a regex check reports.
 const maxRegexEvidence = maxEvidence

@@ -135,25 +135,52 @@ func lookalike(table map[rune]rune, all bool) func(string) (string, bool) {
 var templates = []string{"%s", "honestly you are a %s, everyone knows it."}
 
 // listedWords returns the single-word entries of the default lists that
-// are rejected or held, without their '*'.
+// are rejected or held, without their '*', from the lists for every
+// language (lists with a lang: are tested in their language by
+// TestLatinProfanityCaught).
 func listedWords(t testing.TB) []string {
+	var out []string
+	for _, e := range listEntries(t) {
+		w := strings.Trim(e.text, "*")
+		if e.lang != "" || strings.Contains(w, " ") || !isASCIIWord(w) {
+			continue
+		}
+		out = append(out, w)
+	}
+	sort.Strings(out)
+	return out
+}
+
+type listed struct {
+	list, text, lang string
+}
+
+// listEntries returns every entry of the default rule set's lists.
+func listEntries(t testing.TB) []listed {
 	var doc struct {
-		Lists map[string][]string `yaml:"lists"`
+		Lists map[string]yaml.Node `yaml:"lists"`
 	}
 	if err := yaml.Unmarshal(defaultRules, &doc); err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for _, l := range doc.Lists {
-		for _, e := range l {
-			w := strings.Trim(e, "*")
-			if strings.Contains(w, " ") || !isASCIIWord(w) {
-				continue
+	var out []listed
+	for name, n := range doc.Lists {
+		var l struct {
+			Lang  string   `yaml:"lang"`
+			Words []string `yaml:"words"`
+		}
+		if n.Kind == yaml.SequenceNode {
+			if err := n.Decode(&l.Words); err != nil {
+				t.Fatal(err)
 			}
-			out = append(out, w)
+		} else if err := n.Decode(&l); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range l.Words {
+			out = append(out, listed{list: name, text: w, lang: l.Lang})
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].list+out[i].text < out[j].list+out[j].text })
 	return out
 }
 

@@ -6,10 +6,10 @@ import (
 )
 
 // Languages are detected by script, word by word: it costs one pass over
-// the letters and needs no model. Script says little about the language
-// inside Latin text (English, German and French look alike), so Latin is
-// reported as "en", the language the Latin lists are written for; Cyrillic
-// is "ru" unless a letter only Ukrainian or Belarusian uses appears.
+// the letters and needs no model. Inside Latin text, each sentence's
+// language (English, German, French or Spanish) comes from detectLatin's
+// trigram scores (latin.go); Cyrillic is "ru" unless a letter only
+// Ukrainian or Belarusian uses appears.
 
 // script of one letter, as far as language detection cares.
 func scriptLang(r rune) string {
@@ -65,7 +65,8 @@ const maxLangs = 4
 // word inside a Russian comment as English. Ukrainian and Belarusian
 // letters mark the whole Cyrillic part of a comment, since most Ukrainian
 // words are spelt with letters Russian shares.
-func detectLanguages(text string) []string {
+// segs are the Latin languages of the text's sentences (detectLatin).
+func detectLanguages(text string, segs []latinSeg) []string {
 	ascii, letter := true, false
 	for i := 0; i < len(text); i++ {
 		c := text[i]
@@ -76,10 +77,12 @@ func detectLanguages(text string) []string {
 		letter = letter || c|0x20 >= 'a' && c|0x20 <= 'z'
 	}
 	if ascii {
-		if letter {
-			return oneLang["en"] // most comments: no rune decoding
+		if !letter {
+			return nil
 		}
-		return nil
+		if len(segs) <= 1 {
+			return oneLang[latinLangs[langAt(segs, 0)]] // most comments: no rune decoding
+		}
 	}
 	type count struct {
 		lang string
@@ -90,6 +93,7 @@ func detectLanguages(text string) []string {
 	cyr := "ru"
 	var word [8]count // letters per script in the current word
 	nw := 0
+	wordAt := 0 // byte offset of the current word's first letter
 	flush := func() {
 		best := -1
 		for i := range nw {
@@ -102,6 +106,9 @@ func detectLanguages(text string) []string {
 			if l == "uk" || l == "be" {
 				cyr = l
 				l = "ru"
+			}
+			if l == "en" {
+				l = latinLangs[langAt(segs, int32(wordAt))]
 			}
 			j := 0
 			for j < nc && counts[j].lang != l {
@@ -117,8 +124,11 @@ func detectLanguages(text string) []string {
 		}
 		nw = 0
 	}
-	for _, r := range text {
+	for i, r := range text {
 		l := scriptLang(r)
+		if nw == 0 {
+			wordAt = i
+		}
 		if l == "" {
 			if !unicode.IsDigit(r) && !unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) {
 				flush()
@@ -174,7 +184,7 @@ func detectLanguages(text string) []string {
 // oneLang holds the result of a comment in a single language.
 var oneLang = func() map[string][]string {
 	m := map[string][]string{}
-	for _, l := range []string{"en", "ru", "uk", "be", "el", "ar", "he", "ko", "ja", "zh", "hi", "und"} {
+	for _, l := range []string{"en", "de", "fr", "es", "ru", "uk", "be", "el", "ar", "he", "ko", "ja", "zh", "hi", "und"} {
 		m[l] = []string{l}
 	}
 	return m

@@ -92,8 +92,8 @@ type parser struct {
 	rule      string // id of the rule being parsed
 	errs      []error
 	rs        *Ruleset
-	lists     map[string][]*yaml.Node
-	allow     []*yaml.Node
+	lists     map[string]list
+	allow     []listEntry
 	nword     int32
 	flood     *yaml.Node // a flood check, which needs flood_window
 	floodRule string
@@ -136,7 +136,11 @@ func (p *parser) parse(data []byte) *Ruleset {
 		case "flood_window":
 			p.rs.FloodWindow = p.duration(v)
 		case "allow":
-			p.allow = p.scalars(v)
+			for _, n := range p.scalars(v) {
+				p.allow = append(p.allow, listEntry{node: n})
+			}
+		case "allow_in":
+			p.parseAllowIn(v)
 		case "lists":
 			p.parseLists(v)
 		case "rules":
@@ -164,6 +168,7 @@ func (p *parser) parse(data []byte) *Ruleset {
 	if len(p.errs) > 0 {
 		return nil
 	}
+	p.rs.words.hasLang = slices.ContainsFunc(p.rs.words.entries, func(e entry) bool { return e.lang != 0 })
 	p.rs.words.compile()
 	if len(p.rs.cyr.entries) > 0 {
 		p.rs.cyr.compile()
@@ -176,7 +181,7 @@ func (p *parser) parseLists(n *yaml.Node) {
 	if !p.mapping(n) {
 		return
 	}
-	p.lists = map[string][]*yaml.Node{}
+	p.lists = map[string]list{}
 	p.fields(n, func(key string, k, v *yaml.Node) bool {
 		if !idPattern.MatchString(key) {
 			p.fail(k, "list name %q: use lower-case letters, digits, '-' and '_'", key)
@@ -184,9 +189,72 @@ func (p *parser) parseLists(n *yaml.Node) {
 		if _, dup := p.lists[key]; dup {
 			p.fail(k, "list %q defined twice", key)
 		}
-		p.lists[key] = p.scalars(v)
+		var l list
+		if v.Kind == yaml.MappingNode {
+			// {lang: de, words: [...]}: entries matched only in text
+			// detected as that language.
+			p.sub(v, func(f string, v *yaml.Node) bool {
+				switch f {
+				case "lang":
+					l.lang = p.latinLang(v)
+				case "words":
+					l.nodes = p.scalars(v)
+				default:
+					return false
+				}
+				return true
+			})
+			if l.nodes == nil {
+				p.fail(v, "list %q: a list written as a mapping needs words:", key)
+			}
+		} else {
+			l.nodes = p.scalars(v)
+		}
+		p.lists[key] = l
 		return true
 	})
+}
+
+// list is a named list of entries under lists:, and the language its
+// entries are for (0: every language).
+type list struct {
+	nodes []*yaml.Node
+	lang  uint8
+}
+
+// listEntry is one entry as a check or the allowlist uses it.
+type listEntry struct {
+	node *yaml.Node
+	lang uint8
+}
+
+// parseAllowIn reads allow_in: a mapping from a Latin language to entries
+// that no list matches in text detected as that language ("wog" is
+// German for "weighed").
+func (p *parser) parseAllowIn(n *yaml.Node) {
+	if !p.mapping(n) {
+		return
+	}
+	p.fields(n, func(key string, k, v *yaml.Node) bool {
+		lang := p.latinLang(k)
+		for _, e := range p.scalars(v) {
+			p.allow = append(p.allow, listEntry{node: e, lang: lang})
+		}
+		return true
+	})
+}
+
+// latinLang reads a language told apart in Latin text: its index in
+// latinLangs plus one.
+func (p *parser) latinLang(v *yaml.Node) uint8 {
+	s := p.str(v)
+	for k, l := range latinLangs {
+		if s == l {
+			return uint8(k + 1)
+		}
+	}
+	p.fail(v, "language %q: the languages told apart in Latin text are %s", s, strings.Join(latinLangs[:], ", "))
+	return 0
 }
 
 func (p *parser) parseRules(n *yaml.Node) {
@@ -460,7 +528,8 @@ func (p *parser) check(key string, v *yaml.Node) check {
 // addEntry adds a list entry, each spelling of its {a,b} groups, to the
 // matcher of its script: an entry with a Cyrillic letter is for Cyrillic
 // text.
-func (p *parser) addEntry(n *yaml.Node, check int32, what string) {
+func (p *parser) addEntry(le listEntry, check int32, what string) {
+	n := le.node
 	texts, err := expandEntry(n.Value)
 	if err != nil {
 		p.fail(n, "%s: %v", what, err)
@@ -469,10 +538,14 @@ func (p *parser) addEntry(n *yaml.Node, check int32, what string) {
 	for _, t := range texts {
 		m := &p.rs.words
 		if hasCyrillic(t) {
+			if le.lang != 0 {
+				p.fail(n, "%s: %q: a language applies to Latin-script entries (Cyrillic ones are Russian)", what, t)
+				return
+			}
 			m = &p.rs.cyr
 			m.cyrillic = true
 		}
-		if err := m.add(t, check); err != nil {
+		if err := m.add(t, check, le.lang); err != nil {
 			p.fail(n, "%s: %v", what, err)
 			return
 		}
@@ -480,23 +553,25 @@ func (p *parser) addEntry(n *yaml.Node, check int32, what string) {
 }
 
 // wordList reads a list of entries; "@name" stands for a list under lists:.
-func (p *parser) wordList(v *yaml.Node) []*yaml.Node {
+func (p *parser) wordList(v *yaml.Node) []listEntry {
 	refs := []*yaml.Node{v}
 	if v.Kind != yaml.ScalarNode {
 		refs = p.scalars(v)
 	}
-	var out []*yaml.Node
+	var out []listEntry
 	for _, r := range refs {
 		name, ok := strings.CutPrefix(r.Value, "@")
 		if !ok {
-			out = append(out, r)
+			out = append(out, listEntry{node: r})
 			continue
 		}
 		l, ok := p.lists[name]
 		if !ok {
 			p.fail(r, "no list named %q under lists:", name)
 		}
-		out = append(out, l...)
+		for _, n := range l.nodes {
+			out = append(out, listEntry{node: n, lang: l.lang})
+		}
 	}
 	return out
 }

@@ -137,6 +137,7 @@ type scratch struct {
 	cs    stream // the Cyrillic words (scanCyrillic)
 	chits []hit  // hits of the Cyrillic matcher in cs
 	spans []span
+	segs  []latinSeg // the Latin language of each sentence (detectLatin)
 	links []span
 	hosts []string
 	ctx   evalCtx
@@ -174,19 +175,20 @@ func (rs *Ruleset) evaluate(in *Input) Verdict {
 		c.in = Input{} // the pool must not keep the comment
 		rs.scratch.Put(sc)
 	}()
+	sc.segs = detectLatin(in.Text, sc.segs[:0])
 	if rs.needs.words {
 		sc.s.scan(in.Text)
-		sc.hits = rs.words.find(&sc.s, sc.hits[:0])
+		sc.hits = rs.words.find(&sc.s, sc.hits[:0], sc.segs)
 		sc.s.text = ""
 		sc.chits = sc.chits[:0]
 		if rs.cyr.ac != nil && hasCyrillic(in.Text) {
 			sc.cs.scanCyrillic(in.Text)
-			sc.chits = rs.cyr.find(&sc.cs, sc.chits)
+			sc.chits = rs.cyr.find(&sc.cs, sc.chits, nil)
 			sc.cs.text = ""
 		}
 	}
 	var v Verdict
-	v.Languages = detectLanguages(in.Text)
+	v.Languages = detectLanguages(in.Text, sc.segs)
 	var decider *rule
 	var firstMatch string
 	for _, r := range rs.rules {
@@ -223,4 +225,28 @@ func (rs *Ruleset) evaluate(in *Input) Verdict {
 		v.Message = strings.Join(decider.message, firstMatch)
 	}
 	return v
+}
+
+// RuleInfo describes one rule of a set, for reports about what it does.
+type RuleInfo struct {
+	ID     string
+	Action Action
+	// Mode is "enforce", "shadow" or "off", as in the rule file.
+	Mode string
+}
+
+// Rules lists the set's rules in evaluation order.
+func (rs *Ruleset) Rules() []RuleInfo {
+	out := make([]RuleInfo, len(rs.rules))
+	for i, r := range rs.rules {
+		m := "enforce"
+		switch r.mode {
+		case shadowed:
+			m = "shadow"
+		case disabled:
+			m = "off"
+		}
+		out[i] = RuleInfo{ID: r.id, Action: r.action, Mode: m}
+	}
+	return out
 }

@@ -126,8 +126,12 @@ func TestDetectLanguages(t *testing.T) {
 		{"2024 !!!", ""},
 		{"Καλημέρα", "el"},
 		{"東京", "zh"},
+		{"Sie wog 60 Kilo, als sie aus dem Krankenhaus kam.", "de"},
+		{"Le train a du retard ce matin.", "fr"},
+		{"El tren llega tarde otra vez.", "es"},
+		{"Great article. Le train a du retard ce matin, comme toujours.", "fr,en"},
 	} {
-		if got := strings.Join(detectLanguages(c.text), ","); got != c.want {
+		if got := strings.Join(detectLanguages(c.text, detectLatin(c.text, nil)), ","); got != c.want {
 			t.Errorf("detectLanguages(%q) = %q, want %q", c.text, got, c.want)
 		}
 	}

@@ -14,6 +14,7 @@ type entry struct {
 	text        string
 	check       int32 // index of its word check; allowed for the allowlist
 	left, right bool  // must start (end) at a word boundary
+	lang        uint8 // 0: any text; else matched only in text of latinLangs[lang-1]
 	raw         []byte
 }
 
@@ -81,6 +82,7 @@ type matcher struct {
 	// cyrillic: entries are Cyrillic and read with scanCyrillic, and every
 	// symbol of the stream is one byte.
 	cyrillic bool
+	hasLang  bool // some entry has a language: hits are filtered by the text's
 }
 
 // maxLeetPositions bounds the spellings of one entry: 2^4.
@@ -90,9 +92,9 @@ const maxLeetPositions = 4
 var swap = [256]byte{'i': 'I', 'l': 'I', 'u': 'v', 'g': 'q'}
 
 // add compiles text into an entry of check, or says why it cannot be one.
-func (m *matcher) add(text string, check int32) error {
+func (m *matcher) add(text string, check int32, lang uint8) error {
 	w := strings.TrimSpace(text)
-	e := entry{text: text, check: check, left: true, right: true}
+	e := entry{text: text, check: check, left: true, right: true, lang: lang}
 	if strings.HasPrefix(w, "*") {
 		e.left, w = false, w[1:]
 	}
@@ -176,8 +178,9 @@ func (m *matcher) compile() {
 
 // find appends to hits every entry found in s, without the ones inside an
 // allowlisted word, sorted by check and start, and without hits contained
-// in another hit of the same check.
-func (m *matcher) find(s *stream, hits []hit) []hit {
+// in another hit of the same check. An entry with a language is found only
+// where segs says the text is in that language.
+func (m *matcher) find(s *stream, hits []hit, segs []latinSeg) []hit {
 	a := m.ac
 	if a == nil {
 		return hits
@@ -198,10 +201,27 @@ func (m *matcher) find(s *stream, hits []hit) []hit {
 	if s.stars {
 		hits = m.wildcards(s, hits)
 	}
+	if m.hasLang {
+		hits = m.inLanguage(s, hits, base, segs)
+	}
 	if len(hits) == base {
 		return hits
 	}
 	return tidy(hits, base)
+}
+
+// inLanguage drops the hits of entries for another language than the
+// text's where they were found.
+func (m *matcher) inLanguage(s *stream, hits []hit, base int, segs []latinSeg) []hit {
+	j := base
+	for _, h := range hits[base:] {
+		if l := m.entries[h.entry].lang; l != 0 && langAt(segs, s.src[h.start])+1 != l {
+			continue
+		}
+		hits[j] = h
+		j++
+	}
+	return hits[:j]
 }
 
 func (m *matcher) verify(s *stream, pi int32, end int32) (hit, bool) {

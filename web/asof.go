@@ -50,38 +50,42 @@ func (s *Server) asOfSlot() (release func(), err error) {
 }
 
 // articleAt is every comment of an article as the log held it at t, in
-// submission order. A t in the future is now.
-func (s *Server) articleAt(ctx context.Context, article string, t time.Time) ([]projections.Comment, error) {
+// submission order, and the article's settings then. A t in the future is
+// now.
+func (s *Server) articleAt(ctx context.Context, article string, t time.Time) ([]projections.Comment, events.ArticleSettings, error) {
+	var set events.ArticleSettings
 	release, err := s.asOfSlot()
 	if err != nil {
-		return nil, err
+		return nil, set, err
 	}
 	defer release()
-	// Each comment folded with the views' own fold (projections.Fold).
-	comments := map[string]*projections.Comment{}
-	var order []*projections.Comment
-	err = s.cfg.Log.Until(ctx, []string{"comments." + article + ".>"}, t, func(e events.Envelope) error {
-		c, ok := comments[e.Comment]
-		if !ok {
-			c = &projections.Comment{}
+	states := make(map[string]projections.Comment)
+	var order []string
+	err = s.cfg.Log.Until(ctx, []string{"comments." + article + ".>", "articles." + article + ".settings"}, t, func(e events.Envelope) error {
+		if e.Type == events.ArticleSettingsChanged {
+			var next events.ArticleSettings
+			if e.Payload(&next) == nil {
+				set = next // the whole settings after the change
+			}
+			return nil
 		}
-		if ch := projections.Fold(*c, e); ch.Known() {
-			*c = ch.After
-			if !ok {
-				comments[e.Comment] = c
-				order = append(order, c)
+		before, seen := states[e.Comment]
+		if ch := projections.Fold(before, e); ch.Known() {
+			states[e.Comment] = ch.After
+			if !seen {
+				order = append(order, e.Comment)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, set, err
 	}
-	out := make([]projections.Comment, len(order))
-	for i, c := range order {
-		out[i] = *c
+	out := make([]projections.Comment, 0, len(order))
+	for _, id := range order {
+		out = append(out, states[id])
 	}
-	return out, nil
+	return out, set, nil
 }
 
 // listAsOf answers GET /api/articles/{article}/comments?as_of=…: the
@@ -93,7 +97,7 @@ func (s *Server) listAsOf(w http.ResponseWriter, r *http.Request, q listQuery, a
 		s.writeError(w, r, err)
 		return
 	}
-	all, err := s.articleAt(r.Context(), q.article, t)
+	all, set, err := s.articleAt(r.Context(), q.article, t)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -105,7 +109,7 @@ func (s *Server) listAsOf(w http.ResponseWriter, r *http.Request, q listQuery, a
 		}
 	}
 	page, next := pageOf(approved, q)
-	resp := listResponse{Article: q.article, Total: len(approved), Comments: make([]publicComment, len(page)), AsOf: &t}
+	resp := listResponse{Article: q.article, Total: len(approved), Comments: make([]publicComment, len(page)), AsOf: &t, Settings: &set}
 	for i, c := range page {
 		resp.Comments[i] = toPublic(c)
 	}

@@ -48,7 +48,11 @@ func TestListAsOfShowsTheThreadAsItWasThen(t *testing.T) {
 	t1 := f.storedAt("comments.a1." + c3 + ".approved")
 	f.caughtUp()
 
-	// Later a moderator takes the first down and publishes the second.
+	// Later the article is closed, a moderator takes the first comment
+	// down and publishes the second.
+	if st, body := f.call("PUT", "/api/moderation/articles/a1/settings", `{"closed":true,"premoderated":false}`, mod); st != 200 {
+		t.Fatalf("close: %d %v", st, body)
+	}
 	if st, body := f.call("POST", "/api/moderation/comments/"+c1+"/decision", `{"action":"reject","reason":"spam"}`, mod); st != 200 {
 		t.Fatalf("reject: %d %v", st, body)
 	}
@@ -71,12 +75,15 @@ func TestListAsOfShowsTheThreadAsItWasThen(t *testing.T) {
 	if got, want := fmt.Sprint(ids(then)), fmt.Sprint([]string{c1 + "=first", c3 + "=third"}); got != want {
 		t.Errorf("at t1: %s, want %s", got, want)
 	}
-	if then["total"] != 2.0 || then["article"] != "a1" || then["next_cursor"] != "" || then["as_of"] == nil {
+	if then["total"] != 2.0 || then["article"] != "a1" || then["next_cursor"] != "" || then["as_of"] == nil || fmt.Sprint(then["settings"]) != "map[closed:false premoderated:false]" {
 		t.Errorf("at t1: %v", then)
 	}
 	now := list(at(time.Now().Add(time.Hour))) // the future is now
 	if got, want := fmt.Sprint(ids(now)), fmt.Sprint([]string{c2 + "=darn second", c3 + "=third"}); got != want {
 		t.Errorf("in the future: %s, want %s", got, want)
+	}
+	if fmt.Sprint(now["settings"]) != "map[closed:true premoderated:false]" {
+		t.Errorf("settings now: %v", now["settings"])
 	}
 	if got, want := fmt.Sprint(ids(now)), fmt.Sprint(ids(list(""))); got != want {
 		t.Errorf("the future %s is not the list of now %s", got, want)

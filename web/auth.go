@@ -179,11 +179,11 @@ func (s *Server) requirePage(need accounts.Role, h http.HandlerFunc) http.Handle
 			ae := s.apiErrorOf(r, err)
 			switch ae.Status {
 			case http.StatusUnauthorized:
-				s.renderLogin(w, http.StatusUnauthorized, "", r.URL.RequestURI())
+				s.renderLogin(w, r, http.StatusUnauthorized, "", r.URL.RequestURI())
 			case http.StatusForbidden:
-				s.renderMessage(w, http.StatusForbidden, "Not allowed", ae.Message)
+				s.renderMessage(w, r, http.StatusForbidden, "Not allowed", ae.Message)
 			default:
-				s.renderMessage(w, ae.Status, "Something went wrong", ae.Message)
+				s.renderMessage(w, r, ae.Status, "Something went wrong", ae.Message)
 			}
 			return
 		}

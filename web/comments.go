@@ -146,6 +146,9 @@ type listResponse struct {
 	NextCursor string          `json:"next_cursor"`
 	// AsOf is the moment a list of the past (?as_of=) shows.
 	AsOf *time.Time `json:"as_of,omitempty"`
+	// Settings are the article's settings at that moment (only with
+	// AsOf): whether it was closed or pre-moderated then.
+	Settings *events.ArticleSettings `json:"settings,omitempty"`
 }
 
 type publicComment struct {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -123,4 +124,319 @@ func dateIn(lang string, t time.Time) string {
 		return fmt.Sprintf("%d %s %d, %s", t.Day(), ruMonths[t.Month()-1], t.Year(), t.Format("15:04 MST"))
 	}
 	return t.Format("2 Jan 2006 15:04 MST")
+}
+
+// The moderation UI speaks the same two languages, from the same
+// catalogue: the moderator's choice (the language switch, kept in a
+// cookie) or else their Accept-Language. Its script gets the catalogue of
+// the page's language in the page (data-i18n on <body>), so there is one
+// catalogue, here.
+
+// langCookie keeps the language a moderator chose with the switch.
+const langCookie = "commentd_lang"
+
+// modLang is the moderation UI's language for this request.
+func modLang(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "en" || c.Value == "ru") {
+		return c.Value
+	}
+	return readerLang(r)
+}
+
+// i18n is what every moderation page needs to speak its language; the
+// page structs embed it, so templates call {{.T "…"}} and {{$.T "…"}}.
+type i18n struct {
+	Lang string
+	Here string // the page's own address, where the language switch returns
+}
+
+func pageI18n(r *http.Request) i18n { return i18n{Lang: modLang(r), Here: r.URL.RequestURI()} }
+
+func (l i18n) lang() string { return l.Lang }
+
+// T translates a catalogue string and fills in its %s and %d.
+func (l i18n) T(en string, args ...any) string { return tr(l.Lang, en, args...) }
+
+// N is a counted string ("%d comments") in the language's plural form.
+func (l i18n) N(key string, n int) string { return plural(l.Lang, key, n) }
+
+// Date writes a time as the language writes dates (in UTC; the script
+// rewrites it in the moderator's own locale and time zone).
+func (l i18n) Date(t time.Time) string { return dateIn(l.Lang, t.UTC()) }
+
+// Switch is the other language, which the language switch offers.
+func (l i18n) Switch() struct{ Code, Name string } {
+	if l.Lang == "ru" {
+		return struct{ Code, Name string }{"en", "English"}
+	}
+	return struct{ Code, Name string }{"ru", "Русский"}
+}
+
+// Script is the catalogue the page's script needs, as JSON: the strings
+// and the plural forms of the page's language.
+func (l i18n) Script() string {
+	b, _ := json.Marshal(struct {
+		Lang    string                       `json:"lang"`
+		Strings map[string]string            `json:"strings"`
+		Plurals map[string]map[string]string `json:"plurals"`
+	}{l.Lang, catalogue[l.Lang], pluralCatalogue[l.Lang]})
+	return string(b)
+}
+
+// pluralForm is the CLDR plural category of n in lang: "one", "few",
+// "many" or "other" (what the browser's Intl.PluralRules says too).
+func pluralForm(lang string, n int) string {
+	if n < 0 {
+		n = -n
+	}
+	if lang == "ru" {
+		d, h := n%10, n%100
+		switch {
+		case d == 1 && h != 11:
+			return "one"
+		case d >= 2 && d <= 4 && (h < 12 || h > 14):
+			return "few"
+		}
+		return "many"
+	}
+	if n == 1 {
+		return "one"
+	}
+	return "other"
+}
+
+// plural picks the form of a counted string for n and fills in n. The key
+// is the English "other" form ("%d comments").
+func plural(lang, key string, n int) string {
+	f := key
+	if forms, ok := pluralCatalogue[lang][key]; ok {
+		if s, ok := forms[pluralForm(lang, n)]; ok {
+			f = s
+		} else if s, ok := forms["other"]; ok {
+			f = s
+		}
+	}
+	return fmt.Sprintf(f, n)
+}
+
+// Reason is a reason code as people read it, in the page's language.
+func (l i18n) Reason(code string) string {
+	for _, r := range reportReasons {
+		if r.Code == code {
+			return l.T(r.Label)
+		}
+	}
+	return code
+}
+
+// Day writes a date without the time.
+func (l i18n) Day(t time.Time) string {
+	t = t.UTC()
+	if l.Lang == "ru" {
+		return fmt.Sprintf("%d %s %d", t.Day(), ruMonths[t.Month()-1], t.Year())
+	}
+	return t.Format("2 Jan 2006")
+}
+
+// modCatalogue is the moderation UI's part of the catalogue (its pages
+// and its script), merged into catalogue at start.
+var modCatalogue = map[string]map[string]string{
+	"ru": {
+		"Moderation":                       "Модерация",
+		"Language":                         "Язык",
+		"Back to the queue":                "Назад к очереди",
+		"No moderator account exists yet.": "Ещё нет ни одной учётной записи модератора.",
+		"To make the first admin, open the one-time setup link that commentd wrote to its log at start (the line “no moderator account exists yet”), or, with commentd stopped, run:": "Чтобы создать первого администратора, откройте одноразовую ссылку, которую commentd записал в журнал при запуске (строка «no moderator account exists yet»), или, остановив commentd, выполните:",
+		"with the password as the first line of its input.": "передав пароль первой строкой ввода.",
+		"Account":              "Учётная запись",
+		"Password":             "Пароль",
+		"Sign in":              "Войти",
+		"Sign out":             "Выйти",
+		"Held":                 "Задержанные",
+		"Reported":             "С жалобами",
+		"? Shortcuts":          "? Клавиши",
+		"Make the first admin": "Первый администратор",
+		"No moderator account exists yet. This account will be an admin: it can add the other moderators.": "Учётных записей модераторов ещё нет. Эта запись будет администратором: она сможет добавить остальных модераторов.",
+		"Account name": "Имя учётной записи",
+		"Letters a–z, digits, “-” and “_”.":                                              "Латинские буквы a–z, цифры, «-» и «_».",
+		"At least %d characters and not easy to guess: a few unrelated words work well.": "Не меньше %d символов, и такой, чтобы его нельзя было угадать: хорошо подходят несколько не связанных слов.",
+		"The password again":         "Пароль ещё раз",
+		"Make the admin and sign in": "Создать администратора и войти",
+		"Held comments":              "Задержанные комментарии",
+		"Reported comments":          "Комментарии с жалобами",
+		"Article":                    "Статья",
+		"all articles":               "все статьи",
+		"Filter":                     "Показать",
+		"Choose all":                 "Выбрать все",
+		"None chosen":                "Ничего не выбрано",
+		"Approve chosen":             "Одобрить выбранные",
+		"Reject chosen…":             "Отклонить выбранные…",
+		"History":                    "История",
+		"Close":                      "Закрыть",
+		"Keyboard":                   "Клавиатура",
+		"Single-letter shortcuts":    "Однобуквенные сочетания клавиш",
+		"Turn them off if they get in the way of speech input or another tool; every action also has a button.": "Выключите их, если они мешают голосовому вводу или другой программе; у каждого действия есть и кнопка.",
+		"next / previous comment":                "следующий / предыдущий комментарий",
+		"choose the comment for a bulk decision": "выбрать комментарий для общего решения",
+		"approve":                                "одобрить",
+		"then":                                   "затем",
+		"reject with a reason":                   "отклонить с причиной",
+		"ban the author (and reject their waiting comments)": "заблокировать автора (и отклонить его ожидающие комментарии)",
+		"history of the comment":                             "история комментария",
+		"open the author's record":                           "открыть карточку автора",
+		"this help; Esc closes":                              "эта подсказка; Esc закрывает",
+		"Reject for which reason?":                           "По какой причине отклонить?",
+		"Reason":                                             "Причина",
+		"Message to the author":                              "Сообщение автору",
+		"(optional, shown to them)":                          "(необязательно, автор его увидит)",
+		"also reject their waiting comments":                 "также отклонить его ожидающие комментарии",
+		"Reject":                                             "Отклонить",
+		"Cancel":                                             "Отмена",
+		"With shortcuts on, 1–6 choose a reason and send; Esc cancels.": "Когда сочетания включены, 1–6 выбирают причину и отправляют; Esc отменяет.",
+		"Choose the comment by %s":                                      "Выбрать комментарий автора %s",
+		"approved / rejected / recent rejection rate":                   "одобрено / отклонено / доля отклонённых недавно",
+		"%s rejected recently":                                          "%s отклонено недавно",
+		"since %s":                                                      "с %s",
+		"banned":                                                        "заблокирован",
+		"on":                                                            "к статье",
+		"in reply to %s:":                                               "в ответ %s:",
+		"by":                                                            "—",
+		"reason":                                                        "причина",
+		"Decide on the comment by %s":                                   "Решение по комментарию автора %s",
+		"Approve":                                                       "Одобрить",
+		"Reject…":                                                       "Отклонить…",
+		"Remove…":                                                       "Снять…",
+		"Remove":                                                        "Снять",
+		"Ban author…":                                                   "Заблокировать автора…",
+		"Nothing waiting here.":                                         "Здесь ничего не ждёт.",
+		"Next page →":                                                   "Следующая страница →",
+		"%s of recent comments rejected":                                "%s недавних комментариев отклонено",
+		"first seen":                                                    "впервые",
+		"Banned by %s for %s":                                           "Заблокирован (%s), причина: %s",
+		"Unban":                                                         "Разблокировать",
+		"Not banned.":                                                   "Не заблокирован.",
+		"Ban for":                                                       "Причина блокировки",
+		"Ban":                                                           "Заблокировать",
+		"failed (%d)":                                                   "ошибка (%d)",
+		"Single-letter shortcuts on":                                    "Однобуквенные сочетания включены",
+		"Single-letter shortcuts off":                                   "Однобуквенные сочетания выключены",
+		"Comment %d of %d, by %s":                                       "Комментарий %d из %d, автор %s",
+		"No comment chosen":                                             "Ни один комментарий не выбран",
+		"Someone else was first: %s by %s":                              "Кто-то успел раньше: %s, %s",
+		"Someone else was first: it changed":                            "Кто-то успел раньше: комментарий изменился",
+		"Approved the comment by %s":                                    "Одобрен комментарий автора %s",
+		"Rejected the comment by %s: %s":                                "Отклонён комментарий автора %s: %s",
+		"Banned %s":                                                     "%s заблокирован",
+		"Ban %s for which reason?":                                      "По какой причине заблокировать %s?",
+		"Remove the published comment by %s for which reason?": "По какой причине снять опубликованный комментарий автора %s?",
+		"Reject the comment by %s for which reason?":           "По какой причине отклонить комментарий автора %s?",
+		"Choose a reason.":    "Выберите причину.",
+		"Comment by %s":       "Комментарий автора %s",
+		"reason %s":           "причина: %s",
+		"rules %s":            "правила: %s",
+		"matched %s":          "совпало: %s",
+		"Taken by %s: now %s": "Решил %s: теперь %s",
+		// Comments, articles, undo.
+		"An article's page has its settings and its published comments, each of which can be removed.": "На странице статьи — её настройки и опубликованные комментарии; любой из них можно снять.",
+		"Article id":                     "Идентификатор статьи",
+		"Articles":                       "Статьи",
+		"As readers see it":              "Как видят читатели",
+		"Closed: readers cannot comment": "Закрыта: читатели не могут комментировать",
+		"More comments":                  "Ещё комментарии",
+		"Newest first, as the reader API gives them.":        "Сначала новые, как их отдаёт API для читателей.",
+		"Not undone: the comment changed meanwhile":          "Не отменено: комментарий за это время изменился",
+		"Nothing published here.":                            "Здесь ничего не опубликовано.",
+		"Nothing to undo":                                    "Отменять нечего",
+		"Open":                                               "Открыть",
+		"Pre-moderated: every comment waits for a moderator": "Премодерация: каждый комментарий ждёт модератора",
+		"Published comments":                                 "Опубликованные комментарии",
+		"Removed the comment by %s":                          "Снят комментарий автора %s",
+		"Save settings":                                      "Сохранить настройки",
+		"Settings":                                           "Настройки",
+		"Settings saved":                                     "Настройки сохранены",
+		"Undo":                                               "Отменить",
+		"Undo the last decision":                             "Отменить последнее решение",
+		"Undone: the comment by %s is %s again":              "Отменено: комментарий автора %s снова %s",
+		"undo the last decision":                             "отменить последнее решение",
+		"undoes the decision of":                             "отменяет решение от",
+		"undoes the decision of %s":                          "отменяет решение от %s",
+		"No such comment.":                                   "Такого комментария нет.",
+		"An article id is 1 to 128 of A–Z, a–z, 0–9, “-” and “_”.": "Идентификатор статьи — от 1 до 128 символов A–Z, a–z, 0–9, «-» и «_».",
+		// Statuses, roles and event types, as the API names them.
+		"pending":                "ждёт правил",
+		"held":                   "задержан",
+		"approved":               "одобрен",
+		"rejected":               "отклонён",
+		"moderator":              "модератор",
+		"admin":                  "администратор",
+		"CommentSubmitted":       "Отправлен",
+		"CommentApproved":        "Одобрен",
+		"CommentRejected":        "Отклонён",
+		"CommentHeld":            "Задержан",
+		"CommentReported":        "Жалоба",
+		"AuthorBanned":           "Автор заблокирован",
+		"AuthorUnbanned":         "Автор разблокирован",
+		"ArticleSettingsChanged": "Настройки статьи изменены",
+		// Pages that say one thing, and errors the UI shows.
+		"Not found":                           "Не найдено",
+		"There is no such page.":              "Такой страницы нет.",
+		"Not allowed":                         "Нельзя",
+		"Something went wrong":                "Что-то пошло не так",
+		"Bad request":                         "Неверный запрос",
+		"The form could not be read.":         "Форму не удалось прочитать.",
+		"No such author":                      "Нет такого автора",
+		"No comment by this author is known.": "Комментариев этого автора нет.",
+		"No setup here":                       "Ссылка не действует",
+		setupGone:                             "Эта ссылка для настройки недействительна: ею уже воспользовались, сервер перезапустился (в его журнале новая) или учётная запись уже есть. Войдите.",
+		"The two passwords differ.":           "Пароли не совпадают.",
+		"wrong name or password":              "неверное имя или пароль",
+		"your role may not do this":           "вашей роли это не разрешено",
+	},
+}
+
+// pluralCatalogue has the counted strings, keyed by the English "other"
+// form, with each language's forms (CLDR categories).
+var pluralCatalogue = map[string]map[string]map[string]string{
+	"en": {
+		"%d approved":                        {"one": "%d approved"},
+		"%d rejected":                        {"one": "%d rejected"},
+		"%d comments":                        {"one": "%d comment"},
+		"%d reports":                         {"one": "%d report"},
+		"%d chosen":                          {"one": "%d chosen"},
+		"%d comments chosen":                 {"one": "%d comment chosen"},
+		"%d changed meanwhile and were left": {"one": "%d changed meanwhile and was left"},
+		"%d waiting comments rejected":       {"one": "%d waiting comment rejected"},
+		"Approved %d comments":               {"one": "Approved %d comment"},
+		"Rejected %d comments":               {"one": "Rejected %d comment"},
+		"Reject %d chosen comments for which reason?": {"one": "Reject %d chosen comment for which reason?"},
+		"Undone: %d comments are back":                {"one": "Undone: %d comment is back"},
+	},
+	"ru": {
+		"%d approved":                        {"one": "%d одобрен", "few": "%d одобрено", "many": "%d одобрено"},
+		"%d rejected":                        {"one": "%d отклонён", "few": "%d отклонено", "many": "%d отклонено"},
+		"%d comments":                        {"one": "%d комментарий", "few": "%d комментария", "many": "%d комментариев"},
+		"%d reports":                         {"one": "%d жалоба", "few": "%d жалобы", "many": "%d жалоб"},
+		"%d chosen":                          {"one": "Выбран %d", "few": "Выбрано %d", "many": "Выбрано %d"},
+		"%d comments chosen":                 {"one": "Выбран %d комментарий", "few": "Выбрано %d комментария", "many": "Выбрано %d комментариев"},
+		"%d changed meanwhile and were left": {"one": "%d изменился за это время и оставлен", "few": "%d изменились за это время и оставлены", "many": "%d изменились за это время и оставлены"},
+		"%d waiting comments rejected":       {"one": "отклонён %d ожидающий комментарий", "few": "отклонено %d ожидающих комментария", "many": "отклонено %d ожидающих комментариев"},
+		"Approved %d comments":               {"one": "Одобрен %d комментарий", "few": "Одобрено %d комментария", "many": "Одобрено %d комментариев"},
+		"Rejected %d comments":               {"one": "Отклонён %d комментарий", "few": "Отклонено %d комментария", "many": "Отклонено %d комментариев"},
+		"Reject %d chosen comments for which reason?": {"one": "По какой причине отклонить %d выбранный комментарий?", "few": "По какой причине отклонить %d выбранных комментария?", "many": "По какой причине отклонить %d выбранных комментариев?"},
+		"Undone: %d comments are back":                {"one": "Отменено: %d комментарий вернулся", "few": "Отменено: %d комментария вернулись", "many": "Отменено: %d комментариев вернулись"},
+	},
+}
+
+func init() {
+	for lang, m := range modCatalogue {
+		if catalogue[lang] == nil {
+			catalogue[lang] = map[string]string{}
+		}
+		for k, v := range m {
+			if _, dup := catalogue[lang][k]; dup {
+				panic("web: catalogue string twice: " + k)
+			}
+			catalogue[lang][k] = v
+		}
+	}
 }

@@ -40,6 +40,7 @@ var modTemplates = template.Must(template.New("moderation").Funcs(template.FuncM
 	"inc":       func(i int) int { return i + 1 },
 	"percent":   func(f float64) string { return strconv.Itoa(int(f*100+0.5)) + "%" },
 	"authorURL": func(id string) string { return "/moderation/authors/" + url.PathEscape(id) },
+	"join":      strings.Join,
 }).ParseFS(modTemplateFS, "templates/moderation_*.html"))
 
 const modCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
@@ -52,9 +53,11 @@ type viewer struct {
 }
 
 type modPage struct {
+	i18n
 	Title   string
 	CSRF    string
 	Me      viewer
+	Page    string // which page: held, reported, author, …
 	Queue   projections.Queue
 	Article string
 	Counts  map[string]int
@@ -126,7 +129,7 @@ func (s *Server) uiItem(it projections.QueueItem) uiItem {
 
 func (s *Server) modPage(r *http.Request, title string) modPage {
 	p := principalOf(r.Context())
-	pg := modPage{Title: title, Me: viewer{Name: p.Name, Role: p.Role, Actor: p.Actor}, Reasons: ReasonCodes, Queue: projections.QueueHeld}
+	pg := modPage{i18n: pageI18n(r), Title: title, Me: viewer{Name: p.Name, Role: p.Role, Actor: p.Actor}, Reasons: ReasonCodes, Queue: projections.QueueHeld}
 	if p.Session != nil {
 		pg.CSRF = p.Session.CSRF
 	}
@@ -139,27 +142,41 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, data any
 	h.Set("Content-Security-Policy", modCSP)
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
+	h.Add("Vary", "Accept-Language, Cookie")
+	if l, ok := data.(interface{ lang() string }); ok {
+		h.Set("Content-Language", l.lang())
+	}
 	w.WriteHeader(status)
 	if err := modTemplates.ExecuteTemplate(w, name, data); err != nil {
 		s.log.Error("render moderation page", "template", name, "err", err)
 	}
 }
 
-func (s *Server) renderMessage(w http.ResponseWriter, status int, title, text string) {
-	s.render(w, status, "message", struct{ Title, Text, CSRF string }{title, text, ""})
+type messagePage struct {
+	i18n
+	Title, Text, CSRF string
+}
+
+// renderMessage renders a page that says one thing; title and text are
+// catalogue strings, translated here.
+func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, status int, title, text string) {
+	l := pageI18n(r)
+	s.render(w, status, "message", messagePage{i18n: l, Title: l.T(title), Text: l.T(text)})
 }
 
 type loginPage struct {
+	i18n
 	Title, CSRF, Next, Name, Error string
 	// FirstRun: no moderator account exists yet, and the page says how
 	// to make the first.
 	FirstRun bool
 }
 
-func (s *Server) renderLogin(w http.ResponseWriter, status int, errText, next string) {
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, errText, next string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	s.render(w, status, "login", loginPage{Title: "Sign in", Next: safeNext(next), Error: errText, FirstRun: s.noAccounts(ctx)})
+	l := pageI18n(r)
+	s.render(w, status, "login", loginPage{i18n: l, Title: l.T("Sign in"), Next: safeNext(next), Error: l.T(errText), FirstRun: s.noAccounts(ctx)})
 }
 
 // safeNext keeps the page to return to after signing in on this site's
@@ -175,7 +192,7 @@ func safeNext(next string) string {
 func (s *Server) handleLoginPage() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		s.renderLogin(w, http.StatusOK, "", r.URL.Query().Get("next"))
+		s.renderLogin(w, r, http.StatusOK, "", r.URL.Query().Get("next"))
 	}
 }
 
@@ -184,7 +201,7 @@ func (s *Server) handleLoginForm() http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		if err := r.ParseForm(); err != nil {
-			s.renderLogin(w, http.StatusBadRequest, "The form could not be read.", "")
+			s.renderLogin(w, r, http.StatusBadRequest, "The form could not be read.", "")
 			return
 		}
 		name, next := r.PostForm.Get("name"), r.PostForm.Get("next")
@@ -193,7 +210,8 @@ func (s *Server) handleLoginForm() http.Handler {
 			if ae.Status == http.StatusTooManyRequests {
 				w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 			}
-			s.render(w, ae.Status, "login", loginPage{Title: "Sign in", Next: safeNext(next), Name: name, Error: ae.Message, FirstRun: s.noAccounts(r.Context())})
+			l := pageI18n(r)
+			s.render(w, ae.Status, "login", loginPage{i18n: l, Title: l.T("Sign in"), Next: safeNext(next), Name: name, Error: l.T(ae.Message), FirstRun: s.noAccounts(r.Context())})
 			return
 		}
 		http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
@@ -214,8 +232,13 @@ func (s *Server) queueData(r *http.Request) (modPage, error) {
 		return modPage{}, err
 	}
 	resp := s.queuePage(q)
-	pg := s.modPage(r, fmt.Sprintf("%s (%d)", q.queue, resp.Counts[q.queue]))
-	pg.Queue, pg.Article, pg.Counts, pg.Next = q.queue, q.article, counts(resp.Counts), resp.NextCursor
+	l := pageI18n(r)
+	title := l.T("Held comments")
+	if q.queue == projections.QueueReported {
+		title = l.T("Reported comments")
+	}
+	pg := s.modPage(r, fmt.Sprintf("%s (%d)", title, resp.Counts[q.queue]))
+	pg.Page, pg.Queue, pg.Article, pg.Counts, pg.Next = string(q.queue), q.queue, q.article, counts(resp.Counts), resp.NextCursor
 	for _, it := range resp.Items {
 		pg.Items = append(pg.Items, s.uiItem(it))
 	}
@@ -226,7 +249,7 @@ func (s *Server) handleQueuePage() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		pg, err := s.queueData(r)
 		if err != nil {
-			s.renderMessage(w, http.StatusBadRequest, "Bad request", s.apiErrorOf(r, err).Message)
+			s.renderMessage(w, r, http.StatusBadRequest, "Bad request", s.apiErrorOf(r, err).Message)
 			return
 		}
 		s.render(w, http.StatusOK, "queue", pg)
@@ -250,10 +273,11 @@ func (s *Server) handleAuthorPage() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rec, ok := s.cfg.Views.AuthorRecord(events.CanonicalAuthorID(r.PathValue("author")), maxPageSize)
 		if !ok {
-			s.renderMessage(w, http.StatusNotFound, "No such author", "No comment by this author is known.")
+			s.renderMessage(w, r, http.StatusNotFound, "No such author", "No comment by this author is known.")
 			return
 		}
 		pg := s.modPage(r, rec.Name)
+		pg.Page = "author"
 		pg.Record, pg.Counts = rec, counts(s.cfg.Views.QueueCounts(""))
 		s.render(w, http.StatusOK, "author", pg)
 	}
@@ -330,7 +354,10 @@ func (s *Server) setupToken(got string) bool {
 	return s.setup.token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.setup.token)) == 1
 }
 
+const setupGone = "This setup link is not valid: it was used, the server restarted (its log has the new one), or an account exists already. Sign in instead."
+
 type setupPage struct {
+	i18n
 	Title, CSRF, Token, Name, Error string
 	MinPassword                     int
 }
@@ -340,10 +367,11 @@ func (s *Server) handleSetupPage() http.HandlerFunc {
 		w.Header().Set("Cache-Control", "no-store")
 		token := r.URL.Query().Get("token")
 		if !s.setupToken(token) || !s.noAccounts(r.Context()) {
-			s.renderMessage(w, http.StatusNotFound, "No setup here", "This setup link is not valid: it was used, the server restarted (its log has the new one), or an account exists already. Sign in instead.")
+			s.renderMessage(w, r, http.StatusNotFound, "No setup here", setupGone)
 			return
 		}
-		s.render(w, http.StatusOK, "setup", setupPage{Title: "Make the first admin", Token: token, MinPassword: accounts.MinPasswordLen})
+		l := pageI18n(r)
+		s.render(w, http.StatusOK, "setup", setupPage{i18n: l, Title: l.T("Make the first admin"), Token: token, MinPassword: accounts.MinPasswordLen})
 	}
 }
 
@@ -352,16 +380,17 @@ func (s *Server) handleSetupForm() http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		if err := r.ParseForm(); err != nil {
-			s.renderMessage(w, http.StatusBadRequest, "Bad request", "The form could not be read.")
+			s.renderMessage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
 			return
 		}
 		token, name, password := r.PostForm.Get("token"), strings.ToLower(strings.TrimSpace(r.PostForm.Get("name"))), r.PostForm.Get("password")
 		if !s.setupToken(token) || !s.noAccounts(r.Context()) {
-			s.renderMessage(w, http.StatusNotFound, "No setup here", "This setup link is not valid: it was used, the server restarted (its log has the new one), or an account exists already. Sign in instead.")
+			s.renderMessage(w, r, http.StatusNotFound, "No setup here", setupGone)
 			return
 		}
 		again := func(status int, msg string) {
-			s.render(w, status, "setup", setupPage{Title: "Make the first admin", Token: token, Name: name, Error: msg, MinPassword: accounts.MinPasswordLen})
+			l := pageI18n(r)
+			s.render(w, status, "setup", setupPage{i18n: l, Title: l.T("Make the first admin"), Token: token, Name: name, Error: l.T(msg), MinPassword: accounts.MinPasswordLen})
 		}
 		if password != r.PostForm.Get("password2") {
 			again(http.StatusBadRequest, "The two passwords differ.")
@@ -381,5 +410,32 @@ func (s *Server) handleSetupForm() http.Handler {
 			return
 		}
 		http.Redirect(w, r, "/moderation/", http.StatusSeeOther)
+	}))
+}
+
+// handleLangForm is the language switch: it keeps the moderator's choice
+// in a cookie and returns to the page. It changes nothing else, so it
+// needs no session (the sign-in page has it too); the origin check keeps
+// other sites from flipping it.
+func (s *Server) handleLangForm() http.Handler {
+	return s.mod.origin.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		if err := r.ParseForm(); err != nil {
+			s.renderMessage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+			return
+		}
+		lang := r.PostForm.Get("lang")
+		if lang != "en" && lang != "ru" {
+			s.renderMessage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/moderation/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, Secure: s.cfg.CookieSecure, SameSite: http.SameSiteLaxMode})
+		next := r.PostForm.Get("next")
+		if next == "/moderation/login" || strings.HasPrefix(next, "/moderation/login?") || strings.HasPrefix(next, "/moderation/setup?") {
+			http.Redirect(w, r, next, http.StatusSeeOther)
+			return
+		}
+		http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 	}))
 }

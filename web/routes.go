@@ -54,6 +54,8 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/moderation/rules", s.requireAPI(mod, s.handleGetRules()))
 	s.mux.Handle("PUT /api/moderation/rules", s.requireAPI(admin, s.handlePublishRules()))
 	s.mux.Handle("POST /api/moderation/rules/dryrun", s.requireAPI(mod, s.handleDryRunRules()))
+	s.mux.Handle("POST /api/moderation/rules/backtest", s.requireAPI(admin, s.handleBacktestRules()))
+	s.mux.Handle("GET /api/moderation/rules/shadow", s.requireAPI(mod, s.handleShadowRules()))
 	s.mux.Handle("/api/moderation/", s.requireAPI(mod, s.handleModNotFound()))
 
 	// The moderation UI (modui.go).
@@ -62,13 +64,17 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /moderation/setup", s.handleSetupPage())
 	s.mux.Handle("POST /moderation/setup", s.handleSetupForm())
 	s.mux.Handle("GET /moderation/assets/{name}", s.handleAsset())
+	s.mux.Handle("POST /moderation/lang", s.handleLangForm())
 	s.mux.Handle("POST /moderation/logout", s.requirePage(mod, s.handleLogoutForm()))
 	s.mux.Handle("GET /moderation/{$}", s.requirePage(mod, s.handleQueuePage()))
 	s.mux.Handle("GET /moderation/items", s.requirePage(mod, s.handleQueueItems()))
 	s.mux.Handle("GET /moderation/authors/{author}", s.requirePage(mod, s.handleAuthorPage()))
+	s.mux.Handle("GET /moderation/comments/{id}", s.requirePage(mod, s.handleCommentPage()))
+	s.mux.Handle("GET /moderation/articles/{$}", s.requirePage(mod, s.handleArticlesPage()))
+	s.mux.Handle("GET /moderation/articles/{article}", s.requirePage(mod, s.handleArticleModPage()))
 	s.mux.Handle("GET /moderation", http.RedirectHandler("/moderation/", http.StatusMovedPermanently))
 	s.mux.Handle("/moderation/", s.requirePage(mod, func(w http.ResponseWriter, r *http.Request) {
-		s.renderMessage(w, http.StatusNotFound, "Not found", "There is no such page.")
+		s.renderMessage(w, r, http.StatusNotFound, "Not found", "There is no such page.")
 	}))
 
 	// Pages.

@@ -101,6 +101,9 @@ type Server struct {
 	readers *readers
 	ready   *readiness
 	asOf    chan struct{} // time-travel reads under way (asof.go)
+	// backtests holds the one backtest a process runs at a time
+	// (backtest.go).
+	backtests chan struct{}
 }
 
 // New builds the server and its routes.
@@ -123,6 +126,7 @@ func New(cfg Config) *Server {
 		articles:  newArticleCache(),
 		live:      newHub[liveUpdate](liveBuffer),
 		asOf:      make(chan struct{}, maxAsOfReads),
+		backtests: make(chan struct{}, 1),
 	}
 	if cfg.ReadyGrace <= 0 {
 		cfg.ReadyGrace = DefaultReadyGrace

@@ -12,11 +12,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/imports"
 )
 
 func init() {
 	commands["export"] = command{
-		summary: "[--article ID] [--from SEQ]: every event, one JSON line each, in log order\n" +
+		summary: "[--article ID] [--from SEQ]: every event, one JSON line each, in log order;\n" +
+			"--format disqus [--base-url URL]: the approved comments as a Disqus XML export\n" +
 			"(--nats-url URL or --data-dir DIR)",
 		run: runExport,
 	}
@@ -39,12 +41,22 @@ func runExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	conn.flags(fs)
 	article := fs.String("article", "", "only this article's events: its comments, their reports, its settings")
 	from := fs.Uint64("from", 1, "first stream sequence")
+	format := fs.String("format", "jsonl", "jsonl: every event; disqus: the approved comments as a Disqus XML export")
+	baseURL := fs.String("base-url", "", "with --format disqus: each thread's link is this followed by the article id")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commentctl export [--article ID] [--from SEQ] [--nats-url URL | --data-dir DIR]")
+		fmt.Fprintln(stderr, "usage: commentctl export [--format jsonl|disqus] [--article ID] [--from SEQ] [--base-url URL] [--nats-url URL | --data-dir DIR]")
 		fs.PrintDefaults()
 	}
 	if err := parseArgs(fs, args, 0); err != nil {
 		return err
+	}
+	switch *format {
+	case "jsonl":
+	case "disqus":
+		return exportDisqus(ctx, conn, *article, *baseURL, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "commentctl export: --format is jsonl or disqus, not %q\n", *format)
+		return errUsage
 	}
 	var filters []string
 	if *article != "" {
@@ -128,4 +140,23 @@ func newestOf(ctx context.Context, log *events.Log, filters []string) (uint64, e
 		}
 	}
 	return end, nil
+}
+
+// exportDisqus writes the approved comments as a Disqus XML export.
+func exportDisqus(ctx context.Context, conn connection, article, baseURL string, stdout, stderr io.Writer) error {
+	log, closeAll, err := conn.attachLog(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	out := bufio.NewWriter(stdout)
+	n, err := imports.WriteDisqus(ctx, out, imports.ExportConfig{Log: log, Article: article, BaseURL: baseURL})
+	if ferr := out.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("write: %w", ferr)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "exported %d approved comments as Disqus XML\n", n)
+	return nil
 }

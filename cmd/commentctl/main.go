@@ -7,8 +7,10 @@
 //	commentctl rules validate FILE
 //	commentctl rules check [--rules FILE] < comments.txt
 //	commentctl rules publish|dryrun FILE
+//	commentctl rules backtest --rules FILE [--since DURATION] [--article ID]
 //	commentctl status [--json] [--nats-monitor URLS] [--max-delay D]
-//	commentctl export [--article ID] [--from SEQ]
+//	commentctl export [--format jsonl|disqus] [--article ID] [--from SEQ]
+//	commentctl import --format disqus|remark42|wxr [--dry-run] FILE
 //	commentctl rebuild
 //	commentctl load [--comments N] [--articles M]
 //	commentctl dlq list|replay SEQ|delete SEQ

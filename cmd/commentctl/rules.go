@@ -18,14 +18,17 @@ func init() {
 			"check [--rules FILE]: evaluate one comment per line of stdin, one JSON verdict per line\n" +
 			"publish FILE: make FILE the rule set every worker applies, now\n" +
 			"dryrun [--article ID] FILE: the comments in the log FILE would decide differently\n" +
-			"(publish, dryrun: --nats-url URL or --data-dir DIR)",
+			"backtest --rules FILE [--since DURATION] [--article ID] [--json]: replay past submissions through FILE\n" +
+			"  with the facts of their time; what would change, rule by rule, against moderators' decisions\n" +
+			"shadow [--since DURATION] [--article ID] [--json]: the shadow rules on live traffic, against moderators' decisions\n" +
+			"(publish, dryrun, backtest, shadow: --nats-url URL or --data-dir DIR)",
 		run: runRules,
 	}
 }
 
 func runRules(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: commentctl rules validate FILE | check [--rules FILE] | publish FILE | dryrun FILE")
+		fmt.Fprintln(stderr, "usage: commentctl rules validate FILE | check [--rules FILE] | publish FILE | dryrun FILE | backtest --rules FILE")
 		return errUsage
 	}
 	switch args[0] {
@@ -37,6 +40,10 @@ func runRules(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return rulesPublish(ctx, args[1:], stdout, stderr)
 	case "dryrun":
 		return rulesDryRun(ctx, args[1:], stdout, stderr)
+	case "backtest":
+		return rulesBacktest(ctx, args[1:], stdout, stderr)
+	case "shadow":
+		return rulesShadow(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "commentctl rules: unknown subcommand %q\n", args[0])
 	return errUsage

@@ -8,15 +8,81 @@
   var csrf = meta ? meta.content : '';
   var body = document.body;
 
-  var toastEl = $('#toast');
-  var toastTimer = null;
-  function toast(msg) {
-    if (!toastEl) return;
-    toastEl.textContent = msg;
-    toastEl.classList.add('show');
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(function () { toastEl.classList.remove('show'); }, 5000);
+  // The page's language and its catalogue, from the server (data-i18n):
+  // t() translates a string and fills in its %s and %d, tn() picks the
+  // plural form the language needs for a count.
+  var i18n = { lang: 'en', strings: {}, plurals: {} };
+  try { i18n = JSON.parse(body.dataset.i18n || '') || i18n; } catch (e) { /* English */ }
+  function fill(s, args) {
+    var i = 0;
+    return s.replace(/%[sd]/g, function () { return String(args[i++]); });
   }
+  function t(en) {
+    var s = (i18n.strings && i18n.strings[en]) || en;
+    return fill(s, Array.prototype.slice.call(arguments, 1));
+  }
+  function tn(key, n) {
+    var forms = i18n.plurals && i18n.plurals[key];
+    var f = key;
+    if (forms) {
+      var cat = 'other';
+      try { cat = new Intl.PluralRules(i18n.lang).select(n); } catch (e) { cat = n === 1 ? 'one' : 'other'; }
+      f = forms[cat] || forms.other || key;
+    }
+    return fill(f, [n]);
+  }
+  // Dates in the moderator's own locale and time zone: the first of the
+  // browser's languages that is the page's language (en-GB, ru-RU), else
+  // the page's language.
+  var locale = (function () {
+    var langs = navigator.languages || [navigator.language || ''];
+    for (var i = 0; i < langs.length; i++) {
+      if (String(langs[i]).split('-')[0].toLowerCase() === i18n.lang) return langs[i];
+    }
+    return i18n.lang;
+  })();
+  var dateFmt;
+  try { dateFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }); } catch (e) { dateFmt = new Intl.DateTimeFormat(i18n.lang); }
+  function formatDate(iso) {
+    var d = new Date(iso);
+    return isNaN(d.getTime()) ? String(iso) : dateFmt.format(d);
+  }
+  function localDates(root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll('time[datetime]'), function (el) {
+      el.textContent = formatDate(el.getAttribute('datetime'));
+    });
+  }
+  localDates(document);
+  var reasonLabels = { offensive: 'Offensive', abusive: 'Abusive or harassing', spam: 'Spam or advertising', 'off-topic': 'Off topic', 'personal-information': 'Shares personal information', other: 'Something else' };
+  function reasonLabel(code) { return reasonLabels[code] ? t(reasonLabels[code]) : code; }
+
+  // The toast says what just happened; after a decision it offers Undo
+  // for a while (the u key undoes it as long as no other decision came).
+  var toastEl = $('#toast');
+  var toastText = $('#toast-text') || toastEl;
+  var toastUndo = $('#toast-undo');
+  var toastTimer = null;
+  var undoLast = null;
+  function hideToast() {
+    if (toastEl) toastEl.classList.remove('show');
+    if (toastUndo) toastUndo.hidden = true;
+  }
+  function toast(msg, undo) {
+    if (!toastEl) return;
+    toastText.textContent = msg;
+    toastEl.classList.add('show');
+    if (undo !== undefined) undoLast = undo;
+    if (toastUndo) toastUndo.hidden = !undo;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(hideToast, undo ? 10000 : 5000);
+  }
+  function runUndo() {
+    var f = undoLast;
+    undoLast = null;
+    hideToast();
+    if (f) f();
+  }
+  if (toastUndo) toastUndo.addEventListener('click', runUndo);
 
   function api(method, url, data) {
     var opts = { method: method, credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } };
@@ -29,8 +95,18 @@
       return resp.json().catch(function () { return null; }).then(function (b) { return { status: resp.status, body: b }; });
     });
   }
+  // undoDecision takes back a decision: the compensating decision of the
+  // decision API (the comment's seq after the decision names it).
+  function undoDecision(id, seq, who, then) {
+    return api('POST', '/api/moderation/comments/' + encodeURIComponent(id) + '/decision', { action: 'undo', expected_seq: seq }).then(function (r) {
+      if (r.status === 200) toast(t('Undone: the comment by %s is %s again', who, t(r.body.comment.status)), null);
+      else toast(r.status === 409 ? t('Not undone: the comment changed meanwhile') : errText(r), null);
+      if (then) then(r);
+      return r;
+    });
+  }
   function errText(r) {
-    return (r.body && r.body.error && r.body.error.message) || ('failed (' + r.status + ')');
+    return (r.body && r.body.error && r.body.error.message) || t('failed (%d)', r.status);
   }
 
   // Single-letter shortcuts can be turned off (WCAG 2.1.4): the choice
@@ -46,7 +122,7 @@
     shortcutsBox.addEventListener('change', function () {
       try { localStorage.setItem(shortcutsKey, shortcutsBox.checked ? 'on' : 'off'); } catch (e) { /* private mode: this page only */ }
       body.classList.toggle('no-shortcuts', !shortcutsBox.checked);
-      toast(shortcutsBox.checked ? 'Single-letter shortcuts on' : 'Single-letter shortcuts off');
+      toast(shortcutsBox.checked ? t('Single-letter shortcuts on') : t('Single-letter shortcuts off'));
     });
   }
   function lettersOn() { return shortcutsBox ? shortcutsBox.checked : shortcutsOn(); }
@@ -68,6 +144,8 @@
 
   if (body.classList.contains('queue')) queuePage();
   if (body.classList.contains('author-page')) authorPage();
+  if (body.classList.contains('comment-page')) commentPage();
+  if (body.classList.contains('article-page')) articlePage();
 
   function queuePage() {
     var me = body.dataset.me;
@@ -94,7 +172,7 @@
     function current() { return selectedId ? document.getElementById('item-' + selectedId) : null; }
     function describe(el) {
       var list = items();
-      return 'Comment ' + (list.indexOf(el) + 1) + ' of ' + list.length + ', by ' + el.dataset.authorName;
+      return t('Comment %d of %d, by %s', list.indexOf(el) + 1, list.length, el.dataset.authorName);
     }
     // select marks one comment as the one the shortcuts act on; told
     // says whether the change is the moderator's (and so announced).
@@ -139,14 +217,14 @@
         el.classList.toggle('picked', picked.has(el.dataset.id));
       });
       var n = picked.size;
-      var msg = n === 0 ? 'None chosen' : n + ' chosen';
+      var msg = n === 0 ? t('None chosen') : tn('%d chosen', n);
       bulkCount.textContent = msg;
       $('#bulk-approve').disabled = n === 0;
       $('#bulk-reject').disabled = n === 0;
       pickAll.checked = n > 0 && n === list.length;
       pickAll.indeterminate = n > 0 && n < list.length;
       pickAll.disabled = list.length === 0;
-      if (told) announce(n === 0 ? 'No comment chosen' : n === 1 ? '1 comment chosen' : n + ' comments chosen');
+      if (told) announce(n === 0 ? t('No comment chosen') : tn('%d comments chosen', n));
     }
     function pick(el, on) {
       if (on) picked.add(el.dataset.id); else picked.delete(el.dataset.id);
@@ -160,7 +238,7 @@
 
     function conflictText(r) {
       var c = r.body && r.body.error && r.body.error.current;
-      return 'Someone else was first: ' + (c ? c.status + ' by ' + c.decided_by : 'it changed');
+      return c ? t('Someone else was first: %s by %s', t(c.status), c.decided_by) : t('Someone else was first: it changed');
     }
 
     function decide(el, action, reason, message) {
@@ -169,8 +247,9 @@
       api('POST', '/api/moderation/comments/' + encodeURIComponent(el.dataset.id) + '/decision',
         { action: action, reason: reason || '', message: message || '', expected_seq: Number(el.dataset.seq) }).then(function (r) {
         if (r.status === 200) {
-          var msg = action === 'approve' ? 'Approved the comment by ' + el.dataset.authorName : 'Rejected the comment by ' + el.dataset.authorName + ': ' + reason;
-          toast(msg);
+          var msg = action === 'approve' ? t('Approved the comment by %s', el.dataset.authorName) : t('Rejected the comment by %s: %s', el.dataset.authorName, reasonLabel(reason));
+          var id = el.dataset.id, who = el.dataset.authorName, seq = r.body.comment.seq;
+          toast(msg, function () { selectedId = id; undoDecision(id, seq, who, function () { refresh(); }); });
           var wasSelected = el.dataset.id === selectedId;
           picked.delete(el.dataset.id);
           el.remove();
@@ -206,17 +285,25 @@
         decisions: ids.map(function (id) { return { id: id, action: action, reason: reason || '', message: message || '', expected_seq: seqs[id] }; })
       }).then(function (r) {
         if (r.status !== 200) { toast(errText(r)); refresh(); return; }
-        var done = 0, failed = 0;
+        var done = 0, failed = 0, undos = [];
         r.body.results.forEach(function (res) {
           if (res.status === 200) {
             done++;
+            undos.push({ id: res.id, action: 'undo', expected_seq: res.comment.seq });
             picked.delete(res.id);
             var el = document.getElementById('item-' + res.id);
             if (el) el.remove();
           } else failed++;
         });
-        var verb = action === 'approve' ? 'Approved ' : 'Rejected ';
-        toast(verb + done + ' comment' + (done === 1 ? '' : 's') + (failed ? '; ' + failed + ' changed meanwhile and were left' : ''));
+        var msg = action === 'approve' ? tn('Approved %d comments', done) : tn('Rejected %d comments', done);
+        if (failed) msg += '; ' + tn('%d changed meanwhile and were left', failed);
+        toast(msg, undos.length ? function () {
+          api('POST', '/api/moderation/decisions', { decisions: undos }).then(function (r) {
+            var back = r.status === 200 ? r.body.results.filter(function (x) { return x.status === 200; }).length : 0;
+            toast(tn('Undone: %d comments are back', back), null);
+            refresh();
+          });
+        } : null);
         if (!current()) select(items()[0] || null, false);
         syncPicks(false);
         refresh();
@@ -227,7 +314,7 @@
       if (!el) return;
       api('POST', '/api/moderation/authors/' + encodeURIComponent(el.dataset.author) + '/ban',
         { reason: reason, reject_pending: rejectPending }).then(function (r) {
-        if (r.status === 200) toast('Banned ' + el.dataset.authorName + (rejectPending ? '; ' + r.body.rejected.length + ' waiting comment(s) rejected' : ''));
+        if (r.status === 200) toast(t('Banned %s', el.dataset.authorName) + (rejectPending ? '; ' + tn('%d waiting comments rejected', r.body.rejected.length) : ''));
         else toast(errText(r));
         refresh();
       });
@@ -244,12 +331,13 @@
       form.reset();
       $('#decide-error').textContent = '';
       var who = el ? el.dataset.authorName : '';
-      $('#decide-title').textContent = mode === 'ban' ? 'Ban ' + who + ' for which reason?'
-        : mode === 'bulk' ? 'Reject ' + picked.size + ' chosen comment' + (picked.size === 1 ? '' : 's') + ' for which reason?'
-          : 'Reject the comment by ' + who + ' for which reason?';
+      $('#decide-title').textContent = mode === 'ban' ? t('Ban %s for which reason?', who)
+        : mode === 'bulk' ? tn('Reject %d chosen comments for which reason?', picked.size)
+          : el.dataset.status === 'approved' ? t('Remove the published comment by %s for which reason?', who)
+            : t('Reject the comment by %s for which reason?', who);
       $('#message-field').hidden = mode === 'ban';
       $('#reject-pending-field').hidden = mode !== 'ban';
-      $('#decide-submit').textContent = mode === 'ban' ? 'Ban' : 'Reject';
+      $('#decide-submit').textContent = mode === 'ban' ? t('Ban') : el && el.dataset.status === 'approved' ? t('Remove') : t('Reject');
       dialog.showModal();
       form.querySelector('input[name=reason]').focus();
     }
@@ -268,7 +356,7 @@
     form.addEventListener('submit', function (e) {
       e.preventDefault();
       var r = form.querySelector('input[name=reason]:checked');
-      if (!r) { $('#decide-error').textContent = 'Choose a reason.'; return; }
+      if (!r) { $('#decide-error').textContent = t('Choose a reason.'); return; }
       finishDialog(r.value);
     });
     $('#decide-cancel').addEventListener('click', function () { dialog.close(); });
@@ -285,17 +373,20 @@
       api('GET', '/api/moderation/comments/' + encodeURIComponent(el.dataset.id) + '/history').then(function (r) {
         historyBody.replaceChildren();
         var h = document.createElement('p');
-        h.textContent = 'Comment by ' + el.dataset.authorName;
+        h.textContent = t('Comment by %s', el.dataset.authorName);
         historyBody.append(h);
         historyPanel.hidden = false;
         if (r.status !== 200) { historyBody.append(errText(r)); return; }
         var ol = document.createElement('ol');
+        var when = {};
         r.body.events.forEach(function (ev) {
           var d = ev.data || {};
-          var parts = [new Date(ev.occurred_at).toLocaleString(), ev.type, ev.actor];
-          if (d.reason) parts.push('reason ' + d.reason);
-          if (d.rules) parts.push('rules ' + d.rules.join(', '));
-          if (d.evidence) parts.push('matched ' + d.evidence.map(function (x) { return '“' + x.match + '”'; }).join(', '));
+          when[ev.id] = ev.occurred_at;
+          var parts = [formatDate(ev.occurred_at), t(ev.type), ev.actor];
+          if (ev.causation_id && when[ev.causation_id] && /^Comment(Approved|Rejected|Held)$/.test(ev.type)) parts.push(t('undoes the decision of %s', formatDate(when[ev.causation_id])));
+          if (d.reason) parts.push(t('reason %s', reasonLabel(d.reason)));
+          if (d.rules) parts.push(t('rules %s', d.rules.join(', ')));
+          if (d.evidence) parts.push(t('matched %s', d.evidence.map(function (x) { return '“' + x.match + '”'; }).join(', ')));
           if (d.message) parts.push('“' + d.message + '”');
           var li = document.createElement('li');
           li.textContent = parts.join(' · ');
@@ -364,6 +455,7 @@
         var ol = $('#items');
         $('#count-held').textContent = ol.dataset.held;
         $('#count-reported').textContent = ol.dataset.reported;
+        localDates(list);
         syncPicks(false);
         // Keep the keyboard focus on the same control of the same comment.
         if (focusItem) {
@@ -386,7 +478,7 @@
       var d;
       try { d = JSON.parse(ev.data); } catch (e) { return; }
       if (d.id && d.id === selectedId && d.decided_by && d.decided_by !== me && d.type !== 'CommentReported') {
-        toast('Taken by ' + d.decided_by + ': now ' + d.status);
+        toast(t('Taken by %s: now %s', d.decided_by, t(d.status)));
       }
       refresh();
     });
@@ -429,6 +521,7 @@
         case 'r': openDialog('reject', current()); break;
         case 'b': openDialog('ban', current()); break;
         case 'h': if (historyPanel.hidden) showHistory(); else hideHistory(); break;
+        case 'u': if (undoLast) runUndo(); else toast(t('Nothing to undo')); break;
         case 'o': if (current()) location.href = current().dataset.authorUrl; break;
         case '?': toggleHelp(); break;
         default: return;
@@ -453,5 +546,178 @@
         if (r.status === 200) location.reload(); else toast(errText(r));
       });
     });
+  }
+
+  // askReason opens the reason dialog (reason and a message to the
+  // author) and calls done(reason, message) when it is sent.
+  function askReason(title, submitLabel, done) {
+    var dialog = $('#decide'), form = $('#decide-form');
+    var opener = document.activeElement;
+    form.reset();
+    $('#decide-error').textContent = '';
+    $('#decide-title').textContent = title;
+    $('#decide-submit').textContent = submitLabel;
+    $('#message-field').hidden = false;
+    $('#reject-pending-field').hidden = true;
+    function submit(e) {
+      e.preventDefault();
+      var r = form.querySelector('input[name=reason]:checked');
+      if (!r) { $('#decide-error').textContent = t('Choose a reason.'); return; }
+      finish(r.value);
+    }
+    function finish(reason) {
+      var message = form.elements.message.value.trim();
+      cleanup();
+      dialog.close();
+      done(reason, message);
+    }
+    function keys(e) {
+      if (e.ctrlKey || e.metaKey || e.altKey || !lettersOn() || (e.target && e.target.tagName === 'TEXTAREA')) return;
+      var n = parseInt(e.key, 10);
+      var rs = form.querySelectorAll('input[name=reason]');
+      if (n >= 1 && n <= rs.length) { e.preventDefault(); finish(rs[n - 1].value); }
+    }
+    function cancel() { dialog.close(); }
+    function cleanup() {
+      form.removeEventListener('submit', submit);
+      dialog.removeEventListener('keydown', keys);
+      $('#decide-cancel').removeEventListener('click', cancel);
+    }
+    form.addEventListener('submit', submit);
+    dialog.addEventListener('keydown', keys);
+    $('#decide-cancel').addEventListener('click', cancel);
+    dialog.addEventListener('close', function () { cleanup(); if (opener && document.contains(opener)) opener.focus(); }, { once: true });
+    dialog.showModal();
+    form.querySelector('input[name=reason]').focus();
+  }
+
+  function decision(id, data) {
+    return api('POST', '/api/moderation/comments/' + encodeURIComponent(id) + '/decision', data);
+  }
+
+  // The comment's page: decide, remove a published comment, undo the
+  // last decision; the page reloads to show the history with it.
+  function commentPage() {
+    var id = body.dataset.id, seq = Number(body.dataset.seq), who = body.dataset.authorName;
+    function after(r) {
+      if (r.status === 200) location.reload();
+      else toast(r.status === 409 ? t('Someone else was first: %s by %s', t(r.body.error.current.status), r.body.error.current.decided_by) : errText(r));
+    }
+    $('main').addEventListener('click', function (e) {
+      var b = e.target.closest('button[data-do]');
+      if (!b) return;
+      switch (b.dataset.do) {
+        case 'approve': decision(id, { action: 'approve', expected_seq: seq }).then(after); break;
+        case 'reject':
+          askReason(body.dataset.status === 'approved' ? t('Remove the published comment by %s for which reason?', who) : t('Reject the comment by %s for which reason?', who),
+            body.dataset.status === 'approved' ? t('Remove') : t('Reject'), function (reason, message) {
+              decision(id, { action: 'reject', reason: reason, message: message, expected_seq: seq }).then(after);
+            });
+          break;
+        case 'undo': undoDecision(id, seq, who, function (r) { if (r.status === 200) location.reload(); }); break;
+      }
+    });
+  }
+
+  // An article's page: its settings, and its published comments as the
+  // reader API gives them, each removable (and the removal undoable).
+  function articlePage() {
+    var article = body.dataset.article;
+    var list = $('#published'), more = $('#published-more');
+    var announceEl = $('#announce');
+    var cursor = '';
+    var sform = $('#settings-form');
+    sform.addEventListener('submit', function (e) {
+      e.preventDefault();
+      api('PUT', '/api/moderation/articles/' + encodeURIComponent(article) + '/settings',
+        { closed: sform.elements.closed.checked, premoderated: sform.elements.premoderated.checked }).then(function (r) {
+        toast(r.status === 200 ? t('Settings saved') : errText(r));
+      });
+    });
+    function row(c) {
+      var li = document.createElement('li');
+      li.className = 'comment status-approved';
+      li.id = 'pub-' + c.id;
+      li.dataset.id = c.id;
+      li.dataset.authorName = c.author;
+      var meta = document.createElement('div');
+      meta.className = 'meta';
+      var a = document.createElement('strong');
+      a.textContent = c.author;
+      var time = document.createElement('time');
+      time.setAttribute('datetime', c.created_at);
+      time.textContent = formatDate(c.created_at);
+      meta.append(a, ' · ', time);
+      var text = document.createElement('div');
+      text.className = 'text';
+      text.textContent = c.text;
+      var actions = document.createElement('div');
+      actions.className = 'actions';
+      var rm = document.createElement('button');
+      rm.type = 'button';
+      rm.className = 'do-reject';
+      rm.dataset.do = 'remove';
+      rm.textContent = t('Remove…');
+      var open = document.createElement('a');
+      open.className = 'button-link';
+      open.href = '/moderation/comments/' + encodeURIComponent(c.id);
+      open.textContent = t('History');
+      actions.append(rm, open);
+      li.append(meta, text, actions);
+      return li;
+    }
+    function load() {
+      var url = '/api/articles/' + encodeURIComponent(article) + '/comments?sort=newest&limit=50' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+      fetch(url, { credentials: 'same-origin' }).then(function (resp) { return resp.json().then(function (b) { return { status: resp.status, body: b }; }); }).then(function (r) {
+        if (r.status !== 200) { toast(errText(r)); return; }
+        if (!cursor && !r.body.comments.length) {
+          var li = document.createElement('li');
+          li.className = 'empty';
+          li.textContent = t('Nothing published here.');
+          list.append(li);
+        }
+        r.body.comments.forEach(function (c) { list.append(row(c)); });
+        cursor = r.body.next_cursor;
+        more.hidden = !cursor;
+      });
+    }
+    more.addEventListener('click', load);
+    function announce(msg) {
+      announceEl.textContent = '';
+      setTimeout(function () { announceEl.textContent = msg; }, 30);
+    }
+    list.addEventListener('click', function (e) {
+      var b = e.target.closest('button[data-do]');
+      var li = b && b.closest('li');
+      if (!li) return;
+      var id = li.dataset.id, who = li.dataset.authorName;
+      if (b.dataset.do === 'remove') {
+        askReason(t('Remove the published comment by %s for which reason?', who), t('Remove'), function (reason, message) {
+          decision(id, { action: 'reject', reason: reason, message: message }).then(function (r) {
+            if (r.status !== 200) { toast(errText(r)); return; }
+            var seq = r.body.comment.seq;
+            li.classList.replace('status-approved', 'status-rejected');
+            b.textContent = t('Undo');
+            b.dataset.do = 'undo';
+            b.dataset.seq = seq;
+            b.className = 'do-undo';
+            b.focus();
+            var msg = t('Removed the comment by %s', who);
+            announce(msg);
+            toast(msg, function () { b.click(); });
+          });
+        });
+      } else if (b.dataset.do === 'undo') {
+        undoDecision(id, Number(b.dataset.seq), who, function (r) {
+          if (r.status !== 200) return;
+          li.classList.replace('status-rejected', 'status-approved');
+          b.textContent = t('Remove…');
+          b.dataset.do = 'remove';
+          b.className = 'do-reject';
+          b.focus();
+        });
+      }
+    });
+    load();
   }
 })();
