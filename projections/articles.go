@@ -51,6 +51,10 @@ func (s *Store) ApprovedCounts(articles []string) []int {
 func (s *Store) Depth(id string) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	return s.depth(id)
+}
+
+func (s *Store) depth(id string) int {
 	depth := 0
 	for c := s.comments[id]; c != nil && c.ParentID != "" && depth < maxAncestors; c = s.comments[c.ParentID] {
 		depth++
@@ -64,6 +68,9 @@ func (s *Store) Depth(id string) int {
 type ThreadComment struct {
 	Comment
 	Depth int
+	// ReplyDepth is the comment's own depth (Store.Depth), which the
+	// reply depth limit counts.
+	ReplyDepth int
 }
 
 // ThreadPage is a page of an article's approved comments grouped in
@@ -120,7 +127,7 @@ func (s *Store) Threads(articleID string, after uint64, limit int, newest bool) 
 	}
 	var walk func(c *Comment, depth int)
 	walk = func(c *Comment, depth int) {
-		p.Comments = append(p.Comments, ThreadComment{Comment: *c, Depth: depth})
+		p.Comments = append(p.Comments, ThreadComment{Comment: *c, Depth: depth, ReplyDepth: s.depth(c.ID)})
 		for _, r := range children[c.ID] {
 			walk(r, depth+1)
 		}

@@ -280,6 +280,11 @@ func (r *StatusReader) Status(ctx context.Context, id string) (StatusEntry, erro
 	return r.cur.Load().Status(ctx, id)
 }
 
+// Comment is StatusView.Comment on the bucket serving now.
+func (r *StatusReader) Comment(ctx context.Context, id string) (CommentState, error) {
+	return r.cur.Load().Comment(ctx, id)
+}
+
 // Bucket is the name of the bucket serving now.
 func (r *StatusReader) Bucket() string { return r.cur.Load().kv.Bucket() }
 

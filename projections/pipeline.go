@@ -121,8 +121,12 @@ func (b *Batch) Put(key string, value []byte) {
 }
 
 // Delete removes key (a delete marker; the bucket keeps no history).
-func (b *Batch) Delete(key string) {
-	m := &nats.Msg{Subject: b.prefix + key, Header: nats.Header{}}
+func (b *Batch) Delete(key string) { b.DeleteWith(key, nil) }
+
+// DeleteWith removes key with a note in the delete marker, which
+// watchers see (KeyValueEntry.Value) and gets do not.
+func (b *Batch) DeleteWith(key string, note []byte) {
+	m := &nats.Msg{Subject: b.prefix + key, Header: nats.Header{}, Data: note}
 	m.Header.Set("KV-Operation", "DEL")
 	b.publish(m)
 }
@@ -207,13 +211,6 @@ type cachedComment struct {
 }
 
 const (
-	// writeTimeout bounds the wait for one view write's ack. A write sent
-	// to a stream leader that died in a failover is never acknowledged;
-	// the pipeline notices after this long and resumes from the
-	// checkpoints, so views lag by about this much after a failover (an
-	// election takes a few seconds). 30s here made a view stall past what
-	// readers wait for (TestClusterSurvivesLosingTheStreamLeader).
-	writeTimeout = 5 * time.Second
 	// pipelineWindow bounds the writes in flight.
 	pipelineWindow = 4096
 	// minCommentCache keeps every comment written since the last
@@ -225,7 +222,10 @@ const (
 )
 
 func newPipeline(log *events.Log, comments *StatusView, views []ViewWriter, cacheSize int, logger *slog.Logger) (*pipeline, error) {
-	p := &pipeline{log: log, comments: comments, logger: logger, stall: 10 * time.Second, timeout: writeTimeout, every: checkpointEvery}
+	// A write to a bucket whose leader just died is answered by nobody:
+	// after 5 s (kv.Put's own default) the pipeline resumes from the
+	// checkpoints, by then on the new leader.
+	p := &pipeline{log: log, comments: comments, logger: logger, stall: 5 * time.Second, timeout: 5 * time.Second, every: checkpointEvery}
 	js, err := jetstream.New(comments.js.Conn(),
 		jetstream.WithPublishAsyncMaxPending(pipelineWindow),
 		jetstream.WithPublishAsyncTimeout(p.timeout),
@@ -294,7 +294,7 @@ func (p *pipeline) wait(ctx context.Context) error {
 		v.batch.flush()
 	}
 	if p.js.PublishAsyncPending() > 0 {
-		t := time.NewTimer(p.timeout + 5*time.Second)
+		t := time.NewTimer(p.timeout + time.Second)
 		defer t.Stop()
 		select {
 		case <-p.js.PublishAsyncComplete():

@@ -130,11 +130,11 @@ func (p *Projector) Run(ctx context.Context) error {
 	}
 	start, err := p.from(ctx)
 	if err != nil {
-		return err
+		return stopped(ctx, err)
 	}
 	last, err := p.Log.LastSeq(ctx)
 	if err != nil {
-		return err
+		return stopped(ctx, err)
 	}
 	if last < start {
 		p.setCaughtUp()
@@ -191,7 +191,15 @@ func (p *Projector) Run(ctx context.Context) error {
 			p.Logger.Error("final snapshot", "err", serr)
 		}
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		return nil // stopped: what failed on the way out was the stop
+	}
+	return err
+}
+
+// stopped is nil when err comes of ctx's end: a stop, not a failure.
+func stopped(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
 		return nil
 	}
 	return err

@@ -98,7 +98,7 @@ func (v *StatusView) Status(ctx context.Context, id string) (StatusEntry, error)
 		return StatusEntry{}, events.ErrNotFound
 	}
 	if err != nil {
-		return StatusEntry{}, fmt.Errorf("projections: status view: %w", err)
+		return StatusEntry{}, fmt.Errorf("%w: status view: %w", events.ErrUnavailable, err)
 	}
 	var st StatusEntry
 	if err := json.Unmarshal(e.Value(), &st); err != nil {
@@ -116,7 +116,7 @@ func (v *StatusView) state(ctx context.Context, id string) (CommentState, error)
 		return CommentState{}, events.ErrNotFound
 	}
 	if err != nil {
-		return CommentState{}, fmt.Errorf("projections: comment view: %w", err)
+		return CommentState{}, fmt.Errorf("%w: comment view: %w", events.ErrUnavailable, err)
 	}
 	var c CommentState
 	if err := json.Unmarshal(e.Value(), &c); err != nil {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/browsertest"
-	"github.com/newsroom/commentd/internal/poll"
 	"github.com/newsroom/commentd/projections"
 	"github.com/newsroom/commentd/web"
 )
@@ -29,17 +27,7 @@ func browser(t *testing.T) context.Context {
 
 // live runs a projector over the fixture's log, as commentd does, so the
 // views and the live streams follow the log by themselves.
-func (f *fixture) live() {
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &projections.Projector{Log: f.log, Store: f.views, OnChange: f.web.OnChange}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := p.Run(ctx); err != nil {
-			f.t.Errorf("projector: %v", err)
-		}
-	})
-	f.t.Cleanup(func() { cancel(); wg.Wait() })
-}
+func (f *fixture) live() { f.tv.Live() }
 
 // decideLive appends a decision and waits until the projector applied it.
 func (f *fixture) decideLive(typ events.Type, article, id, message string) {
@@ -376,5 +364,5 @@ func (f *fixture) waitApplied() {
 // waitAppliedTo waits until the projector applied the log up to seq.
 func (f *fixture) waitAppliedTo(seq uint64) {
 	f.t.Helper()
-	poll.True(f.t, 10*time.Second, fmt.Sprintf("applied up to %d", seq), func() bool { return f.views.Applied() >= seq })
+	f.tv.WaitApplied(seq)
 }

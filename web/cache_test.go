@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -9,23 +10,16 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/newsroom/commentd/events"
-	"github.com/newsroom/commentd/projections"
 )
 
 // The article page is built once per version of the article, not once
 // per request; pages with a reader's notice are never kept.
 func TestArticlePageIsBuiltOncePerVersion(t *testing.T) {
-	views := projections.NewStore()
-	s := New(Config{Views: views})
-	var seq uint64
+	l, tv := newTestLog(t)
+	s := New(tv.Config(Config{}))
 	apply := func(typ events.Type, comment string, data any) {
-		seq++
-		e, err := events.New(uuid.NewString(), typ, "a1", comment, events.ActorReader, "", time.Now(), data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.Seq = seq
-		views.Apply(e)
+		storeEvent(t, l, typ, comment, events.ActorReader, time.Now(), data)
+		tv.Sync()
 	}
 	id := uuid.NewString()
 	apply(events.CommentSubmitted, id, events.Submitted{Author: "Anna", AuthorID: "name:anna", Text: "hello"})
@@ -37,7 +31,7 @@ func TestArticlePageIsBuiltOncePerVersion(t *testing.T) {
 		return w.Body.String()
 	}
 	get("/articles/a1")
-	parts, ok := s.articles.get(articleQuery{article: "a1", lang: "en"}, articleStamp{version: views.ArticleVersion("a1")})
+	parts, ok := s.articles.get(articleQuery{article: "a1", lang: "en"}, articleStamp{version: version(t, tv.Articles, "a1")})
 	if !ok || !strings.Contains(string(parts[0]), "hello") {
 		t.Fatal("the page was not kept")
 	}
@@ -84,4 +78,13 @@ func TestViewCacheBounds(t *testing.T) {
 	if _, ok := c.get("big", 1); ok || len(c.entries) != 1 {
 		t.Fatal("an entry over the byte bound was kept")
 	}
+}
+
+func version(t *testing.T, v ArticleViews, article string) uint64 {
+	t.Helper()
+	n, err := v.ArticleVersion(context.Background(), article)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

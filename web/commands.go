@@ -1,6 +1,12 @@
 package web
 
-import "github.com/newsroom/commentd/commands"
+import (
+	"context"
+
+	"github.com/newsroom/commentd/commands"
+	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/projections"
+)
 
 // newCommands builds the write side the handlers call, over the log and
 // the views this server reads.
@@ -10,11 +16,44 @@ func (s *Server) newCommands() *commands.Service {
 		Logger: s.log,
 	}
 	if s.cfg.Views != nil {
-		cc.Views = commands.StoreViews(s.cfg.Views)
+		cc.Views = commandViews{s.cfg.Comments, s.cfg.Views}
 		cc.Registry = s.cfg.Registry
 	}
 	if s.cfg.Status != nil {
 		cc.Status = s.cfg.Status
 	}
 	return commands.New(cc)
+}
+
+// commandViews are what the commands read: one comment's state from the
+// comment view, the rest from the moderators' views.
+type commandViews struct {
+	comments CommentViews
+	mod      ModerationViews
+}
+
+func (v commandViews) Comment(ctx context.Context, id string) (projections.Comment, error) {
+	c, err := v.comments.Comment(ctx, id)
+	return c.Comment, err
+}
+
+func (v commandViews) Depth(ctx context.Context, id string) (int, error) {
+	c, err := v.comments.Comment(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return c.Depth, nil
+}
+
+func (v commandViews) ArticleSettings(_ context.Context, article string) (events.ArticleSettings, error) {
+	return v.mod.ArticleSettings(article), nil
+}
+
+func (v commandViews) AuthorKnown(_ context.Context, authorID string) (bool, error) {
+	_, ok := v.mod.AuthorRecord(authorID, 0)
+	return ok, nil
+}
+
+func (v commandViews) Undecided(_ context.Context, authorID string) ([]projections.Comment, error) {
+	return v.mod.Undecided(authorID), nil
 }

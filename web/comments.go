@@ -17,7 +17,6 @@ import (
 
 	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/events"
-	"github.com/newsroom/commentd/projections"
 )
 
 type newComment struct {
@@ -225,7 +224,12 @@ func (s *Server) handleListComments() http.HandlerFunc {
 			s.listAsOf(w, r, q, v.Get("as_of")) // asof.go
 			return
 		}
-		writeJSONBytes(w, http.StatusOK, s.pages.get(s.cfg.Views, q))
+		body, err := s.pages.get(r.Context(), s.cfg.Articles, q)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSONBytes(w, http.StatusOK, body)
 	}
 }
 
@@ -250,15 +254,21 @@ const maxCachedBytes = 64 << 20
 
 func newPageCache() *pageCache { return &pageCache{pages: make(map[listQuery]cachedPage)} }
 
-func (c *pageCache) get(views *projections.Store, q listQuery) []byte {
-	version := views.ArticleVersion(q.article)
+func (c *pageCache) get(ctx context.Context, views ArticleViews, q listQuery) ([]byte, error) {
+	version, err := views.ArticleVersion(ctx, q.article)
+	if err != nil {
+		return nil, err
+	}
 	c.mu.RLock()
 	p, ok := c.pages[q]
 	c.mu.RUnlock()
 	if ok && p.version == version {
-		return p.body
+		return p.body, nil
 	}
-	page := views.Approved(q.article, q.after, q.limit, q.newest)
+	page, err := views.Approved(ctx, q.article, q.after, q.limit, q.newest)
+	if err != nil {
+		return nil, err
+	}
 	resp := listResponse{Article: q.article, Total: page.Total, Comments: make([]publicComment, len(page.Comments))}
 	for i, c := range page.Comments {
 		resp.Comments[i] = toPublic(c)
@@ -269,7 +279,7 @@ func (c *pageCache) get(views *projections.Store, q listQuery) []byte {
 	body, _ := json.Marshal(resp) // plain strings and times: cannot fail
 	body = append(body, '\n')
 	if q.after != 0 {
-		return body
+		return body, nil
 	}
 	c.mu.Lock()
 	if old, ok := c.pages[q]; ok {
@@ -282,7 +292,7 @@ func (c *pageCache) get(views *projections.Store, q listQuery) []byte {
 	c.pages[q] = cachedPage{version: page.Version, body: body}
 	c.bytes += len(body)
 	c.mu.Unlock()
-	return body
+	return body, nil
 }
 
 // allow takes a token from the address's and the author's buckets, or

@@ -13,7 +13,6 @@ import (
 	"github.com/newsroom/commentd/accounts"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/natstest"
-	"github.com/newsroom/commentd/projections"
 	"github.com/newsroom/commentd/web"
 )
 
@@ -37,8 +36,8 @@ func TestSessionCookieSecureByConfiguration(t *testing.T) {
 			if _, err := st.Add(ctx, "mia", "mia's password", accounts.Moderator, "test"); err != nil {
 				t.Fatal(err)
 			}
-			srv := web.New(web.Config{Log: l, Views: projections.NewStore(), Registry: prometheus.NewRegistry(), CookieSecure: secure,
-				Moderation: web.ModerationConfig{Accounts: st, Secret: []byte("test secret")}})
+			srv := web.New(web.NewTestViews(t, js, l).Config(web.Config{Registry: prometheus.NewRegistry(), CookieSecure: secure,
+				Moderation: web.ModerationConfig{Accounts: st, Secret: []byte("test secret")}}))
 			hs := httptest.NewServer(srv)
 			t.Cleanup(hs.Close)
 			t.Cleanup(srv.CloseStreams)

@@ -11,6 +11,7 @@ import (
 	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/moderation"
+	"github.com/newsroom/commentd/projections"
 )
 
 // apiError is the one error body of the API.
@@ -60,6 +61,7 @@ var errorTable = []struct {
 	{moderation.ErrInvalid, apiError{Status: http.StatusBadRequest, Code: "invalid_rules", Field: "source"}, true},
 	{events.ErrInvalid, apiError{Status: http.StatusBadRequest, Code: "invalid"}, true},
 	{events.ErrUnavailable, *errUnavailable, false},
+	{projections.ErrNotReady, *errRestoring, false},
 }
 
 // writeError answers with the JSON error body, its status and the headers

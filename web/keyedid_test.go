@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/newsroom/commentd/projections"
 	"github.com/newsroom/commentd/web"
 )
 
@@ -16,7 +15,7 @@ import (
 func TestKeyedIDsNeedTheSecret(t *testing.T) {
 	secret := []byte("a secret shared by the api processes")
 	a := newFixture(t, web.Config{Secret: secret})
-	b := &fixture{t: t, log: a.log, srv: httptest.NewServer(web.New(web.Config{Log: a.log, Views: projections.NewStore(), Secret: secret}))}
+	b := &fixture{t: t, log: a.log, srv: httptest.NewServer(web.New(a.tv.Config(web.Config{Secret: secret})))}
 	t.Cleanup(b.srv.Close)
 	key := map[string]string{"Idempotency-Key": "k-1"}
 	body := `{"author":"Anna","text":"Hello"}`

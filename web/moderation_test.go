@@ -41,6 +41,7 @@ type modFixture struct {
 	t        testing.TB
 	log      *events.Log
 	views    *projections.Store
+	tv       *web.TestViews
 	accounts *accounts.Store
 	web      *web.Server
 	srv      *httptest.Server
@@ -67,22 +68,17 @@ func newModFixtureOn(t testing.TB, js jetstream.JetStream, lc events.Config, mc 
 		t.Fatal(err)
 	}
 	mc.Accounts, mc.AdminToken, mc.Secret = st, adminToken, []byte("test secret")
-	views := projections.NewStore()
-	srv := web.New(web.Config{Log: l, Views: views, Moderation: mc, Registry: prometheus.NewRegistry()})
-	p := &projections.Projector{Log: l, Store: views, OnChange: srv.OnChange}
-	pctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(pctx) }()
+	tv := web.NewTestViews(t, js, l)
+	views := tv.Store
+	srv := web.New(tv.Config(web.Config{Moderation: mc, Registry: prometheus.NewRegistry()}))
+	tv.Serve(srv)
+	tv.Live()
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		srv.CloseStreams()
 		hs.Close()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("projector: %v", err)
-		}
 	})
-	f := &modFixture{t: t, log: l, views: views, accounts: st, web: srv, srv: hs}
+	f := &modFixture{t: t, log: l, tv: tv, views: views, accounts: st, web: srv, srv: hs}
 	if _, err := st.Add(ctx, "mia", "mia's password", accounts.Moderator, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +110,7 @@ func (f *modFixture) caughtUp() {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	poll.True(f.t, 10*time.Second, "views caught up", func() bool { return f.views.Applied() >= last })
+	f.tv.WaitApplied(last)
 }
 
 func bearer(tok string) func(*http.Request) {

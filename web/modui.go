@@ -112,12 +112,16 @@ func highlight(text string, evidence []events.Evidence) []segment {
 	return out
 }
 
-func (s *Server) uiItem(it projections.QueueItem) uiItem {
+func (s *Server) uiItem(ctx context.Context, it projections.QueueItem) uiItem {
 	u := uiItem{QueueItem: it, Segments: highlight(it.Text, it.Evidence)}
 	u.ArticleTitle, _ = articleContent(it.Article)
 	if it.ParentID != "" {
-		if p, ok := s.cfg.Views.Comment(it.ParentID); ok {
-			u.Parent = &p
+		// The parent's text beside the reply; without it (the view did not
+		// answer) the reply alone.
+		if p, ok, err := s.comment(ctx, it.ParentID); ok {
+			u.Parent = &p.Comment
+		} else if err != nil {
+			s.log.Warn("parent of a queued reply not read", "comment", it.ID, "err", err)
 		}
 	}
 	for r, n := range it.Reports.Reasons {
@@ -240,7 +244,7 @@ func (s *Server) queueData(r *http.Request) (modPage, error) {
 	pg := s.modPage(r, fmt.Sprintf("%s (%d)", title, resp.Counts[q.queue]))
 	pg.Page, pg.Queue, pg.Article, pg.Counts, pg.Next = string(q.queue), q.queue, q.article, counts(resp.Counts), resp.NextCursor
 	for _, it := range resp.Items {
-		pg.Items = append(pg.Items, s.uiItem(it))
+		pg.Items = append(pg.Items, s.uiItem(r.Context(), it))
 	}
 	return pg, nil
 }

@@ -1,34 +1,38 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/newsroom/commentd/events"
-	"github.com/newsroom/commentd/projections"
 )
 
 // Only first pages are cached, and the cache's bytes stay bounded however
 // many limits and cursors clients send.
 func TestPageCacheIsBounded(t *testing.T) {
-	views := projections.NewStore()
-	var seq uint64
-	apply := func(typ events.Type, id string, payload any) {
-		seq++
-		e, _ := events.New(fmt.Sprint("e", seq), typ, "a1", id, events.RulesActor("v"), "", time.Unix(int64(seq), 0), payload)
-		e.Seq = seq
-		views.Apply(e)
-	}
+	l, tv := newTestLog(t)
+	ctx := context.Background()
 	for i := range 50 {
 		id := fmt.Sprint("c", i)
-		apply(events.CommentSubmitted, id, events.Submitted{Author: "A", AuthorID: "name:a", Text: "some text"})
-		apply(events.CommentApproved, id, events.Decision{})
+		storeEvent(t, l, events.CommentSubmitted, id, events.ActorReader, time.Unix(int64(i), 0), events.Submitted{Author: "A", AuthorID: "name:a", Text: "some text"})
+		storeEvent(t, l, events.CommentApproved, id, events.RulesActor("v"), time.Unix(int64(i), 0), events.Decision{})
 	}
+	tv.Sync()
+	views := tv.Articles
 	c := newPageCache()
+	get := func(q listQuery) []byte {
+		t.Helper()
+		b, err := c.get(ctx, views, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
 	for limit := 1; limit <= 20; limit++ {
 		for after := uint64(0); after < 10; after++ {
-			c.get(views, listQuery{article: "a1", after: after, limit: limit})
+			get(listQuery{article: "a1", after: after, limit: limit})
 		}
 	}
 	if len(c.pages) != 20 {
@@ -43,7 +47,7 @@ func TestPageCacheIsBounded(t *testing.T) {
 	}
 	// The same first page again is served from the cache.
 	q := listQuery{article: "a1", limit: 5}
-	if a, b := c.get(views, q), c.get(views, q); &a[0] != &b[0] {
+	if a, b := get(q), get(q); &a[0] != &b[0] {
 		t.Fatal("a cached page was encoded again")
 	}
 }

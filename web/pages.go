@@ -212,7 +212,12 @@ func (s *Server) renderArticle(w http.ResponseWriter, r *http.Request, status in
 	h.Add("Vary", "Accept-Language")
 	h.Set("Content-Language", aq.lang)
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
-	stamp := articleStamp{s.cfg.Views.ArticleVersion(article), s.cfg.Views.ArticleSettings(article)}
+	version, err := s.cfg.Articles.ArticleVersion(r.Context(), article)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	stamp := articleStamp{version, s.cfg.Views.ArticleSettings(article)}
 	name := readerName(r)
 	// Kept are the pages every reader opens: first pages of articles with
 	// comments. A notice or a form given back is one reader's; later
@@ -220,8 +225,12 @@ func (s *Server) renderArticle(w http.ResponseWriter, r *http.Request, status in
 	// what a client walking cursors or ids would fill the cache with.
 	// A reader whose name is remembered gets a page of their own too.
 	if n != nil || form != (newComment{}) || name != "" || status != http.StatusOK || aq.after != 0 || stamp.version == 0 {
+		data, err := s.articleData(r.Context(), aq, stamp.settings, n, form, uuid.NewString())
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
 		w.WriteHeader(status)
-		data := s.articleData(aq, stamp.settings, n, form, uuid.NewString())
 		data.Name = name
 		if err := articleTemplate.Execute(w, data); err != nil {
 			s.log.Error("render article page", "article", article, "err", err)
@@ -235,7 +244,12 @@ func (s *Server) renderArticle(w http.ResponseWriter, r *http.Request, status in
 	parts, ok := s.articles.get(aq, stamp)
 	if !ok {
 		var buf bytes.Buffer
-		if err := articleTemplate.Execute(&buf, s.articleData(aq, stamp.settings, nil, form, string(keyMark))); err != nil {
+		data, err := s.articleData(r.Context(), aq, stamp.settings, nil, form, string(keyMark))
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		if err := articleTemplate.Execute(&buf, data); err != nil {
 			s.log.Error("render article page", "article", article, "err", err)
 			http.Error(w, "The page could not be shown; please try again.", http.StatusInternalServerError)
 			return
@@ -264,8 +278,11 @@ func (s *Server) renderArticle(w http.ResponseWriter, r *http.Request, status in
 
 // articleData is what the article template shows: a page of threads, the
 // settings, and the reader's notice, form and idempotency key.
-func (s *Server) articleData(q articleQuery, settings events.ArticleSettings, n *notice, form newComment, key string) articlePage {
-	page := s.cfg.Views.Threads(q.article, q.after, threadsPerPage, q.newest)
+func (s *Server) articleData(ctx context.Context, q articleQuery, settings events.ArticleSettings, n *notice, form newComment, key string) (articlePage, error) {
+	page, err := s.cfg.Articles.Threads(ctx, q.article, q.after, threadsPerPage, q.newest)
+	if err != nil {
+		return articlePage{}, err
+	}
 	title, paras := articleContent(q.article)
 	data := articlePage{
 		Article: q.article, Title: title, Paragraphs: paras, Total: page.Total, Threads: page.Threads,
@@ -292,7 +309,7 @@ func (s *Server) articleData(q articleQuery, settings events.ArticleSettings, n 
 		data.Comments[i] = pageComment{
 			ThreadComment: c, Indent: min(c.Depth, 5),
 			// The depth limit counts every ancestor, shown or not.
-			CanReply:  !settings.Closed && s.cfg.Views.Depth(c.ID) < s.cfg.MaxReplyDepth,
+			CanReply:  !settings.Closed && c.ReplyDepth < s.cfg.MaxReplyDepth,
 			ReplyOpen: form.ParentID == c.ID,
 		}
 	}
@@ -307,7 +324,17 @@ func (s *Server) articleData(q articleQuery, settings events.ArticleSettings, n 
 	if page.Next != 0 {
 		data.Next = strconv.FormatUint(page.Next, 36)
 	}
-	return data
+	return data, nil
+}
+
+// pageError answers a reader's page that the views could not build (not
+// loaded yet, NATS unreachable) with the status the API would give.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	ae := s.apiErrorOf(r, err)
+	if ae.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	http.Error(w, "The page could not be shown; please try again.", ae.Status)
 }
 
 // reasonWords say a moderator's reason code to a comment's author when
@@ -345,6 +372,9 @@ func (s *Server) postedNotice(ctx context.Context, lang, id string) *notice {
 	defer cancel()
 	for {
 		st, err := s.status(ctx, id)
+		if err != nil && ctx.Err() != nil {
+			break // the wait ended during a read of the view
+		}
 		if err != nil {
 			return nil
 		}
@@ -362,6 +392,7 @@ func (s *Server) postedNotice(ctx context.Context, lang, id string) *notice {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+	return &notice{Text: tr(lang, "Thank you. Your comment is awaiting review.")}
 }
 
 // handleArticleForm takes the page's form (no JavaScript needed) and

@@ -55,9 +55,34 @@ type liveUpdate struct {
 	status  []byte // the comment's status, sent to streams watching it
 }
 
-// readersChanged feeds the readers' live streams; OnChange calls it for
-// every applied event, in order, so it returns at once when nobody
-// follows the article.
+// ArticleChanged feeds the readers' live streams with what the approved
+// view's watcher saw (projections.ArticleCache calls it, in order): a
+// comment shown or no longer shown. It returns at once when nobody follows
+// the article.
+func (s *Server) ArticleChanged(ch projections.ArticleChange) {
+	if !s.live.Has(ch.Article) {
+		return
+	}
+	u := liveUpdate{seq: ch.Seq, comment: ch.ID}
+	if ch.Removed {
+		u.event = "removed"
+		u.data, _ = json.Marshal(map[string]string{"id": ch.ID})
+	} else {
+		u.event = "comment"
+		u.data, _ = json.Marshal(toPublic(ch.Comment))
+	}
+	if ch.Comment.Status != "" {
+		u.status, _ = json.Marshal(statusOf(ch.Comment))
+	}
+	if n := s.live.Publish(ch.Article, u); n > 0 {
+		s.log.Info("slow live streams dropped", "article", ch.Article, "dropped", n)
+	}
+}
+
+// readersChanged feeds the readers' live streams with what the approved
+// view does not carry: the status of watched comments, and settings.
+// OnChange calls it for every applied event, in order, so it returns at
+// once when nobody follows the article.
 func (s *Server) readersChanged(ch projections.Change) {
 	e := ch.Event
 	if !ch.Changed || !s.live.Has(e.Article) {
@@ -66,16 +91,10 @@ func (s *Server) readersChanged(ch projections.Change) {
 	u := liveUpdate{seq: e.Seq, comment: e.Comment}
 	switch {
 	case e.Type.IsDecision():
-		c := ch.Comment
-		switch {
-		case c.Status == projections.Approved && ch.Before != projections.Approved:
-			u.event = "comment"
-			u.data, _ = json.Marshal(toPublic(c))
-		case c.Status != projections.Approved && ch.Before == projections.Approved:
-			u.event = "removed"
-			u.data, _ = json.Marshal(map[string]string{"id": c.ID})
+		if (ch.Comment.Status == projections.Approved) != (ch.Before == projections.Approved) {
+			return // shown or no longer shown: ArticleChanged tells, status included
 		}
-		u.status, _ = json.Marshal(statusOf(c))
+		u.status, _ = json.Marshal(statusOf(ch.Comment))
 	case e.Type == events.ArticleSettingsChanged:
 		u.event = "settings"
 		u.data, _ = json.Marshal(s.cfg.Views.ArticleSettings(e.Article))

@@ -14,7 +14,6 @@ import (
 	"github.com/newsroom/commentd/internal/embedded"
 	"github.com/newsroom/commentd/internal/natstest"
 	"github.com/newsroom/commentd/internal/poll"
-	"github.com/newsroom/commentd/projections"
 	"github.com/newsroom/commentd/web"
 )
 
@@ -67,7 +66,7 @@ func TestWriteReadinessAndFailFastWithoutQuorum(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.WaitStreamCurrent(events.StreamName)
-	srv := httptest.NewServer(web.New(web.Config{Log: l, Views: projections.NewStore(), RateLimitPerIP: -1}))
+	srv := httptest.NewServer(web.New(web.NewTestViews(t, js, l).Config(web.Config{RateLimitPerIP: -1})))
 	t.Cleanup(srv.Close)
 	f := &fixture{t: t, log: l, srv: srv}
 	poll.True(t, 30*time.Second, "write readiness on a healthy cluster", func() bool {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/events"
-	"github.com/newsroom/commentd/projections"
 )
 
 // Limits on what readers send.
@@ -30,11 +29,14 @@ const (
 // Config is what the server needs; cmd/commentd fills it from flags.
 type Config struct {
 	Log *events.Log
-	// Views are the read models; nil in a process without the api role,
-	// which then serves only health and metrics.
-	Views *projections.Store
+	// Views are the moderators' read models; nil in a process without
+	// the api role, which then serves only health and metrics. Articles
+	// and Comments (views.go) are then set too.
+	Views    ModerationViews
+	Articles ArticleViews
+	Comments CommentViews
 	// Status is the comment status view that GET /api/comments/{id}
-	// answers from (projections.StatusView); when nil, Views answers.
+	// answers from (projections.StatusView); when nil, Comments answers.
 	// Either way an unknown id is a miss, never a question to the log.
 	Status StatusView
 	// Ready reports whether the read models are current with the stream,

@@ -49,7 +49,9 @@ func (s *Server) status(ctx context.Context, id string) (commentStatus, error) {
 		if !errors.Is(err, events.ErrNotFound) {
 			return commentStatus{}, err
 		}
-	} else if c, ok := s.cfg.Views.Comment(id); ok {
+	} else if c, ok, err := s.comment(ctx, id); err != nil {
+		return commentStatus{}, err
+	} else if ok {
 		return commentStatus{ID: c.ID, Article: c.Article, Status: string(c.Status), Reason: c.Reason, Message: c.Message}, nil
 	}
 	if article, ok := s.recent.get(id); ok {

@@ -56,7 +56,7 @@ func TestCommentStatusFromTheView(t *testing.T) {
 	})
 	t.Cleanup(func() { stop(); wg.Wait() })
 
-	w := web.New(web.Config{Log: l, Views: projections.NewStore(), Status: view})
+	w := web.New(web.NewTestViews(t, js, l).Config(web.Config{Status: view}))
 	srv := httptest.NewServer(w)
 	t.Cleanup(srv.Close)
 	f := &fixture{t: t, log: l, web: w, srv: srv}
@@ -118,8 +118,9 @@ func TestCommentStatusBeforeTheView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tv := web.NewTestViews(t, js, l) // the projector never runs
 	serve := func() *fixture {
-		w := web.New(web.Config{Log: l, Views: projections.NewStore(), Status: view})
+		w := web.New(tv.Config(web.Config{Status: view}))
 		srv := httptest.NewServer(w)
 		t.Cleanup(srv.Close)
 		return &fixture{t: t, log: l, web: w, srv: srv}

@@ -155,7 +155,11 @@ func (s *Server) handleCounts() http.HandlerFunc {
 			s.writeError(w, r, badRequest("too_many_articles", "articles", fmt.Sprintf("at most %d articles at once", MaxCountArticles)))
 			return
 		}
-		counts := s.cfg.Views.ApprovedCounts(ids)
+		counts, err := s.cfg.Articles.ApprovedCounts(r.Context(), ids)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		out := make(map[string]int, len(ids))
 		for i, id := range ids {
 			out[id] = counts[i]

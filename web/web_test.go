@@ -24,13 +24,15 @@ import (
 type fixture struct {
 	t     *testing.T
 	log   *events.Log
+	tv    *web.TestViews
 	views *projections.Store
 	web   *web.Server
 	srv   *httptest.Server
 }
 
-// newFixture serves the API on a real embedded JetStream. The views are fed
-// by the test (applyAll), so each test decides what the projector has seen.
+// newFixture serves the API on a real embedded JetStream, with the views
+// in KV written by a real projector. The projector runs when the test says
+// (applyAll), so each test decides what it has seen.
 func newFixture(t *testing.T, cfg web.Config) *fixture {
 	t.Helper()
 	_, js := natstest.Connect(t, natstest.Server(t))
@@ -38,24 +40,19 @@ func newFixture(t *testing.T, cfg web.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Log, cfg.Views = l, projections.NewStore()
-	w := web.New(cfg)
+	tv := web.NewTestViews(t, js, l)
+	w := web.New(tv.Config(cfg))
+	tv.Serve(w)
 	srv := httptest.NewServer(w)
 	t.Cleanup(srv.Close)
 	t.Cleanup(w.CloseStreams) // runs first: live streams end, so srv.Close returns
-	return &fixture{t: t, log: l, views: cfg.Views, web: w, srv: srv}
+	return &fixture{t: t, log: l, tv: tv, views: tv.Store, web: w, srv: srv}
 }
 
-// applyAll feeds every stored event to the views, as the projector would.
+// applyAll runs the projector until the views reflect every stored event.
 func (f *fixture) applyAll() {
 	f.t.Helper()
-	err := f.log.Replay(context.Background(), f.views.Applied()+1, nil, func(e events.Envelope) error {
-		f.web.OnChange(f.views.Apply(e))
-		return nil
-	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	f.tv.Sync()
 }
 
 func (f *fixture) lastSeq() uint64 {
@@ -305,7 +302,7 @@ func TestIdempotencyKeyBeyondTheDuplicateWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.New(web.Config{Log: l, Views: projections.NewStore()}))
+	srv := httptest.NewServer(web.New(web.NewTestViews(t, js, l).Config(web.Config{})))
 	t.Cleanup(srv.Close)
 	f := &fixture{t: t, log: l, srv: srv}
 	key := map[string]string{"Idempotency-Key": "k-1"}
@@ -483,7 +480,7 @@ func TestLogUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.New(web.Config{Log: l, Views: projections.NewStore()}))
+	srv := httptest.NewServer(web.New(web.NewTestViews(t, js, l).Config(web.Config{})))
 	t.Cleanup(srv.Close)
 	f := &fixture{t: t, log: l, srv: srv}
 	nc.Close()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/projections"
 )
 
 // Roles a process can take.
@@ -63,6 +64,7 @@ type Config struct {
 	AllowedOrigins []string
 	SSOSecret      string
 	MaxReplyDepth  int
+	CachedComments int
 	TrustedProxies []netip.Prefix
 	CookieSecure   bool
 }
@@ -130,6 +132,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&origins, "allowed-origins", "", "origins whose pages may embed the widget, comma-separated (https://www.example.com); * for any")
 	fs.StringVar(&c.SSOSecret, "sso-secret", "", "shared secret of the publisher's HS256 sign-in tokens; empty: anonymous readers only")
 	fs.IntVar(&c.MaxReplyDepth, "max-reply-depth", 6, "how deep replies may nest")
+	fs.IntVar(&c.CachedComments, "cached-comments", projections.DefaultCachedComments, "api role: approved comments kept in memory, together, for the articles read most recently")
 	var proxies string
 	fs.StringVar(&proxies, "trusted-proxies", "", "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client; empty trusts nobody's")
 
@@ -205,6 +208,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if c.TrustedProxies, err = parsePrefixes(proxies); err != nil {
 		return c, fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	if c.CachedComments < 1 {
+		return c, errors.New("--cached-comments is at least 1")
 	}
 	if c.MaxReplyDepth < 1 || c.MaxReplyDepth > 50 {
 		return c, errors.New("--max-reply-depth is 1 to 50")

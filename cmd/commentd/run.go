@@ -72,6 +72,8 @@ type app struct {
 	log       *events.Log
 	handler   http.Handler
 	web       *web.Server
+	articles  *projections.ArticleCache // with the api role
+	restored  chan struct{}             // closed when readers may be served
 }
 
 func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err error) {
@@ -179,6 +181,11 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		if a.projector.Status, err = projections.AttachCurrentStatusView(sctx, a.projector.Catalog); err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
+		akv, err := a.projector.Catalog.Bucket(sctx, projections.ArticlesBucket)
+		if err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		a.projector.Views = append(a.projector.Views, projections.NewArticleWriter(akv))
 	}
 	a.projector.Metrics = projections.NewMetrics(reg, a.projector)
 	a.log = log
@@ -214,7 +221,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		AdminToken: cfg.AdminToken, SessionTTL: cfg.SessionTTL,
 		RateLimitReports: cfg.RateLimitReports,
 	}
-	var statusView web.StatusView
+	var statusView *projections.StatusReader
 	if cfg.has(roleAPI) {
 		ajs, err := a.jsFor(ctx, roleAPI)
 		if err != nil {
@@ -234,13 +241,21 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
 		statusView = sv
+		// Live updates go to the server built below, once it exists.
+		a.articles = projections.NewArticleCache(nil, cfg.CachedComments, func(ch projections.ArticleChange) {
+			if w := a.web; w != nil {
+				w.ArticleChanged(ch)
+			}
+		}, logger.With("component", "articles"))
+		// The approved view too follows the catalog: after a rebuild the
+		// cache starts over from the new bucket.
+		if err := catalog.Follow(ctx, projections.ArticlesBucket, a.articles.SetBucket); err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
 	}
-	var restored <-chan struct{}
-	if views != nil {
-		restored = a.projector.CaughtUp()
-	}
-	a.web = web.New(web.Config{
-		Log: webLog, Views: views, Status: statusView, Ready: a.projector.Ready,
+	var restored chan struct{}
+	wcfg := web.Config{
+		Log: webLog, Status: statusView, Ready: a.projector.Ready,
 		RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
 		Logger: logger.With("component", "http"), Registry: reg,
 		Moderation: modCfg,
@@ -248,8 +263,16 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// in the SECRETS bucket, so every api process agrees on it.
 		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
 		MaxReplyDepth: cfg.MaxReplyDepth, TrustedProxies: cfg.TrustedProxies,
-		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog, Restored: restored,
-	})
+		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog,
+	}
+	if views != nil {
+		// Readers are served once the in-process views caught up and the
+		// approved view's watcher runs (serve).
+		restored = make(chan struct{})
+		a.restored = restored
+		wcfg.Views, wcfg.Articles, wcfg.Comments, wcfg.Restored = views, a.articles, statusView, restored
+	}
+	a.web = web.New(wcfg)
 	a.handler = a.web
 	if views != nil {
 		a.projector.OnChange = a.web.OnChange
@@ -284,6 +307,19 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 		})
 	}
 	goRun("projector", a.projector.Run)
+	if a.articles != nil {
+		goRun("approved view", a.articles.Run)
+		wg.Go(func() {
+			for _, ch := range []<-chan struct{}{a.projector.CaughtUp(), a.articles.Ready()} {
+				select {
+				case <-ch:
+				case <-work.Done():
+					return
+				}
+			}
+			close(a.restored)
+		})
+	}
 	if a.worker != nil {
 		goRun("worker", func(ctx context.Context) error {
 			select { // decide only on current author stats and settings

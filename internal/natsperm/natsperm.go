@@ -74,6 +74,8 @@ var Grants = []Grant{
 	{"read the key behind the address hashes", []string{API}, read("KV_" + accounts.SecretsBucket)},
 	{"answer a comment's status from the status view", []string{API}, readView(projections.StatusBucket)},
 	{"write the status view (its only writer) and its checkpoint", []string{Projector}, writeView(projections.StatusBucket)},
+	{"serve articles' approved comments: load an article, watch the approved view", []string{API}, readView(projections.ArticlesBucket)},
+	{"write the approved view (its only writer) and its checkpoint", []string{Projector}, writeView(projections.ArticlesBucket)},
 	{"read the views' catalog: which bucket serves each view", all, read("KV_" + projections.CatalogBucket)},
 	{"point the catalog at rebuilt views and answer rebuild requests", []string{Projector}, projections.CatalogWrites()},
 	{"save the read models' snapshot (a new one replaces the old one's chunks with a purge of that bucket)", []string{Projector}, []string{

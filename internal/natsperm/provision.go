@@ -43,7 +43,10 @@ func Provision(ctx context.Context, js jetstream.JetStream, s Setup) error {
 	if err := projections.OpenCatalog(ctx, js, s.Replicas); err != nil {
 		return err
 	}
-	return projections.OpenStatusView(ctx, js, s.Replicas)
+	if err := projections.OpenStatusView(ctx, js, s.Replicas); err != nil {
+		return err
+	}
+	return projections.OpenArticleView(ctx, js, s.Replicas)
 }
 
 // ReportersSecret names the key behind the address hashes.
