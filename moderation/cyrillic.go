@@ -96,6 +96,13 @@ func (s *stream) scanCyrillic(text string) {
 	cyr := false
 	for i := 0; i < len(text); {
 		c := text[i]
+		if (c == '.' || c == '_') && cyr && lowerCyrillicAt(text, i+1) && i > 0 && lowerCyrillicBefore(text, i) {
+			// "пи.зда", "х_уйня": a dot or underscore between lower-case
+			// Cyrillic letters splits a word, not a sentence ("конец.
+			// Начало" has a capital after it).
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
 			switch asciiFold[c].kind {
 			case kLatin, kDigit:
@@ -194,6 +201,18 @@ func (s *stream) joinCyrillicLetters() {
 		i = k + 1
 	}
 	s.sym, s.cnt, s.src, s.end, s.soft = s.sym[:j], s.cnt[:j], s.src[:j], s.end[:j], s.soft[:j]
+}
+
+// lowerCyrillicAt reports whether a lower-case Russian letter starts at i.
+func lowerCyrillicAt(text string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(text[i:])
+	return r >= 'а' && r <= 'я' || r == 'ё'
+}
+
+// lowerCyrillicBefore reports whether a lower-case Russian letter ends at i.
+func lowerCyrillicBefore(text string, i int) bool {
+	r, _ := utf8.DecodeLastRuneInString(text[:i])
+	return r >= 'а' && r <= 'я' || r == 'ё'
 }
 
 // endCyrillic emits the word just read if it has a Cyrillic letter.

@@ -2,6 +2,7 @@ package moderation
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -70,6 +71,26 @@ var families = []family{
 		}
 		return w[:i+1] + strings.Repeat(w[i:i+1], 4) + w[i+1:], true
 	}},
+	{"spaced, then !", false, func(w string) (string, bool) {
+		d, ok := join(" ")(w)
+		return d + "!", ok
+	}},
+	{"dotted, then !", false, func(w string) (string, bool) {
+		d, ok := join(".")(w)
+		return d + "!", ok
+	}},
+	{"hash for a vowel", false, func(w string) (string, bool) {
+		i := strings.IndexAny(w[1:], "aeiou")
+		if i < 0 {
+			return w, false
+		}
+		return w[:i+1] + "#" + w[i+2:], true
+	}},
+	{"parenthesized letters", false, func(w string) (string, bool) {
+		return mapIndex(w, func(_ int, r rune) string { return string(shift(r, '⒜')) }), true
+	}},
+	{"hangul filler", false, join("\u3164")},
+	{"braille blank", false, join("\u2800")},
 	{"doubled letters", false, func(w string) (string, bool) {
 		return mapIndex(w, func(_ int, r rune) string { return string(r) + string(r) }), true
 	}},
@@ -287,5 +308,39 @@ func TestHeldOut(t *testing.T) {
 	t.Logf("held-out disguises: %d/%d caught (%.1f%%)", n, len(lines), pct)
 	if pct < 80 {
 		t.Errorf("%.1f%% caught, want at least 80%%", pct)
+	}
+}
+
+// Reversed words (also behind a right-to-left override, which displays
+// them forwards), inflections that double a stem's last letter, and a
+// masked word followed by "!": each family over the words it is written
+// for, all caught.
+func TestMoreDisguises(t *testing.T) {
+	rs := DefaultRuleset()
+	reversed := []string{"fuck", "fucking", "fucked", "fucker", "cunt", "cunts", "nigger", "niggers", "nigga", "faggot", "bitch", "shit", "bullshit", "asshole"}
+	rev := func(w string) string {
+		r := []rune(w)
+		slices.Reverse(r)
+		return string(r)
+	}
+	sets := map[string][]string{}
+	for _, w := range reversed {
+		sets["reversed"] = append(sets["reversed"], rev(w))
+		sets["bidi override"] = append(sets["bidi override"], "\u202e"+rev(w)+"\u202c")
+	}
+	sets["inflection"] = []string{"shitty", "shitting", "shitted", "shitter", "fucky", "cunty", "bitchy", "bitching", "pissing", "wanking", "shitbag"}
+	sets["masked, then !"] = []string{"f*ck!", "sh*t!", "f#ck!", "b#tch!", "fu*k!!!", "c*nt!"}
+	for _, name := range []string{"reversed", "bidi override", "inflection", "masked, then !"} {
+		n := 0
+		for _, d := range sets[name] {
+			text := "honestly you are a " + d + " everyone knows it"
+			at := strings.Index(text, d)
+			if caught(rs.Evaluate(Input{Text: text}), at, at+len(d)) {
+				n++
+			} else {
+				t.Errorf("%s: %q not caught", name, text)
+			}
+		}
+		t.Logf("%-16s %d/%d caught", name, n, len(sets[name]))
 	}
 }

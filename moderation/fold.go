@@ -50,7 +50,9 @@ func init() {
 			asciiFold[c] = fold{kind: kLatin, out: string(b + 'a' - 'A')}
 		case b >= '0' && b <= '9':
 			asciiFold[c] = fold{kind: kDigit, out: string(b)}
-		case b == '*':
+		case b == '*', b == '#':
+			// '#' masks a letter as '*' does ("f#ck"); a leading one is
+			// a hashtag's mark, dropped as leading stars are.
 			asciiFold[c] = fold{kind: kStar}
 		case leet[c] != 0:
 			asciiFold[c] = fold{kind: kLeet}
@@ -114,6 +116,8 @@ func foldRune(r rune) fold {
 	switch {
 	case invisible(r):
 		return fold{kind: kDrop}
+	case r >= 0x249C && r <= 0x24B5: // parenthesized letters: ⒡⒰⒞⒦
+		return fold{kind: kLatin, out: string(rune('a' + r - 0x249C))}
 	case r >= 0x1F1E6 && r <= 0x1F1FF: // regional indicators spell letters
 		return fold{kind: kLatin, out: string(rune('a' + r - 0x1F1E6))}
 	case r >= 0x1F130 && r <= 0x1F189: // squared and negative circled or squared letters: 🅵🆄
@@ -184,7 +188,10 @@ func foldRune(r rune) fold {
 func invisible(r rune) bool {
 	switch {
 	case r == 0xAD, r >= 0x200B && r <= 0x200F, r >= 0x2060 && r <= 0x2064, r == 0xFEFF,
-		r == 0x034F, r >= 0xFE00 && r <= 0xFE0F, r >= 0xE0100 && r <= 0xE01EF:
+		r == 0x034F, r >= 0xFE00 && r <= 0xFE0F, r >= 0xE0100 && r <= 0xE01EF,
+		// Hangul fillers and the Braille blank render as nothing or a
+		// blank, yet are letters or symbols to Unicode.
+		r == 0x115F, r == 0x1160, r == 0x3164, r == 0xFFA0, r == 0x2800:
 		return true
 	}
 	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf)

@@ -19,6 +19,8 @@ import (
 // latinLangs are the languages of the trigram table, in its column order.
 var latinLangs = [...]string{"en", "de", "fr", "es"}
 
+const otherLatin = 39
+
 const (
 	nLatin     = len(latinLangs)
 	triClasses = 40 // 0 is a word boundary
@@ -116,6 +118,9 @@ func triClass(r rune) uint8 {
 	if r < utf8.RuneSelf {
 		return triASCII[r]
 	}
+	if r >= 0xFF21 && r <= 0xFF5A {
+		return triASCII[r-0xFF21+'A'] // fullwidth letters read as the letters
+	}
 	if r >= 0x370 && r < 0x1D00 || r >= 0x2000 && r < 0x2C60 || r >= 0x2E00 && r < 0xA720 {
 		return 0 // Greek, Cyrillic and the scripts after, symbols, CJK: no Latin
 	}
@@ -146,7 +151,7 @@ func triClass(r rune) uint8 {
 		return 38 // Spanish opening marks: a letter-like signal between words
 	}
 	if unicode.Is(unicode.Latin, r) {
-		return 39
+		return otherLatin // costs the same in every language
 	}
 	return 0
 }
@@ -187,8 +192,20 @@ func detectLatin(text string, segs []latinSeg) []latinSeg {
 	}
 	// wordEnd scores the word just read: a word-final trigram, and the
 	// bonus of a frequent word.
+	wordLen := 0
 	wordEnd := func() {
-		add(0)
+		if wordLen == 1 {
+			// A one-letter word ("a", "y", or spaced-out letters) says
+			// little: take back its first trigram, keep only the bonus.
+			row := tbl[c2*uint32(nLatin):][:nLatin]
+			for k := range nLatin {
+				cur.cost[k] -= uint32(row[k])
+			}
+			cur.n--
+		} else {
+			add(0)
+		}
+		wordLen = 0
 		if m := frequentMask(h); m != 0 {
 			for k := range nLatin {
 				if m&(1<<k) == 0 {
@@ -238,9 +255,13 @@ func detectLatin(text string, segs []latinSeg) []latinSeg {
 			}
 			continue
 		}
+		if uint32(cl) == c2 && c2 == c1 {
+			continue // a stretched letter ("wooooog") is read twice at most
+		}
 		add(uint32(cl))
 		c1, c2 = c2, uint32(cl)
 		h = wordHash(h, uint32(cl))
+		wordLen++
 	}
 	if c2 != 0 {
 		wordEnd()

@@ -170,6 +170,21 @@ func (s *stream) endWord() {
 		return
 	}
 	s.word = w[:0]
+	// "k!" after spaced letters ("f u c k!"): a '!' after one letter is
+	// punctuation, not a leet i, so the letter stays a one-letter word.
+	if n := len(w); n > 1 && s.text[w[n-1].src] == '!' {
+		k := n
+		for k > 0 && w[k-1].kind == kLeet && s.text[w[k-1].src] == '!' {
+			k--
+		}
+		single := k > 0
+		for i := 0; i < k; i++ {
+			single = single && w[i].kind == kLatin && w[i].r == w[0].r
+		}
+		if single {
+			w = w[:k]
+		}
+	}
 	letters, latin := 0, 0
 	for i := range w {
 		switch w[i].kind {

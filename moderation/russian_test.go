@@ -37,7 +37,7 @@ var russianProfane = []string{
 	"х*й", "х**", "пи*да", "п*здец", "бл*дь", "е*ать", "пи3да", "пu3дa", "xуй", "хyй",
 	"XУЙ", "ПИЗДЕЦ", "ПиЗдЕц", "бляяяядь", "хуууй", "e6ать", "пиzда", "блядь!", "(хуй)", "хуй.",
 	"х\u200bуй", "пиз\u00adда", "blyat", "blyad", "suka blyat", "nahui", "nahuy", "pizdec", "pizda", "cyka blyat",
-	"х у й", "п.и.з.д.а", "б л я я д ь", "х_у_й", "pohui", "xuy", "mudak", "pidor", "ebat", "zaebal", "b1yat", "b l y a t",
+	"х у й", "п.и.з.д.а", "пи.зда", "пиз.дец", "х_уйня", "бл.ядь", "б л я я д ь", "х_у_й", "pohui", "xuy", "mudak", "pidor", "ebat", "zaebal", "b1yat", "b l y a t",
 }
 
 func TestRussianProfanityCaught(t *testing.T) {
@@ -100,6 +100,8 @@ var russianClean = []string{
 	"Небесная канцелярия обещает дождь.",
 	"Пункты а, б и в утверждены; пункт г — нет.",
 	"Я и ты, а с ним и она: в итоге у нас всё хорошо.",
+	"Висела сабля.Дом был пуст.",
+	"Он взял хлеб.Потом ушёл, т.е. пошутил, и т.д.",
 }
 
 func TestRussianCleanApproved(t *testing.T) {

@@ -52,6 +52,11 @@ func buildTrigramTable(words [nLatin][]string, weights [nLatin][]int) []byte {
 		for i := range counts {
 			p := (counts[i] + 0.5) / (ctx[i/n] + 0.5*n)
 			cost := math.Round(-math.Log2(p) * triScale)
+			if i/(n*n) == otherLatin || i/n%n == otherLatin || i%n == otherLatin {
+				// Letters no dictionary here uses much (ø, ł, fullwidth
+				// or small capitals in a disguise) tell nothing.
+				cost = math.Round(math.Log2(n) * triScale)
+			}
 			out[i*nLatin+l] = byte(min(cost, 255))
 		}
 	}

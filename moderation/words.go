@@ -250,7 +250,10 @@ func (m *matcher) verify(s *stream, pi int32, end int32) (hit, bool) {
 			continue
 		}
 		extra = max(extra, int(tc-pc))
-		doubled = doubled || pc == 1 && tc == 2
+		// The last letter of a stem doubled before an ending ("shitty",
+		// "shitting") is inflection, not a doubled letter.
+		inflected := k == len(p.sym)-1 && !e.right && int(end) < len(s.sym) && s.sym[end] != ' '
+		doubled = doubled || pc == 1 && tc == 2 && !inflected
 		every = every && tc > pc
 	}
 	if doubled && extra < 2 && !every && (e.left || e.right) {
@@ -308,6 +311,10 @@ func (m *matcher) wildcards(s *stream, hits []hit) []hit {
 				raw[n], at[n] = s.sym[i], int32(i)
 				n++
 			}
+		}
+		// "b*tch!": a '!' after the last letter is punctuation here.
+		for star && n > 1 && raw[n-1] == 'I' && s.text[s.src[at[n-1]]] == '!' {
+			n--
 		}
 		if star {
 			hits = m.wildWord(s, raw[:n], at[:n], hits)

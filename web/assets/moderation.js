@@ -146,6 +146,7 @@
   if (body.classList.contains('author-page')) authorPage();
   if (body.classList.contains('comment-page')) commentPage();
   if (body.classList.contains('article-page')) articlePage();
+  if (body.classList.contains('accounts-page')) accountsPage();
 
   function queuePage() {
     var me = body.dataset.me;
@@ -719,5 +720,59 @@
       }
     });
     load();
+  }
+
+  // Accounts: add, remove, reset a password (admins); make and revoke API
+  // tokens (anyone, for their own account; admins for any). A new token's
+  // secret is shown once, then the page reloads.
+  function accountsPage() {
+    function path(name) { return '/api/moderation/accounts/' + encodeURIComponent(name); }
+    var add = $('#add-form');
+    if (add) add.addEventListener('submit', function (e) {
+      e.preventDefault();
+      api('POST', '/api/moderation/accounts', { name: add.elements.name.value.trim(), password: add.elements.password.value, role: add.elements.role.value }).then(function (r) {
+        if (r.status === 201) location.reload();
+        else $('#add-error').textContent = errText(r);
+      });
+    });
+    var box = $('#new-token');
+    $('#new-token-done').addEventListener('click', function () { location.reload(); });
+    $('#accounts').addEventListener('submit', function (e) {
+      var f = e.target.closest('form[data-do]');
+      if (!f) return;
+      e.preventDefault();
+      var name = f.closest('.account').dataset.name;
+      if (f.dataset.do === 'token') {
+        api('POST', path(name) + '/tokens', { label: f.elements.label.value.trim() }).then(function (r) {
+          if (r.status !== 201) { toast(errText(r)); return; }
+          $('#new-token-secret').textContent = r.body.token;
+          box.hidden = false;
+          $('#new-token-done').focus();
+        });
+      } else if (f.dataset.do === 'password') {
+        api('POST', path(name) + '/password', { password: f.elements.password.value }).then(function (r) {
+          if (r.status === 204) { f.reset(); toast(t('The password of %s is reset; their sessions ended', name)); } else toast(errText(r));
+        });
+      }
+    });
+    $('#accounts').addEventListener('click', function (e) {
+      var b = e.target.closest('button[data-do]');
+      if (!b) return;
+      var name = b.closest('.account').dataset.name;
+      if (b.dataset.do === 'revoke') {
+        api('DELETE', path(name) + '/tokens/' + encodeURIComponent(b.dataset.id)).then(function (r) {
+          if (r.status === 204) location.reload(); else toast(errText(r));
+        });
+      } else if (b.dataset.do === 'remove') {
+        if (b.dataset.sure !== 'yes') {
+          b.dataset.sure = 'yes';
+          b.textContent = t('Press again to remove %s', name);
+          return;
+        }
+        api('DELETE', path(name)).then(function (r) {
+          if (r.status === 204) location.reload(); else toast(errText(r));
+        });
+      }
+    });
   }
 })();
