@@ -39,7 +39,8 @@ func (s *Service) stateOf(ctx context.Context, article, id string) (State, error
 	if !ok {
 		return State{}, events.ErrNotFound
 	}
-	return State{Comment: c, History: hist}, nil
+	// An erased author's decisions keep no words of what they wrote.
+	return State{Comment: c, History: projections.Redacted(c, hist)}, nil
 }
 
 // articleOf is the article of a comment, from the status view, or the

@@ -33,6 +33,9 @@ const (
 	ArticleSettingsChanged Type = "ArticleSettingsChanged"
 	// RulesetPublished: a new rule set version (payload RulesetPublication).
 	RulesetPublished Type = "RulesetPublished"
+	// AuthorErased: an author's data keys were destroyed on their request
+	// (payload Erasure).
+	AuthorErased Type = "AuthorErased"
 )
 
 // Envelope is the metadata every event carries, with its payload in Data.
@@ -61,14 +64,27 @@ type Envelope struct {
 }
 
 // Submitted is the payload of CommentSubmitted.
+//
+// Author, AuthorID, Text and Source are the author's personal data. From
+// version 2 they are stored sealed with the author's data key (Key names
+// it, Sealed holds them; keys.go) and are empty in the log; every reader
+// of the log opens them before it sees the event, and an erased author's
+// open as Removed with Erased set. Version 1 events, and events written
+// without a keyring, hold them in plain text.
 type Submitted struct {
-	Author   string `json:"author"`
-	AuthorID string `json:"author_id"`
-	Text     string `json:"text"`
+	Author   string `json:"author,omitempty"`
+	AuthorID string `json:"author_id,omitempty"`
+	Text     string `json:"text,omitempty"`
 	ParentID string `json:"parent_id,omitempty"`
 	// Source is a keyed hash of the sender's network address (never the
 	// address), for flood rules that count per address.
 	Source string `json:"source,omitempty"`
+	// Key is the id of the data key that sealed the personal fields.
+	Key    string `json:"kid,omitempty"`
+	Sealed []byte `json:"sealed,omitempty"`
+	// Erased: the key was destroyed; the personal fields read Removed.
+	// Set only when a sealed event is opened, never stored.
+	Erased bool `json:"erased,omitempty"`
 	// Imported is set on a comment moved in from another system
 	// (commentctl import): where it came from and when it was written
 	// there. The envelope's OccurredAt is that time too.
@@ -113,6 +129,23 @@ type AuthorAction struct {
 	// RejectPending asks that the author's comments still waiting be
 	// rejected with the ban.
 	RejectPending bool `json:"reject_pending,omitempty"`
+}
+
+// Erasure is the payload of AuthorErased: who was erased (the author key,
+// AuthorKey of the id, never the id), the data keys destroyed, and the
+// comments whose personal fields they sealed, for the views to rewrite.
+// The envelope's Actor says who erased (an operator or an admin).
+type Erasure struct {
+	AuthorKey string          `json:"author_key"`
+	Keys      []string        `json:"keys,omitempty"`
+	Comments  []ErasedComment `json:"comments,omitempty"`
+	Reason    string          `json:"reason,omitempty"`
+}
+
+// ErasedComment is one comment of an erased author.
+type ErasedComment struct {
+	Article string `json:"article"`
+	Comment string `json:"comment"`
 }
 
 // ArticleSettings is the payload of ArticleSettingsChanged: the whole

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	codec "github.com/goccy/go-json"
 )
 
 // Config is what an operator may choose about the log.
@@ -52,6 +54,10 @@ type Log struct {
 	stream   jetstream.Stream
 	onAppend func(Type)
 	timeout  time.Duration
+	// keys seals new submissions and opens stored ones (keys.go); nil
+	// where the keys bucket was never provisioned: submissions are then
+	// stored in plain text, and a sealed one does not open.
+	keys *Keyring
 }
 
 // Open creates the COMMENTS stream, or updates it to cfg, and returns the log.
@@ -71,7 +77,11 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Log, error)
 	if err != nil {
 		return nil, fmt.Errorf("events: create stream %s: %w", StreamName, err)
 	}
-	return &Log{js: js, stream: stream, onAppend: cfg.OnAppend, timeout: cfg.Timeout}, nil
+	keys, err := OpenKeys(ctx, js, cfg.Replicas)
+	if err != nil {
+		return nil, err
+	}
+	return &Log{js: js, stream: stream, onAppend: cfg.OnAppend, timeout: cfg.Timeout, keys: keys}, nil
 }
 
 // Attach returns the log of an existing COMMENTS stream without changing
@@ -82,7 +92,89 @@ func Attach(ctx context.Context, js jetstream.JetStream) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("events: stream %s: %w", StreamName, err)
 	}
-	return &Log{js: js, stream: stream, timeout: DefaultTimeout}, nil
+	keys, err := AttachKeys(ctx, js)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	return &Log{js: js, stream: stream, timeout: DefaultTimeout, keys: keys}, nil
+}
+
+// Keys is the log's keyring, nil when the keys bucket does not exist.
+func (l *Log) Keys() *Keyring { return l.keys }
+
+// ErrNoKeys: a sealed submission was read through a log without a
+// keyring (the keys bucket is not provisioned, or the role may not read
+// it). It is a deployment error, not a bad event: readers stop on it
+// rather than skip the event.
+var ErrNoKeys = errors.New("events: a sealed submission and no keyring (provision the " + KeysBucket + " bucket)")
+
+// Decode is the package's Decode followed by the opening of a sealed
+// submission's personal fields: how every reader of the log decodes, so
+// no reader sees a sealed payload. An erased author's fields open as
+// Removed. Its error is ErrInvalid for bytes that are no event (or sealed
+// bytes that do not open), anything else for a key that cannot be read
+// now: retry, never skip the event.
+func (l *Log) Decode(ctx context.Context, b []byte) (Envelope, error) {
+	e, err := Decode(b)
+	if err != nil {
+		return e, err
+	}
+	return e, l.open(ctx, &e)
+}
+
+// open restores a sealed submission's fields in e, and forgets the keys
+// an erasure destroyed.
+func (l *Log) open(ctx context.Context, e *Envelope) error {
+	switch e.Type {
+	case CommentSubmitted:
+		var p Submitted
+		if err := e.Payload(&p); err != nil {
+			return err
+		}
+		if p.Key == "" {
+			return nil
+		}
+		if l.keys == nil {
+			return ErrNoKeys
+		}
+		if err := l.keys.Open(ctx, &p, e.ID); err != nil {
+			return fmt.Errorf("events: open %s: %w", e.ID, err)
+		}
+		data, err := codec.Marshal(p)
+		if err != nil {
+			return err
+		}
+		e.Data = data
+	case AuthorErased:
+		var x Erasure
+		if l.keys != nil && e.Payload(&x) == nil {
+			l.keys.Forget(x.Keys...)
+		}
+	}
+	return nil
+}
+
+// seal replaces a submission's personal fields with their sealed form.
+func (l *Log) seal(ctx context.Context, e *Envelope) error {
+	if e.Type != CommentSubmitted || l.keys == nil {
+		return nil
+	}
+	var p Submitted
+	if err := e.Payload(&p); err != nil {
+		return err
+	}
+	if p.Key != "" {
+		return nil
+	}
+	if err := l.keys.Seal(ctx, &p, e.ID); err != nil {
+		return err
+	}
+	data, err := codec.Marshal(p)
+	if err != nil {
+		return err
+	}
+	e.Data = data
+	return nil
 }
 
 // OnAppend sets f to be called after each event this log stores, for
@@ -118,6 +210,14 @@ func (l *Log) append(ctx context.Context, e Envelope, opts ...jetstream.PublishO
 	subject, err := Subject(e)
 	if err != nil {
 		return 0, err
+	}
+	// The key's read (or creation) is part of the append, within its
+	// bound: a POST without a quorum answers 503 as fast as without keys.
+	sctx, scancel := l.bound(ctx)
+	err = l.seal(sctx, &e)
+	scancel()
+	if err != nil {
+		return 0, fmt.Errorf("events: seal %s: %w", e.ID, unavailable(ctx, err))
 	}
 	data, err := Encode(e)
 	if err != nil {
@@ -196,7 +296,7 @@ func (l *Log) Last(ctx context.Context, subject string) (Envelope, error) {
 	if err != nil {
 		return Envelope{}, fmt.Errorf("events: last event on %s: %w", subject, err)
 	}
-	e, err := Decode(msg.Data)
+	e, err := l.Decode(ctx, msg.Data)
 	if err != nil {
 		return Envelope{}, err
 	}
@@ -298,9 +398,12 @@ func (l *Log) subjectHistory(ctx context.Context, subject string) ([]Envelope, e
 		if err != nil {
 			return nil, err
 		}
-		if e, err := Decode(msg.Data); err == nil {
+		switch e, err := l.Decode(ctx, msg.Data); {
+		case err == nil:
 			e.Seq, e.Subject, e.Stored = msg.Sequence, msg.Subject, msg.Time
 			out = append(out, e)
+		case !errors.Is(err, ErrInvalid):
+			return nil, err
 		}
 		seq = msg.Sequence + 1
 	}
@@ -314,7 +417,12 @@ var errStop = errors.New("stop")
 // Events that can never be decoded are skipped: a replay must not stop on
 // one bad event. It returns nil when it reached the end.
 func (l *Log) Replay(ctx context.Context, from uint64, filters []string, fn func(Envelope) error) error {
-	return l.replay(ctx, from, filters, time.Time{}, fn)
+	return l.replay(ctx, from, filters, time.Time{}, false, fn)
+}
+
+// ReplaySealed is Replay with submissions left sealed (FollowConfig.Sealed).
+func (l *Log) ReplaySealed(ctx context.Context, from uint64, filters []string, fn func(Envelope) error) error {
+	return l.replay(ctx, from, filters, time.Time{}, true, fn)
 }
 
 // Until calls fn for every event that matches one of filters and was
@@ -327,13 +435,13 @@ func (l *Log) Until(ctx context.Context, filters []string, t time.Time, fn func(
 	if t.IsZero() {
 		return fmt.Errorf("%w: a time is needed", ErrInvalid)
 	}
-	return l.replay(ctx, 1, filters, t, fn)
+	return l.replay(ctx, 1, filters, t, false, fn)
 }
 
 // replay is Replay up to a time (none when until is zero). The stream
 // stores events in sequence order with a clock that does not go back, so
 // the first event stored after until ends the read.
-func (l *Log) replay(ctx context.Context, from uint64, filters []string, until time.Time, fn func(Envelope) error) error {
+func (l *Log) replay(ctx context.Context, from uint64, filters []string, until time.Time, sealed bool, fn func(Envelope) error) error {
 	// The end is the newest event the filters match now; none: nothing to
 	// replay (following would wait for one forever).
 	var end uint64
@@ -352,7 +460,7 @@ func (l *Log) replay(ctx context.Context, from uint64, filters []string, until t
 	if end < max(from, 1) {
 		return nil
 	}
-	err := l.Follow(ctx, FollowConfig{From: from, Filters: filters}, func(e Envelope, _ uint64, err error) error {
+	err := l.Follow(ctx, FollowConfig{From: from, Filters: filters, Sealed: sealed}, func(e Envelope, _ uint64, err error) error {
 		if !until.IsZero() && e.Stored.After(until) {
 			return errStop
 		}
@@ -379,6 +487,10 @@ type FollowConfig struct {
 	// LastPerSubject starts with the newest event of each subject that
 	// matches, instead of From.
 	LastPerSubject bool
+	// Sealed leaves submissions sealed (their key id is still there):
+	// for a scan that needs no personal field, such as finding an
+	// author's comments by key id.
+	Sealed bool
 }
 
 // Follow calls fn for each event that matches cfg, in stream order, as it
@@ -386,7 +498,9 @@ type FollowConfig struct {
 // (Follow returns ctx's error). pending is how many matching events were
 // stored after this one: 0 means fn has seen everything so far. An event
 // that can never be decoded comes with err set and only Seq and Subject
-// filled, so the caller can count it and go on.
+// filled, so the caller can count it and go on. A sealed submission whose
+// key cannot be read now ends Follow with that error: skipping it would
+// lose it.
 func (l *Log) Follow(ctx context.Context, cfg FollowConfig, fn func(e Envelope, pending uint64, err error) error) error {
 	occ := jetstream.OrderedConsumerConfig{FilterSubjects: cfg.Filters, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: max(cfg.From, 1)}
 	if cfg.LastPerSubject {
@@ -428,7 +542,15 @@ func (l *Log) Follow(ctx context.Context, cfg FollowConfig, fn func(e Envelope, 
 		if err != nil {
 			return fmt.Errorf("events: follow: metadata of %s: %w", msg.Subject(), err)
 		}
-		e, err := Decode(msg.Data())
+		var e Envelope
+		if cfg.Sealed {
+			e, err = Decode(msg.Data())
+		} else {
+			e, err = l.Decode(ctx, msg.Data())
+		}
+		if err != nil && !errors.Is(err, ErrInvalid) {
+			return err
+		}
 		if err != nil {
 			e = Envelope{}
 		}

@@ -113,9 +113,14 @@ var schemas = func() *Registry {
 		AuthorBanned, AuthorUnbanned,
 		ArticleSettingsChanged,
 		RulesetPublished,
+		AuthorErased,
 	} {
 		r.Declare(t)
 	}
+	// CommentSubmitted v2 may carry its personal fields sealed (Key,
+	// Sealed) instead of in plain text. A v1 event is a v2 event with
+	// plain fields, so it upcasts unchanged.
+	r.Register(CommentSubmitted, 1, func(e Envelope) (Envelope, error) { return e, nil })
 	return r
 }()
 

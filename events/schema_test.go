@@ -34,8 +34,12 @@ type example struct {
 var exampleAt = time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)
 
 var examples = map[Type]example{
+	// v2 seals the personal fields with the author's key (keys.go); a v1
+	// event holds them in plain text and upcasts unchanged.
 	CommentSubmitted: {article: "lavrov-kerry-talks", comment: "c1", actor: ActorReader,
-		payload: &Submitted{Author: "Anna", AuthorID: "name:anna", Text: "What comes of the talks?", ParentID: "c0", Source: "k1:9f86d081884c7d65"}},
+		payload: &Submitted{ParentID: "c0", Key: "5f1c0e4a9b2d7c3e8f6a1b0c9d8e7f60",
+			Sealed: []byte("\x8a\x01nonce-12byt\xc3sealed personal fields and the GCM tag")},
+		want: map[int]any{1: &Submitted{Author: "Anna", AuthorID: "name:anna", Text: "What comes of the talks?", ParentID: "c0", Source: "k1:9f86d081884c7d65"}}},
 	CommentApproved: {article: "lavrov-kerry-talks", comment: "c1", actor: RulesActor("3f2a9c1d"), causation: "e1",
 		payload: &Decision{Reason: "clean", Ruleset: "3f2a9c1d", Languages: []string{"en"}}},
 	CommentRejected: {article: "lavrov-kerry-talks", comment: "c1", actor: RulesActor("3f2a9c1d"), causation: "e1",
@@ -51,6 +55,9 @@ var examples = map[Type]example{
 		payload: &AuthorAction{AuthorID: "name:troll", Reason: "appeal"}},
 	ArticleSettingsChanged: {article: "lavrov-kerry-talks", actor: ModeratorActor + "m1",
 		payload: &ArticleSettings{Closed: true, Premoderated: true}},
+	AuthorErased: {actor: "operator:dpo@newsroom.example",
+		payload: &Erasure{AuthorKey: "5d41402abc4b2a76b9719d91", Keys: []string{"5f1c0e4a9b2d7c3e8f6a1b0c9d8e7f60"},
+			Comments: []ErasedComment{{Article: "lavrov-kerry-talks", Comment: "c1"}}, Reason: "reader's request 2026-03-03"}},
 	RulesetPublished: {actor: ModeratorActor + "m1",
 		payload: &RulesetPublication{Version: "3f2a9c1d", Name: "default", Source: "rules:\n  - name: caps\n    action: hold\n"}},
 }

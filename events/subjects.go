@@ -14,7 +14,7 @@ const StreamName = "COMMENTS"
 //
 //	comments.<article>.<comment>.<submitted|approved|rejected|held>
 //	reports.<article>.<comment>           a reader's report
-//	authors.<author key>.<banned|unbanned> author key: AuthorKey(author id)
+//	authors.<author key>.<banned|unbanned|erased> author key: AuthorKey(author id)
 //	articles.<article>.settings
 //	rulesets.published
 //
@@ -88,6 +88,12 @@ func Subject(e Envelope) (string, error) {
 			tok = "unbanned"
 		}
 		return "authors." + AuthorKey(a.AuthorID) + "." + tok, nil
+	case AuthorErased:
+		var x Erasure
+		if err := e.Payload(&x); err != nil || !validToken(x.AuthorKey) {
+			return "", fmt.Errorf("%w: %s without an author key", ErrInvalid, e.Type)
+		}
+		return "authors." + x.AuthorKey + ".erased", nil
 	case ArticleSettingsChanged:
 		if !ValidArticleID(e.Article) {
 			return "", fmt.Errorf("%w: article %q", ErrInvalid, e.Article)
@@ -105,6 +111,9 @@ func AuthorKey(authorID string) string {
 	sum := sha256.Sum256([]byte(authorID))
 	return hex.EncodeToString(sum[:12])
 }
+
+// ErasedSubjects matches every AuthorErased event.
+const ErasedSubjects = "authors.*.erased"
 
 // ReportSubjects matches every report of one comment.
 func ReportSubjects(article, comment string) string {

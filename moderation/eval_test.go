@@ -330,7 +330,8 @@ func TestMoreDisguises(t *testing.T) {
 	}
 	sets["inflection"] = []string{"shitty", "shitting", "shitted", "shitter", "fucky", "cunty", "bitchy", "bitching", "pissing", "wanking", "shitbag"}
 	sets["masked, then !"] = []string{"f*ck!", "sh*t!", "f#ck!", "b#tch!", "fu*k!!!", "c*nt!"}
-	for _, name := range []string{"reversed", "bidi override", "inflection", "masked, then !"} {
+	sets["masked (held)"] = []string{"f***", "f***ing", "b***h", "n****r", "c***", "s***", "a**hole", "w***e", "f******"}
+	for _, name := range []string{"reversed", "bidi override", "inflection", "masked, then !", "masked (held)"} {
 		n := 0
 		for _, d := range sets[name] {
 			text := "honestly you are a " + d + " everyone knows it"

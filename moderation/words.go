@@ -15,6 +15,7 @@ type entry struct {
 	check       int32 // index of its word check; allowed for the allowlist
 	left, right bool  // must start (end) at a word boundary
 	lang        uint8 // 0: any text; else matched only in text of latinLangs[lang-1]
+	masked      bool  // of a masked: check: matched only by a word with stars
 	raw         []byte
 }
 
@@ -82,7 +83,8 @@ type matcher struct {
 	// cyrillic: entries are Cyrillic and read with scanCyrillic, and every
 	// symbol of the stream is one byte.
 	cyrillic bool
-	hasLang  bool // some entry has a language: hits are filtered by the text's
+	hasLang  bool           // some entry has a language: hits are filtered by the text's
+	masked   map[int32]bool // checks written as masked: (see wildEqualMasked)
 }
 
 // maxLeetPositions bounds the spellings of one entry: 2^4.
@@ -138,6 +140,15 @@ func (m *matcher) add(text string, check int32, lang uint8) error {
 		e.raw = nil // phrases are not compared against wildcard words
 	}
 	ei := int32(len(m.entries))
+	if m.masked[check] {
+		// Compared only against words with stars, more stars allowed.
+		if e.raw != nil {
+			e.masked = true
+			m.entries = append(m.entries, e)
+			m.wild = append(m.wild, ei)
+		}
+		return nil
+	}
 	m.entries = append(m.entries, e)
 	if e.raw != nil && check != allowed {
 		m.wild = append(m.wild, ei)
@@ -341,8 +352,12 @@ func (m *matcher) wildWord(s *stream, raw []byte, at []int32, hits []hit) []hit 
 				lo = len(raw) - n
 			}
 		}
+		eq := wildEqual
+		if e.masked {
+			eq = wildEqualMasked
+		}
 		for off := lo; off <= hi; off++ {
-			if wildEqual(raw[off:off+n], e.raw) {
+			if eq(raw[off:off+n], e.raw) {
 				hits = append(hits, m.span(s, ei, at[off], at[off+n-1]+1))
 				break
 			}
@@ -370,6 +385,28 @@ func wildEqual(w, p []byte) bool {
 		}
 	}
 	return stars > 0 && stars <= max(len(w)-stars, 2)
+}
+
+// wildEqualMasked is wildEqual for a word masked more than wildEqual
+// allows ("f***", "b***h", "n****r"): it starts with a letter, and the
+// letters shown are the listed word's in their places. Such a word names
+// a listed word without spelling it; the masked: check holds it for a
+// moderator rather than reject or approve it.
+func wildEqualMasked(w, p []byte) bool {
+	if w[0] == '*' {
+		return false
+	}
+	stars := 0
+	for i, c := range w {
+		switch {
+		case c == '*':
+			stars++
+		case c == p[i], c == 'I' && (p[i] == 'i' || p[i] == 'l'), c == 'v' && p[i] == 'u':
+		default:
+			return false
+		}
+	}
+	return stars > max(len(w)-stars, 2) && len(w) >= 3
 }
 
 // tidy drops the hits inside an allowlisted word or phrase, sorts the

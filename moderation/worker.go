@@ -139,7 +139,13 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	if meta.NumDelivered > 1 {
 		w.Metrics.redelivered()
 	}
-	sub, err := events.Decode(msg.Data())
+	// The log's Decode opens the personal fields the api sealed.
+	sub, err := w.Log.Decode(ctx, msg.Data())
+	if err != nil && !errors.Is(err, events.ErrInvalid) {
+		w.Logger.Warn("submission's key not readable; will retry", "event", sub.ID, "err", err)
+		_ = msg.NakWithDelay(time.Second)
+		return
+	}
 	if err != nil {
 		w.term(msg, "undecodable", err)
 		return

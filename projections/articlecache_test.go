@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -186,4 +187,74 @@ func TestArticleCacheFollowsAMovedBucket(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestArticleCacheLoadRacesTheWatcher: keys of an article change while it
+// is loaded again and again; once the writes stop, the cache holds what
+// the bucket holds — no update seen during a load lost or applied twice.
+func TestArticleCacheLoadRacesTheWatcher(t *testing.T) {
+	f := newArticleFixture(t, 1000)
+	ctx := context.Background()
+	const keys = 40
+	ids := make([]string, keys)
+	for i := range ids {
+		ids[i] = uuid.NewString()
+	}
+	put := func(i int, seq uint64) {
+		v, _ := json.Marshal(ArticleEntry{ID: ids[i], Article: "r", Author: "A", Text: "t", SubmittedSeq: uint64(i + 1), Seq: seq})
+		if _, err := f.kv.Put(ctx, articleKey("r", ids[i]), v); err != nil {
+			t.Error(err)
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := range 600 {
+			i := n % keys
+			if n%3 == 2 {
+				if err := f.kv.Delete(ctx, articleKey("r", ids[i])); err != nil {
+					t.Error(err)
+				}
+			} else {
+				put(i, uint64(n+1))
+			}
+		}
+	}()
+	// Drop the article and load it again while the writes go on.
+	for range 30 {
+		f.cache.mu.Lock()
+		f.cache.articles.remove("r")
+		f.cache.mu.Unlock()
+		if _, err := f.cache.Approved(ctx, "r", 0, keys, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	if _, err := f.kv.Put(ctx, checkpointKey, []byte("1000000")); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 10*time.Second, func() error {
+		if f.cache.Applied() < 1000000 {
+			return errors.New("the watcher has not seen the last write")
+		}
+		return nil
+	})
+	want := map[string]bool{}
+	lister, err := f.kv.ListKeysFiltered(ctx, "a.r.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range lister.Keys() {
+		_, id, _ := articleOf(k)
+		want[id] = true
+	}
+	got := f.ids("r")
+	if len(got) != len(want) {
+		t.Fatalf("cache holds %d comments, the bucket %d", len(got), len(want))
+	}
+	for _, id := range got {
+		if !want[id] {
+			t.Fatalf("cache holds %s, which the bucket deleted", id)
+		}
+	}
 }

@@ -103,6 +103,18 @@ func (w *ArticleWriter) Into(kv jetstream.KeyValue) ViewWriter { return NewArtic
 // an event that leaves the approval as it was writes nothing, and a
 // comment never approved never gets a key (not even a delete marker).
 func (w *ArticleWriter) Apply(_ context.Context, u *Update, b *Batch) error {
+	if u.Erased() {
+		// The author was erased: an approved comment is rewritten with
+		// its personal fields removed (its seq stays the comment's).
+		if u.Latest.Status == Approved && ValidCommentKey(u.Latest.ID) && events.ValidArticleID(u.Latest.Article) {
+			val, err := json.Marshal(articleEntry(u.Latest))
+			if err != nil {
+				return err
+			}
+			b.Put(articleKey(u.Latest.Article, u.Latest.ID), val)
+		}
+		return nil
+	}
 	if !u.Touched() || !ValidCommentKey(u.Latest.ID) || !events.ValidArticleID(u.Latest.Article) {
 		return nil
 	}

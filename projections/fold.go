@@ -1,6 +1,10 @@
 package projections
 
-import "github.com/newsroom/commentd/events"
+import (
+	"encoding/json"
+
+	"github.com/newsroom/commentd/events"
+)
 
 // CommentChange is what one event did to one comment: its state before
 // (the zero Comment for a comment not yet known), its state after, and
@@ -48,8 +52,17 @@ func Fold(before Comment, e events.Envelope) CommentChange {
 		ch.After = Comment{
 			ID: e.Comment, Article: e.Article, ParentID: p.ParentID,
 			Author: p.Author, AuthorID: p.AuthorID, Text: p.Text, CreatedAt: e.OccurredAt,
-			Status: Pending, SubmittedSeq: e.Seq, Seq: e.Seq,
+			Status: Pending, SubmittedSeq: e.Seq, Seq: e.Seq, Erased: p.Erased,
 		}
+		ch.Changed = true
+	case e.Type == events.AuthorErased:
+		// One comment of the erasure (ErasedComments): its personal
+		// fields go. Its Seq stays: the erasure is no event of the
+		// comment's own, and the next decision expects the comment's.
+		if before.ID == "" || before.Erased {
+			return ch
+		}
+		erase(&ch.After)
 		ch.Changed = true
 	case e.Type.IsDecision():
 		if before.ID == "" {
@@ -66,8 +79,60 @@ func Fold(before Comment, e events.Envelope) CommentChange {
 		a := &ch.After
 		a.Status = statusOf[e.Type]
 		a.Reason, a.Message, a.Rules, a.Evidence = d.Reason, d.Message, d.Rules, d.Evidence
+		if a.Erased {
+			a.Evidence = nil // spans of the erased text
+		}
 		a.DecidedBy, a.DecidedAt = e.Actor, e.OccurredAt
 		ch.Changed = true
 	}
 	return ch
+}
+
+func erase(c *Comment) {
+	c.Author, c.Text, c.AuthorID, c.Evidence, c.Erased = events.Removed, events.Removed, "", nil, true
+}
+
+// ErasedComments splits an AuthorErased event into one event per comment
+// it names (Article and Comment set), for Fold: the views rewrite each.
+// Nil for any other event.
+func ErasedComments(e events.Envelope) []events.Envelope {
+	if e.Type != events.AuthorErased {
+		return nil
+	}
+	var x events.Erasure
+	if e.Payload(&x) != nil {
+		return nil
+	}
+	out := make([]events.Envelope, 0, len(x.Comments))
+	for _, c := range x.Comments {
+		one := e
+		one.Article, one.Comment = c.Article, c.Comment
+		out = append(out, one)
+	}
+	return out
+}
+
+// Redacted is an erased comment's history without what is left of its
+// text: the decisions' evidence spans (the words a rule matched) read
+// events.Removed. Reading a history of a comment that is not erased
+// returns it as it is.
+func Redacted(c Comment, history []events.Envelope) []events.Envelope {
+	if !c.Erased {
+		return history
+	}
+	out := make([]events.Envelope, len(history))
+	for i, e := range history {
+		out[i] = e
+		var d events.Decision
+		if !e.Type.IsDecision() || e.Payload(&d) != nil || len(d.Evidence) == 0 {
+			continue
+		}
+		for j := range d.Evidence {
+			d.Evidence[j].Match = events.Removed
+		}
+		if data, err := json.Marshal(d); err == nil {
+			out[i].Data = data
+		}
+	}
+	return out
 }

@@ -145,6 +145,9 @@ func (s *Store) moderate(e events.Envelope, ch *Change) {
 	switch {
 	case e.Type == events.CommentSubmitted && ch.Changed:
 		c := s.comments[e.Comment]
+		if c.Erased {
+			return // nobody's: no author record
+		}
 		a := m.author(c.AuthorID)
 		a.Name = c.Author
 		if a.FirstSeen.IsZero() {
@@ -153,9 +156,11 @@ func (s *Store) moderate(e events.Envelope, ch *Change) {
 		a.comments = append(a.comments, c)
 	case e.Type.IsDecision() && ch.Changed:
 		c := s.comments[e.Comment]
-		a := m.author(c.AuthorID)
-		a.count(ch.Before, -1)
-		a.count(c.Status, +1)
+		if !c.Erased {
+			a := m.author(c.AuthorID)
+			a.count(ch.Before, -1)
+			a.count(c.Status, +1)
+		}
 		if events.IsHuman(e.Actor) {
 			// A person looked at it: the reports so far are answered.
 			if r := m.reports[c.ID]; r != nil {

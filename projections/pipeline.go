@@ -79,6 +79,14 @@ func (u *Update) Touched() bool {
 	return u.Change.After.ID != "" && u.Change.After.Seq == u.Event.Seq
 }
 
+// Erased reports whether the update is one comment of an AuthorErased
+// event that removed its personal fields (Change.After.Erased). Such an
+// update is not Touched: the comment's Seq stays its own last event's. A
+// view that shows a comment's text rewrites it from Latest.
+func (u *Update) Erased() bool {
+	return u.Event.Type == events.AuthorErased && u.Change.Changed
+}
+
 // CommentState is a comment as the comment view stores it: the fold's
 // state, with where it sits in its thread (fixed when it is submitted).
 type CommentState struct {
@@ -317,17 +325,17 @@ func (p *pipeline) apply(ctx context.Context, e events.Envelope, decodeErr error
 		return nil
 	}
 	if decodeErr == nil {
-		u := &Update{Event: e, Live: live}
-		if e.Comment != "" && ValidCommentKey(e.Comment) {
-			if err := p.fold(ctx, u); err != nil {
+		// An erasure is one update per comment it names, each folded and
+		// written like a comment's own event.
+		each := []events.Envelope{e}
+		if e.Type == events.AuthorErased {
+			if err := p.destroyKeys(ctx, e); err != nil {
 				return err
 			}
+			each = ErasedComments(e)
 		}
-		for _, v := range p.views {
-			if e.Seq <= v.saved {
-				continue
-			}
-			if err := v.w.Apply(ctx, u, v.batch); err != nil {
+		for _, e := range each {
+			if err := p.update(ctx, e, live); err != nil {
 				return err
 			}
 		}
@@ -339,6 +347,40 @@ func (p *pipeline) apply(ctx context.Context, e events.Envelope, decodeErr error
 	p.pending++
 	if caughtUp || p.pending >= p.every {
 		return p.checkpoint(ctx)
+	}
+	return nil
+}
+
+// destroyKeys destroys the keys an erasure names before the views are
+// rewritten: an admin's erasure through the api appends the event, and the
+// projector, which holds the permission the api lacks, destroys the keys.
+// An operator's erasure destroyed them already; again is harmless.
+func (p *pipeline) destroyKeys(ctx context.Context, e events.Envelope) error {
+	keys := p.log.Keys()
+	var x events.Erasure
+	if keys == nil || e.Payload(&x) != nil {
+		return nil
+	}
+	if err := keys.Destroy(ctx, x.AuthorKey, x.Keys); err != nil {
+		return &WriteError{fmt.Errorf("projections: erasure %s: %w", e.ID, err)}
+	}
+	return nil
+}
+
+func (p *pipeline) update(ctx context.Context, e events.Envelope, live bool) error {
+	u := &Update{Event: e, Live: live}
+	if e.Comment != "" && ValidCommentKey(e.Comment) {
+		if err := p.fold(ctx, u); err != nil {
+			return err
+		}
+	}
+	for _, v := range p.views {
+		if e.Seq <= v.saved {
+			continue
+		}
+		if err := v.w.Apply(ctx, u, v.batch); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -506,8 +548,10 @@ func (w commentWriter) Bucket() jetstream.KeyValue { return w.v.kv }
 func (w commentWriter) Reset()                     {}
 
 func (w commentWriter) Apply(_ context.Context, u *Update, b *Batch) error {
-	// Latest ahead of the change: the view holds that event already.
-	if !u.Touched() || u.Latest.Seq > u.Change.After.Seq {
+	// Latest ahead of the change: the view holds that event already. An
+	// erasure leaves the comment's Seq as it was (Fold) and is written
+	// when it changed the comment.
+	if !u.Touched() && !u.Erased() || u.Latest.Seq > u.Change.After.Seq {
 		return nil
 	}
 	val, err := json.Marshal(u.Change.After)

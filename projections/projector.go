@@ -155,8 +155,10 @@ func (p *Projector) Run(ctx context.Context) error {
 	// A view write that failed: resume from the views' checkpoints, with
 	// nothing cached (the writes are idempotent by each key's seq).
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		// A sealed submission whose key could not be read now is
+		// retried the same way.
 		var werr *WriteError
-		if !errors.As(err, &werr) || ctx.Err() != nil {
+		if !errors.As(err, &werr) && !errors.Is(err, events.ErrUnavailable) || ctx.Err() != nil {
 			break
 		}
 		p.Logger.Warn("view write failed; resuming from the views' checkpoints", "err", err, "in", wait)

@@ -4,6 +4,7 @@
 package projections
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -49,6 +50,9 @@ type Comment struct {
 	// last applied event, the expected sequence for its next decision.
 	SubmittedSeq uint64 `json:"submitted_seq"`
 	Seq          uint64 `json:"seq"`
+	// Erased: the author was erased; Author and Text read events.Removed
+	// and nothing identifies them (no author id, no evidence spans).
+	Erased bool `json:"erased,omitempty"`
 }
 
 // HumanDecided reports whether a person made the comment's current
@@ -116,9 +120,36 @@ func (s *Store) Apply(e events.Envelope) Change {
 		s.decide(e, &ch)
 	case e.Type == events.ArticleSettingsChanged:
 		s.applySettings(e, &ch)
+	case e.Type == events.AuthorErased:
+		s.erase(e)
 	}
 	s.moderate(e, &ch)
 	return ch
+}
+
+// erase rewrites an erased author's comments in place, so the article
+// lists and queues that hold them show events.Removed.
+func (s *Store) erase(e events.Envelope) {
+	for _, one := range ErasedComments(e) {
+		c, ok := s.comments[one.Comment]
+		if !ok {
+			continue
+		}
+		f := Fold(*c, one)
+		if !f.Changed {
+			continue
+		}
+		if a, ok := s.mod.authors[c.AuthorID]; ok {
+			// The author's record keeps their counts and ban (moderation
+			// facts, not what they wrote) but no name and no comments.
+			a.Name = events.Removed
+			a.comments = slices.DeleteFunc(a.comments, func(x *Comment) bool { return x == c })
+		}
+		*c = f.After
+		if a, ok := s.articles[c.Article]; ok {
+			a.version++ // cached pages hold the old text
+		}
+	}
 }
 
 func (s *Store) submit(e events.Envelope, ch *Change) {

@@ -54,6 +54,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/moderation/authors/{author}", s.requireAPI(mod, s.handleAuthor()))
 	s.mux.Handle("POST /api/moderation/authors/{author}/ban", s.requireAPI(mod, s.handleBan(true)))
 	s.mux.Handle("POST /api/moderation/authors/{author}/unban", s.requireAPI(mod, s.handleBan(false)))
+	s.mux.Handle("POST /api/moderation/authors/{author}/erase", s.requireAPI(admin, s.handleErase()))
 	s.mux.Handle("PUT /api/moderation/articles/{article}/settings", s.requireAPI(mod, s.handleArticleSettings()))
 	s.mux.Handle("GET /api/moderation/rules", s.requireAPI(mod, s.handleGetRules()))
 	s.mux.Handle("PUT /api/moderation/rules", s.requireAPI(admin, s.handlePublishRules()))

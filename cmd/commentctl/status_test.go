@@ -339,7 +339,8 @@ func TestStatusOfARunningAllInOne(t *testing.T) {
 		st.Cluster.Servers[0].State != "leader" || !strings.HasPrefix(st.Cluster.Servers[0].Monitor, "http://127.0.0.1:") {
 		t.Errorf("status of a single server = %v\n%s", err, out)
 	}
-	if len(st.Streams) != 2 || st.Streams[0].Replicas != 1 {
+	// COMMENTS, DEADLETTERS and the authors' keys (events.Open makes them).
+	if len(st.Streams) != 3 || st.Streams[0].Replicas != 1 {
 		t.Errorf("streams = %+v", st.Streams)
 	}
 	text, _, _ := runCtl(t, "", "status", "--nats-url="+natstest.OperatorURL(t, ns), monitor)

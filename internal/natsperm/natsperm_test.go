@@ -209,6 +209,12 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 		c.mayNot("write an account", "$KV.ACCOUNTS.", func(ctx context.Context) error {
 			return c.publish(ctx, "$KV.ACCOUNTS.account.evil", `{"role":"admin"}`)
 		})
+		c.mayNot("make a data key", "$KV.AUTHOR_KEYS.", func(ctx context.Context) error {
+			return c.publish(ctx, "$KV.AUTHOR_KEYS.key.evil", "0123456789abcdef0123456789abcdef")
+		})
+		c.mayNot("destroy a data key", "$JS.API.STREAM.MSG.DELETE.KV_AUTHOR_KEYS", func(ctx context.Context) error {
+			return c.raw(ctx, "$JS.API.STREAM.MSG.DELETE."+events.KeysStream, `{"seq":1}`)
+		})
 		c.mayNot("read the accounts", "$JS.API.STREAM.INFO.KV_ACCOUNTS", func(ctx context.Context) error {
 			_, err := c.js.KeyValue(ctx, accounts.AccountsBucket)
 			return err
@@ -299,6 +305,66 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 		})
 		c.mayNot("delete the status view", "$JS.API.STREAM.DELETE.KV_VIEW_STATUS", func(ctx context.Context) error {
 			return c.js.DeleteKeyValue(ctx, projections.StatusBucket)
+		})
+		// Crypto-shredding: the api makes an author's key and seals with
+		// it, but no key it can reach goes away or changes.
+		var kid string
+		c.may("seal a submission with a new author's key", func(ctx context.Context) error {
+			log, err := events.Attach(ctx, c.js)
+			if err != nil {
+				return err
+			}
+			e, err := appendTo(ctx, log, events.Envelope{Article: "a1", Comment: uuid.NewString()}, events.CommentSubmitted, events.ActorReader,
+				events.Submitted{Author: "Carol", AuthorID: "name:carol", Text: "my private words"})
+			if err != nil {
+				return err
+			}
+			raw, err := c.js.Stream(ctx, events.StreamName)
+			if err != nil {
+				return err
+			}
+			msg, err := raw.GetMsg(ctx, e.Seq)
+			if err != nil {
+				return err
+			}
+			if bytes.Contains(msg.Data, []byte("Carol")) || bytes.Contains(msg.Data, []byte("private")) {
+				return fmt.Errorf("personal fields stored in plain text: %s", msg.Data)
+			}
+			kid, err = log.Keys().CurrentKey(ctx, "name:carol")
+			return err
+		})
+		c.may("neither delete nor overwrite a data key (the bucket refuses)", func(ctx context.Context) error {
+			kv, err := c.js.KeyValue(ctx, events.KeysBucket)
+			if err != nil {
+				return err
+			}
+			if kid == "" {
+				return errors.New("no key was made")
+			}
+			before, err := kv.Get(ctx, "key."+kid)
+			if err != nil {
+				return err
+			}
+			if err := kv.Delete(ctx, "key."+kid); err == nil {
+				return errors.New("a KV delete of a data key was stored")
+			}
+			if _, err := kv.Put(ctx, "key."+kid, []byte("0123456789abcdef0123456789abcdef")); err == nil {
+				return errors.New("a data key was overwritten")
+			}
+			if err := kv.Purge(ctx, "author."+events.AuthorKey("name:carol")); err == nil {
+				return errors.New("an author's key pointer was purged")
+			}
+			after, err := kv.Get(ctx, "key."+kid)
+			if err != nil || !bytes.Equal(after.Value(), before.Value()) {
+				return fmt.Errorf("the key changed: %v", err)
+			}
+			return nil
+		})
+		c.mayNot("destroy a data key", "$JS.API.STREAM.MSG.DELETE.KV_AUTHOR_KEYS", func(ctx context.Context) error {
+			return c.raw(ctx, "$JS.API.STREAM.MSG.DELETE."+events.KeysStream, `{"seq":1}`)
+		})
+		c.mayNot("purge the data keys", "$JS.API.STREAM.PURGE.KV_AUTHOR_KEYS", func(ctx context.Context) error {
+			return c.raw(ctx, "$JS.API.STREAM.PURGE."+events.KeysStream, "{}")
 		})
 	})
 
