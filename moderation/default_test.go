@@ -45,7 +45,9 @@ func TestDefaultDecisions(t *testing.T) {
 		{"a fag break", Hold, "language", "fag"},
 		{"read this www.example.com", Hold, "links", "www.example.com"},
 		{"fuck, and a link https://x.example.com", Reject, "profanity", "fuck"},
-		{"n****r", Approve, "", ""}, // a censored quote names nothing
+		{"n****r", Hold, "masked", "n****r"}, // censored: a moderator reads it
+		{"****", Approve, "", ""},            // names nothing
+		{"Mr H*** said so", Approve, "", ""}, // fits no listed word
 	}
 	for _, tt := range tests {
 		v := rs.Evaluate(Input{Text: tt.text})

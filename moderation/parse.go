@@ -380,10 +380,18 @@ func (p *parser) checks(n *yaml.Node) check {
 // check parses one check; nil means the key is not a check.
 func (p *parser) check(key string, v *yaml.Node) check {
 	switch key {
-	case "words", "phrases":
+	case "words", "phrases", "masked":
 		idx := p.nword
 		p.nword++
 		p.rs.needs.words = true
+		if key == "masked" {
+			for _, m := range []*matcher{&p.rs.words, &p.rs.cyr} {
+				if m.masked == nil {
+					m.masked = map[int32]bool{}
+				}
+				m.masked[idx] = true
+			}
+		}
 		entries := p.wordList(v)
 		if len(entries) == 0 {
 			p.fail(v, "%s: empty list", key)

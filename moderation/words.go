@@ -15,6 +15,7 @@ type entry struct {
 	check       int32 // index of its word check; allowed for the allowlist
 	left, right bool  // must start (end) at a word boundary
 	lang        uint8 // 0: any text; else matched only in text of latinLangs[lang-1]
+	masked      bool  // of a masked: check: matched only by a word with stars
 	raw         []byte
 }
 
@@ -82,7 +83,8 @@ type matcher struct {
 	// cyrillic: entries are Cyrillic and read with scanCyrillic, and every
 	// symbol of the stream is one byte.
 	cyrillic bool
-	hasLang  bool // some entry has a language: hits are filtered by the text's
+	hasLang  bool           // some entry has a language: hits are filtered by the text's
+	masked   map[int32]bool // checks written as masked: (see wildEqualMasked)
 }
 
 // maxLeetPositions bounds the spellings of one entry: 2^4.
@@ -138,6 +140,15 @@ func (m *matcher) add(text string, check int32, lang uint8) error {
 		e.raw = nil // phrases are not compared against wildcard words
 	}
 	ei := int32(len(m.entries))
+	if m.masked[check] {
+		// Compared only against words with stars, more stars allowed.
+		if e.raw != nil {
+			e.masked = true
+			m.entries = append(m.entries, e)
+			m.wild = append(m.wild, ei)
+		}
+		return nil
+	}
 	m.entries = append(m.entries, e)
 	if e.raw != nil && check != allowed {
 		m.wild = append(m.wild, ei)
@@ -197,6 +208,9 @@ func (m *matcher) find(s *stream, hits []hit, segs []latinSeg) []hit {
 				}
 			}
 		}
+	}
+	if !m.cyrillic {
+		hits = m.splitWords(s, hits)
 	}
 	if s.stars {
 		hits = m.wildcards(s, hits)
@@ -260,6 +274,87 @@ func (m *matcher) verify(s *stream, pi int32, end int32) (hit, bool) {
 		return hit{}, false
 	}
 	return m.span(s, p.entry, start, end), true
+}
+
+// maxSplit bounds the symbols of two words read as one by splitWords.
+const maxSplit = 10
+
+// splitWords finds entries split in two by one space or punctuation mark
+// ("fu ck", "f uck", "fu.ck", "fu'ck", "bit ch"): two neighbouring words,
+// one of them at most two symbols long, are read as one word, and an entry
+// found across the split counts. One short word is what makes it cheap and
+// keeps it off prose ("as is", "of the"); TestDefaultCleanProse and the
+// dictionary probes measure what it costs.
+func (m *matcher) splitWords(s *stream, hits []hit) []hit {
+	a := m.ac
+	var tmp stream
+	var buf [4][maxSplit]byte
+	aStart, aEnd := -1, -1
+	for i := 0; i <= len(s.sym); i++ {
+		if i < len(s.sym) && s.sym[i] != ' ' {
+			continue
+		}
+		// s.sym[prevStart:i] is a word; its start is after the last space.
+		bEnd := i
+		bStart := bEnd
+		for bStart > 0 && s.sym[bStart-1] != ' ' {
+			bStart--
+		}
+		if aStart >= 0 && aEnd+1 == bStart {
+			la, lb := aEnd-aStart, bEnd-bStart
+			gap := s.end[aEnd] - s.src[aEnd]
+			short := s.sym[aStart:aEnd]
+			if lb < la {
+				short = s.sym[bStart:bEnd]
+			}
+			if min(la, lb) <= 2 && la+lb <= maxSplit && gap == 1 && s.soft[bStart]&softJoin == 0 && !shortWord(short) {
+				n := la + lb
+				tmp.sym = append(buf[0][:0], s.sym[aStart:aEnd]...)
+				tmp.sym = append(tmp.sym, s.sym[bStart:bEnd]...)
+				tmp.cnt = append(append(buf[1][:0], s.cnt[aStart:aEnd]...), s.cnt[bStart:bEnd]...)
+				tmp.soft = append(append(buf[2][:0], s.soft[aStart:aEnd]...), s.soft[bStart:bEnd]...)
+				for k := range tmp.soft {
+					tmp.soft[k] &^= softJoin | softEdge
+				}
+				st := int32(0)
+				for k := 0; k < n; k++ {
+					st = a.delta[st*a.ncls+int32(a.class[tmp.sym[k]])]
+					lo, hi := a.first[st], a.first[st+1]
+					for _, pi := range a.outs[lo:hi] {
+						h, ok := m.verify(&tmp, pi, int32(k+1))
+						// The entry must start the first word and end the
+						// second, or run into it when the entry takes any
+						// ending ("fu cking"): "polish it" holds "shit"
+						// and "blowjob ad" "blowjob", but neither is split.
+						pEnd := k + 1
+						pStart := pEnd - len(m.pats[pi].sym)
+						e := &m.entries[m.pats[pi].entry]
+						if !ok || pStart != 0 || !(pEnd == n || !e.right && pEnd > la) || e.check == allowed {
+							continue
+						}
+						// Back to the stream's symbols: the hit spans both
+						// words and the space between.
+						h.start = int32(aStart) + h.start
+						h.end = int32(bStart) + h.end - int32(la)
+						hits = append(hits, h)
+					}
+				}
+			}
+		}
+		aStart, aEnd = bStart, bEnd
+	}
+	return hits
+}
+
+// shortWord reports whether a word of one or two symbols is an English
+// word ("put a" is not "puta", "is it" not a split word).
+func shortWord(w []byte) bool {
+	switch string(w) {
+	case "a", "I", "i", "o", "y", "e", "u", "is", "It", "it", "to", "of", "In", "in", "on", "at", "an", "as", "be", "by",
+		"he", "me", "my", "no", "or", "so", "up", "us", "we", "do", "go", "if", "am", "ok", "oh", "hi", "ah", "eh":
+		return true
+	}
+	return false
 }
 
 // boundary reports whether a word may begin (or end) before symbol i.
@@ -341,8 +436,12 @@ func (m *matcher) wildWord(s *stream, raw []byte, at []int32, hits []hit) []hit 
 				lo = len(raw) - n
 			}
 		}
+		eq := wildEqual
+		if e.masked {
+			eq = wildEqualMasked
+		}
 		for off := lo; off <= hi; off++ {
-			if wildEqual(raw[off:off+n], e.raw) {
+			if eq(raw[off:off+n], e.raw) {
 				hits = append(hits, m.span(s, ei, at[off], at[off+n-1]+1))
 				break
 			}
@@ -370,6 +469,28 @@ func wildEqual(w, p []byte) bool {
 		}
 	}
 	return stars > 0 && stars <= max(len(w)-stars, 2)
+}
+
+// wildEqualMasked is wildEqual for a word masked more than wildEqual
+// allows ("f***", "b***h", "n****r"): it starts with a letter, and the
+// letters shown are the listed word's in their places. Such a word names
+// a listed word without spelling it; the masked: check holds it for a
+// moderator rather than reject or approve it.
+func wildEqualMasked(w, p []byte) bool {
+	if w[0] == '*' {
+		return false
+	}
+	stars := 0
+	for i, c := range w {
+		switch {
+		case c == '*':
+			stars++
+		case c == p[i], c == 'I' && (p[i] == 'i' || p[i] == 'l'), c == 'v' && p[i] == 'u':
+		default:
+			return false
+		}
+	}
+	return stars > max(len(w)-stars, 2) && len(w) >= 3
 }
 
 // tidy drops the hits inside an allowlisted word or phrase, sorts the
