@@ -127,4 +127,3 @@ func BenchmarkReplayOpen(b *testing.B) {
 		})
 	}
 }
-
