@@ -4,7 +4,8 @@
 # (commentctl load), then runs NATS with the projector, a worker and an api
 # as separate processes on this machine and measures from outside (the
 # bench/scale tool): start-up to /readyz, RSS, GET latencies of the hottest
-# article, POST throughput, submission → visible, disk per comment.
+# article, POST throughput, submission → visible, disk per comment, and a
+# rebuild of every view (commentctl rebuild --all) beside a raw replay.
 #
 #   COMMENTS=100000 bench/scale.sh          # about 3 minutes here
 #   COMMENTS=1000000 ARTICLES=10000 bench/scale.sh
@@ -102,4 +103,12 @@ say "submission -> visible at $RATE/s" "$("$B/scale" visible -rate "$RATE" -n $(
 say "api RSS after" "$(rss $api)"
 say "worker RSS after" "$(rss $worker)"
 say "projector (+NATS) RSS after" "$(rss $proj)"
+
+# 6. Rebuild the views into their spares while the api keeps serving; the
+# tool replays the stream raw right after, in the same run.
+if [ -z "${NO_REBUILD:-}" ]; then
+  "$B/commentctl" rebuild --nats-url $nats --data-dir "$D" --grace 5s ${REBUILD_VIEWS:---all} 2>&1 | sed 's/^/  /'
+  say "GET first page after the rebuild" "$("$B/scale" get -c 16 -n "$GETS" "$u/api/articles/$hot/comments?limit=50")"
+  say "GET /api/comments/{known id} after" "$("$B/scale" get -c 16 -n "$GETS" "$u/api/comments/$id")"
+fi
 say "load average at end" "$(cut -d' ' -f1-3 /proc/loadavg)"

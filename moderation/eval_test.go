@@ -345,3 +345,24 @@ func TestMoreDisguises(t *testing.T) {
 		t.Logf("%-16s %d/%d caught", name, n, len(sets[name]))
 	}
 }
+
+// Words split in two by one space or mark, one part at most two letters:
+// caught; the same letters across ordinary short words are not.
+func TestSplitWords(t *testing.T) {
+	rs := DefaultRuleset()
+	for _, d := range []string{"fu ck", "f uck", "fuc k", "fu.ck", "fu'ck", "fu-ck", "cu nt", "bit ch", "pi ss", "ni gger", "fu cking", "sl ut"} {
+		text := "honestly you are a " + d + " everyone knows it"
+		at := strings.Index(text, d)
+		if !caught(rs.Evaluate(Input{Text: text}), at, at+len(d)) {
+			t.Errorf("%q not caught", text)
+		}
+	}
+	for _, text := range []string{"polish it", "put a stop to it", "that's bullshit", "as is", "a tit for tat", "he was pi", "look, a blowjob ad"} {
+		v := rs.Evaluate(Input{Text: text})
+		for _, e := range v.Evidence {
+			if strings.Contains(e.Match, " ") {
+				t.Errorf("%q: split match %q", text, e.Match)
+			}
+		}
+	}
+}

@@ -209,6 +209,9 @@ func (m *matcher) find(s *stream, hits []hit, segs []latinSeg) []hit {
 			}
 		}
 	}
+	if !m.cyrillic {
+		hits = m.splitWords(s, hits)
+	}
 	if s.stars {
 		hits = m.wildcards(s, hits)
 	}
@@ -271,6 +274,87 @@ func (m *matcher) verify(s *stream, pi int32, end int32) (hit, bool) {
 		return hit{}, false
 	}
 	return m.span(s, p.entry, start, end), true
+}
+
+// maxSplit bounds the symbols of two words read as one by splitWords.
+const maxSplit = 10
+
+// splitWords finds entries split in two by one space or punctuation mark
+// ("fu ck", "f uck", "fu.ck", "fu'ck", "bit ch"): two neighbouring words,
+// one of them at most two symbols long, are read as one word, and an entry
+// found across the split counts. One short word is what makes it cheap and
+// keeps it off prose ("as is", "of the"); TestDefaultCleanProse and the
+// dictionary probes measure what it costs.
+func (m *matcher) splitWords(s *stream, hits []hit) []hit {
+	a := m.ac
+	var tmp stream
+	var buf [4][maxSplit]byte
+	aStart, aEnd := -1, -1
+	for i := 0; i <= len(s.sym); i++ {
+		if i < len(s.sym) && s.sym[i] != ' ' {
+			continue
+		}
+		// s.sym[prevStart:i] is a word; its start is after the last space.
+		bEnd := i
+		bStart := bEnd
+		for bStart > 0 && s.sym[bStart-1] != ' ' {
+			bStart--
+		}
+		if aStart >= 0 && aEnd+1 == bStart {
+			la, lb := aEnd-aStart, bEnd-bStart
+			gap := s.end[aEnd] - s.src[aEnd]
+			short := s.sym[aStart:aEnd]
+			if lb < la {
+				short = s.sym[bStart:bEnd]
+			}
+			if min(la, lb) <= 2 && la+lb <= maxSplit && gap == 1 && s.soft[bStart]&softJoin == 0 && !shortWord(short) {
+				n := la + lb
+				tmp.sym = append(buf[0][:0], s.sym[aStart:aEnd]...)
+				tmp.sym = append(tmp.sym, s.sym[bStart:bEnd]...)
+				tmp.cnt = append(append(buf[1][:0], s.cnt[aStart:aEnd]...), s.cnt[bStart:bEnd]...)
+				tmp.soft = append(append(buf[2][:0], s.soft[aStart:aEnd]...), s.soft[bStart:bEnd]...)
+				for k := range tmp.soft {
+					tmp.soft[k] &^= softJoin | softEdge
+				}
+				st := int32(0)
+				for k := 0; k < n; k++ {
+					st = a.delta[st*a.ncls+int32(a.class[tmp.sym[k]])]
+					lo, hi := a.first[st], a.first[st+1]
+					for _, pi := range a.outs[lo:hi] {
+						h, ok := m.verify(&tmp, pi, int32(k+1))
+						// The entry must start the first word and end the
+						// second, or run into it when the entry takes any
+						// ending ("fu cking"): "polish it" holds "shit"
+						// and "blowjob ad" "blowjob", but neither is split.
+						pEnd := k + 1
+						pStart := pEnd - len(m.pats[pi].sym)
+						e := &m.entries[m.pats[pi].entry]
+						if !ok || pStart != 0 || !(pEnd == n || !e.right && pEnd > la) || e.check == allowed {
+							continue
+						}
+						// Back to the stream's symbols: the hit spans both
+						// words and the space between.
+						h.start = int32(aStart) + h.start
+						h.end = int32(bStart) + h.end - int32(la)
+						hits = append(hits, h)
+					}
+				}
+			}
+		}
+		aStart, aEnd = bStart, bEnd
+	}
+	return hits
+}
+
+// shortWord reports whether a word of one or two symbols is an English
+// word ("put a" is not "puta", "is it" not a split word).
+func shortWord(w []byte) bool {
+	switch string(w) {
+	case "a", "I", "i", "o", "y", "e", "u", "is", "It", "it", "to", "of", "In", "in", "on", "at", "an", "as", "be", "by",
+		"he", "me", "my", "no", "or", "so", "up", "us", "we", "do", "go", "if", "am", "ok", "oh", "hi", "ah", "eh":
+		return true
+	}
+	return false
 }
 
 // boundary reports whether a word may begin (or end) before symbol i.

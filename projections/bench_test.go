@@ -18,6 +18,13 @@ import (
 // fillLog stores n comments, each submitted and approved: 2n events.
 func fillLog(b *testing.B, n int) *events.Log {
 	b.Helper()
+	_, l := fillLogJS(b, n)
+	return l
+}
+
+// fillLogJS is fillLog with the operator's client of its server.
+func fillLogJS(b *testing.B, n int) (jetstream.JetStream, *events.Log) {
+	b.Helper()
 	_, js := natstest.Connect(b, natstest.Server(b))
 	ctx := context.Background()
 	l, err := events.Open(ctx, js, events.Config{})
@@ -44,7 +51,7 @@ func fillLog(b *testing.B, n int) *events.Log {
 		})
 	}
 	wg.Wait()
-	return l
+	return js, l
 }
 
 const rebuildComments = 50_000

@@ -108,8 +108,19 @@ const maxStoredAncestors = 64
 // pipeline.
 type Batch struct {
 	p      *pipeline
-	prefix string // $KV.<bucket>.
-	n      int    // writes since the last checkpoint
+	prefix string               // $KV.<bucket>.
+	n      int                  // writes since the last checkpoint
+	held   map[string]*nats.Msg // coalesced writes not yet published, by subject
+}
+
+// flush publishes the coalesced writes.
+func (b *Batch) flush() {
+	for _, m := range b.held {
+		if _, err := b.p.js.PublishMsgAsync(m, jetstream.WithStallWait(b.p.stall)); err != nil {
+			b.p.fail(fmt.Errorf("projections: write %s: %w", m.Subject, err))
+		}
+	}
+	clear(b.held)
 }
 
 // Put stores value at key.
@@ -147,6 +158,16 @@ func (b *Batch) Wait(ctx context.Context) error { return b.p.wait(ctx) }
 
 func (b *Batch) publish(m *nats.Msg) {
 	b.n++
+	if b.p.coalesce {
+		// Only the last write of a key before the checkpoint is
+		// published (flush): a rebuild writes most comments twice in a
+		// few events, submitted then decided.
+		if b.held == nil {
+			b.held = map[string]*nats.Msg{}
+		}
+		b.held[m.Subject] = m
+		return
+	}
 	if _, err := b.p.js.PublishMsgAsync(m, jetstream.WithStallWait(b.p.stall)); err != nil {
 		b.p.fail(fmt.Errorf("projections: write %s: %w", m.Subject, err))
 	}
@@ -180,6 +201,16 @@ type pipeline struct {
 	cache    *lru[string, *cachedComment]
 	applied  uint64 // the newest sequence handed to the views
 	pending  int    // events since the last checkpoint
+
+	// every is how many events go between checkpoints (checkpointEvery
+	// for the live pipeline; a rebuild takes larger steps). assumeNew: the
+	// comment view started empty at sequence 1 (a rebuild), so a
+	// submission's comment is new and needs no KV get to learn so.
+	every     int
+	assumeNew bool
+	// coalesce holds each view's writes until the checkpoint and publishes
+	// only the last of each key (a rebuild: nobody reads its buckets yet).
+	coalesce bool
 
 	// applyMu is held while an event is applied, and by a rebuild while
 	// it switches views (rebuild.go): views, comments and cache change
@@ -215,7 +246,7 @@ func newPipeline(log *events.Log, comments *StatusView, views []ViewWriter, cach
 	// A write to a bucket whose leader just died is answered by nobody:
 	// after 5 s (kv.Put's own default) the pipeline resumes from the
 	// checkpoints, by then on the new leader.
-	p := &pipeline{log: log, comments: comments, logger: logger, stall: 5 * time.Second, timeout: 5 * time.Second}
+	p := &pipeline{log: log, comments: comments, logger: logger, stall: 5 * time.Second, timeout: 5 * time.Second, every: checkpointEvery}
 	js, err := jetstream.New(comments.js.Conn(),
 		jetstream.WithPublishAsyncMaxPending(pipelineWindow),
 		jetstream.WithPublishAsyncTimeout(p.timeout),
@@ -280,6 +311,9 @@ func (p *pipeline) start(ctx context.Context) (uint64, error) {
 // wait returns once every write so far is acknowledged, or the first
 // failure.
 func (p *pipeline) wait(ctx context.Context) error {
+	for _, v := range p.views {
+		v.batch.flush()
+	}
 	if p.js.PublishAsyncPending() > 0 {
 		t := time.NewTimer(p.timeout + time.Second)
 		defer t.Stop()
@@ -324,7 +358,7 @@ func (p *pipeline) apply(ctx context.Context, e events.Envelope, decodeErr error
 	}
 	p.applied = e.Seq
 	p.pending++
-	if caughtUp || p.pending >= checkpointEvery {
+	if caughtUp || p.pending >= p.every {
 		return p.checkpoint(ctx)
 	}
 	return nil
@@ -368,8 +402,12 @@ func (p *pipeline) update(ctx context.Context, e events.Envelope, live bool) err
 // event.
 func (p *pipeline) fold(ctx context.Context, u *Update) error {
 	e := u.Event
-	c, err := p.load(ctx, e.Comment)
-	if err != nil {
+	var c *cachedComment
+	var err error
+	if _, cached := p.cache.get(e.Comment); p.assumeNew && !cached && e.Type == events.CommentSubmitted {
+		c = &cachedComment{}
+		p.cache.put(e.Comment, c)
+	} else if c, err = p.load(ctx, e.Comment); err != nil {
 		return err
 	}
 	if c.legacy {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newsroom/commentd/events"
@@ -25,6 +26,11 @@ type Rebuildable interface {
 // caught up with the stream for the switch to replay the difference while
 // the live pipeline waits: a few milliseconds of events.
 const maxSwapGap = 2048
+
+// rebuildCheckpointEvery is a rebuild's checkpoint step: each checkpoint
+// waits for every write in flight, and a rebuild that restarts only
+// redoes this many events. The comment cache holds four times as many.
+const rebuildCheckpointEvery = 4096
 
 // serveRebuilds performs the operator's rebuild requests, one at a time,
 // until ctx ends. A request already answered (switched or failed) is not
@@ -119,12 +125,28 @@ func (p *Projector) rebuild(ctx context.Context, req RebuildRequest) (RebuildPro
 		}
 		fresh = append(fresh, w.Into(kv))
 	}
-	rp, err := newPipeline(p.Log, status, fresh, cmp.Or(p.CommentCache, DefaultCommentCache), p.Logger.With("rebuild", req.ID))
+	rp, err := newPipeline(p.Log, status, fresh, max(cmp.Or(p.CommentCache, DefaultCommentCache), 4*rebuildCheckpointEvery), p.Logger.With("rebuild", req.ID))
 	if err != nil {
 		return prog, err
 	}
 	from, err := rp.start(ctx)
 	if err != nil {
+		return prog, err
+	}
+	// From sequence 1 into empty buckets, a submission's comment is new:
+	// no KV get asks. Resumed after a restart, the buckets hold what was
+	// written before it, so every miss asks.
+	rp.assumeNew = from == 1
+	rp.every = rebuildCheckpointEvery
+	rp.coalesce = true
+	// Without a timer for every write (nats.go's async publish timeout
+	// halves the rate of KV puts here): each checkpoint's wait bounds
+	// them, which is enough when nobody reads these buckets yet.
+	if rp.js, err = jetstream.New(p.Status.js.Conn(),
+		jetstream.WithPublishAsyncMaxPending(pipelineWindow),
+		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
+			rp.fail(fmt.Errorf("projections: write %s: %w", m.Subject, err))
+		})); err != nil {
 		return prog, err
 	}
 

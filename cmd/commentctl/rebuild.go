@@ -145,7 +145,7 @@ func runRebuild(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	slices.Sort(old)
 	for _, b := range old {
-		if err := js.DeleteKeyValue(ctx, b); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
+		if err := js.DeleteKeyValue(ctx, b); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			return fmt.Errorf("delete the old bucket %s: %w", b, err)
 		}
 	}
@@ -185,7 +185,7 @@ func freshSpare(ctx context.Context, js jetstream.JetStream, cur string) (string
 		return "", fmt.Errorf("the serving bucket %s: %w", cur, err)
 	}
 	cfg := s.CachedInfo().Config
-	if err := js.DeleteKeyValue(ctx, spare); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
+	if err := js.DeleteKeyValue(ctx, spare); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return "", fmt.Errorf("clear the spare %s: %w", spare, err)
 	}
 	_, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{

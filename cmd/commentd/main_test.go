@@ -47,6 +47,12 @@ type instance struct {
 // until it is ready.
 func start(t *testing.T, dataDir string, extra ...string) *instance {
 	t.Helper()
+	return startWithin(t, 30*time.Second, dataDir, extra...)
+}
+
+// startWithin is start, waiting up to ready for /readyz.
+func startWithin(t *testing.T, ready time.Duration, dataDir string, extra ...string) *instance {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -75,7 +81,7 @@ func start(t *testing.T, dataDir string, extra ...string) *instance {
 		})
 	}
 	t.Cleanup(inst.stop)
-	waitReady(t, url)
+	waitReadyWithin(t, ready, url)
 	return inst
 }
 
@@ -106,7 +112,12 @@ func readURL(t *testing.T, r io.Reader) string {
 
 func waitReady(t *testing.T, url string) {
 	t.Helper()
-	poll.True(t, 30*time.Second, "ready", func() bool {
+	waitReadyWithin(t, 30*time.Second, url)
+}
+
+func waitReadyWithin(t *testing.T, within time.Duration, url string) {
+	t.Helper()
+	poll.True(t, within, "ready", func() bool {
 		resp, err := http.Get(url + "/readyz")
 		if err != nil {
 			return false

@@ -38,12 +38,17 @@ type Result struct {
 	FirstSeq, LastSeq        uint64 // the loaded events' range in the stream
 	Hottest                  string // the article with the most comments
 	HottestComments          int
-	ArticlesWithComments     int
-	Drained                  int           // loaded submissions acked on the workers' consumer
-	DrainStopped             bool          // the drain met a submission the loader did not write
-	Took                     time.Duration // the whole load
-	DrainTook                time.Duration // of which acking the workers' consumer
-	perArticle               map[int]int
+	HottestApproved          int // of which approved: what its pages list
+	// Example names one loaded comment per outcome ("approve", "hold",
+	// "reject": moderation.Action.String) and one reply ("reply").
+	Example              map[string]string
+	ArticlesWithComments int
+	Drained              int           // loaded submissions acked on the workers' consumer
+	DrainStopped         bool          // the drain met a submission the loader did not write
+	Took                 time.Duration // the whole load
+	DrainTook            time.Duration // of which acking the workers' consumer
+	perArticle           map[int]int
+	approvedIn           map[int]int
 }
 
 // Load writes cfg's history into the COMMENTS stream reached through js,
@@ -77,7 +82,7 @@ func Load(ctx context.Context, js jetstream.JetStream, cfg Config, o Options) (R
 	if err != nil {
 		return Result{}, err
 	}
-	r := Result{perArticle: map[int]int{}}
+	r := Result{perArticle: map[int]int{}, approvedIn: map[int]int{}, Example: map[string]string{}}
 	w := &window{js: pub, max: o.Window}
 	for !g.Done() {
 		if err := ctx.Err(); err != nil {
@@ -121,9 +126,13 @@ func Load(ctx context.Context, js jetstream.JetStream, cfg Config, o Options) (R
 
 func (r *Result) count(c Comment) {
 	r.Comments++
+	if _, ok := r.Example[c.Action.String()]; !ok {
+		r.Example[c.Action.String()] = c.Submitted.Comment
+	}
 	switch c.Action {
 	case moderation.Approve:
 		r.Approved++
+		r.approvedIn[c.ArticleRank]++
 	case moderation.Hold:
 		r.Held++
 	case moderation.Reject:
@@ -131,6 +140,9 @@ func (r *Result) count(c Comment) {
 	}
 	if c.Reply {
 		r.Replies++
+		if _, ok := r.Example["reply"]; !ok {
+			r.Example["reply"] = c.Submitted.Comment
+		}
 	}
 	r.perArticle[c.ArticleRank]++
 }
@@ -139,7 +151,7 @@ func (r *Result) summarize() {
 	r.ArticlesWithComments = len(r.perArticle)
 	for k, n := range r.perArticle {
 		if n > r.HottestComments || n == r.HottestComments && Article(k) < r.Hottest {
-			r.Hottest, r.HottestComments = Article(k), n
+			r.Hottest, r.HottestComments, r.HottestApproved = Article(k), n, r.approvedIn[k]
 		}
 	}
 }

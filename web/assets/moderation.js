@@ -147,6 +147,7 @@
   if (body.classList.contains('comment-page')) commentPage();
   if (body.classList.contains('article-page')) articlePage();
   if (body.classList.contains('accounts-page')) accountsPage();
+  if (body.classList.contains('rules-page')) rulesPage();
 
   function queuePage() {
     var me = body.dataset.me;
@@ -773,6 +774,115 @@
           if (r.status === 204) location.reload(); else toast(errText(r));
         });
       }
+    });
+  }
+
+  // Rules: the rule set in force, edited here or uploaded; validated with
+  // each mistake on its line (a click puts the cursor there), tried on a
+  // text, dry-run on history, published, rolled back.
+  function rulesPage() {
+    var src = $('#rules-source'), result = $('#rules-result'), checkResult = $('#check-result');
+    function source() { return { name: 'rules.yaml', source: src.value }; }
+    function goToLine(n) {
+      var lines = src.value.split('\n'), at = 0;
+      for (var i = 0; i < n - 1 && i < lines.length; i++) at += lines[i].length + 1;
+      src.focus();
+      src.setSelectionRange(at, at + (lines[n - 1] || '').length);
+      var lh = parseFloat(getComputedStyle(src).lineHeight) || 20;
+      src.scrollTop = Math.max(0, (n - 3) * lh);
+    }
+    function problems(errs) {
+      var p = document.createElement('p');
+      p.className = 'error';
+      p.textContent = tn('%d problems in the rule file', errs.length);
+      var ol = document.createElement('ol');
+      ol.className = 'problems';
+      errs.forEach(function (e) {
+        var li = document.createElement('li');
+        var b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'problem';
+        b.textContent = (e.line ? t('line %d', e.line) + ': ' : '') + (e.rule ? t('rule %s', e.rule) + ': ' : '') + e.message;
+        if (e.line) b.addEventListener('click', function () { goToLine(e.line); });
+        li.append(b);
+        ol.append(li);
+      });
+      return [p, ol];
+    }
+    function validate() {
+      return api('POST', '/api/moderation/rules/validate', source()).then(function (r) {
+        if (r.status !== 200) { result.replaceChildren(errText(r)); return false; }
+        if (!r.body.valid) { result.replaceChildren.apply(result, problems(r.body.errors)); return false; }
+        var p = document.createElement('p');
+        p.className = 'ok';
+        p.textContent = t('Valid: version %s, %s', r.body.version, tn('%d rules', r.body.rules));
+        result.replaceChildren(p);
+        return true;
+      });
+    }
+    $('#rules-validate').addEventListener('click', validate);
+    $('#rules-upload').addEventListener('change', function (e) {
+      var f = e.target.files[0];
+      if (!f) return;
+      f.text().then(function (text) { src.value = text; validate(); });
+    });
+    $('#rules-dryrun').addEventListener('click', function () {
+      result.replaceChildren(t('Running on history…'));
+      api('POST', '/api/moderation/rules/dryrun', source()).then(function (r) {
+        if (r.status !== 200) {
+          var errs = r.body && r.body.error && r.body.error.message;
+          result.replaceChildren(errs || errText(r));
+          return;
+        }
+        var p = document.createElement('p');
+        var changed = 0;
+        Object.keys(r.body.counts || {}).forEach(function (k) { changed += r.body.counts[k]; });
+        p.textContent = t('On %d comments of the log, %d would be decided differently', r.body.comments, changed);
+        var ul = document.createElement('ul');
+        Object.keys(r.body.counts || {}).sort().forEach(function (k) {
+          var li = document.createElement('li');
+          li.textContent = k + ': ' + r.body.counts[k];
+          ul.append(li);
+        });
+        result.replaceChildren(p, ul);
+      });
+    });
+    var publish = $('#rules-publish');
+    function publishSource(text) {
+      return api('PUT', '/api/moderation/rules', { name: 'rules.yaml', source: text }).then(function (r) {
+        if (r.status === 200) {
+          toast(r.body.published ? t('Published version %s: every worker applies it now', r.body.version) : t('Version %s is in force already', r.body.version));
+          setTimeout(function () { location.reload(); }, 800);
+        } else if (r.body && r.body.error && r.body.error.code === 'invalid') validate();
+        else toast(errText(r));
+      });
+    }
+    if (publish) publish.addEventListener('click', function () {
+      validate().then(function (ok) { if (ok) publishSource(src.value); });
+    });
+    $('#versions').addEventListener('click', function (e) {
+      var b = e.target.closest('button[data-do=rollback]');
+      if (!b) return;
+      api('GET', '/api/moderation/rules/versions/' + encodeURIComponent(b.dataset.version)).then(function (r) {
+        if (r.status !== 200) { toast(errText(r)); return; }
+        publishSource(r.body.source);
+      });
+    });
+    $('#check-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      api('POST', '/api/moderation/rules/check', { source: src.value, text: $('#check-text').value }).then(function (r) {
+        if (r.status !== 200) { checkResult.replaceChildren(errText(r)); return; }
+        if (!r.body.valid) { checkResult.replaceChildren.apply(checkResult, problems(r.body.errors)); return; }
+        var p = document.createElement('p');
+        p.id = 'verdict';
+        p.dataset.action = r.body.action;
+        var parts = [t('Verdict: %s', t(r.body.action))];
+        if (r.body.rules.length) parts.push(t('rules %s', r.body.rules.join(', ')));
+        if (r.body.evidence.length) parts.push(t('matched %s', r.body.evidence.map(function (x) { return '“' + x.match + '”'; }).join(', ')));
+        if (r.body.languages && r.body.languages.length) parts.push(t('languages %s', r.body.languages.join(', ')));
+        p.textContent = parts.join(' · ');
+        checkResult.replaceChildren(p);
+      });
     });
   }
 })();
