@@ -18,6 +18,9 @@ func tokenOwner(r *http.Request) (string, error) {
 	if p.Role != accounts.Admin && name != p.Name {
 		return "", errForbidden
 	}
+	if name == p.Name && p.Actor == AdminTokenActor {
+		return "", errAdminTokenNoAccount
+	}
 	return name, nil
 }
 

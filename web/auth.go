@@ -57,7 +57,10 @@ const AdminTokenActor = events.ModeratorActor + "admin-token"
 var (
 	errUnauthenticated = &apiError{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "sign in, or send Authorization: Bearer <token>"}
 	errForbidden       = &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "your role may not do this"}
-	errBadCSRF         = &apiError{Status: http.StatusForbidden, Code: "csrf", Message: "missing or wrong CSRF token; reload the page"}
+	// The bootstrap admin token is no account, so it has no tokens of its
+	// own; it makes an account, and that account's tokens.
+	errAdminTokenNoAccount = &apiError{Status: http.StatusBadRequest, Code: "no_account", Message: "the admin token is not an account and has no API tokens: add an account (POST /api/moderation/accounts), then make its tokens (POST /api/moderation/accounts/{name}/tokens)"}
+	errBadCSRF             = &apiError{Status: http.StatusForbidden, Code: "csrf", Message: "missing or wrong CSRF token; reload the page"}
 )
 
 // principal is who sent a request.
@@ -415,6 +418,10 @@ func (s *Server) handleNewToken() http.HandlerFunc {
 			return
 		}
 		p := principalOf(r.Context())
+		if p.Actor == AdminTokenActor {
+			s.writeError(w, r, errAdminTokenNoAccount)
+			return
+		}
 		sec, t, err := st.NewToken(r.Context(), p.Name, in.Label)
 		if err != nil {
 			s.writeError(w, r, err)

@@ -138,6 +138,8 @@ func (s *Server) cors(h http.Handler) http.Handler {
 		if o := r.Header.Get("Origin"); s.readers.allowedOrigin(o) {
 			hd.Set("Access-Control-Allow-Origin", o)
 			hd.Set("Access-Control-Expose-Headers", "Retry-After")
+		} else if o != "" {
+			s.refusedOrigin(r, o)
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -160,6 +162,9 @@ func (s *Server) handlePreflight() http.HandlerFunc {
 		hd := w.Header()
 		hd.Add("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
 		if !ok {
+			if !s.readers.allowedOrigin(o) {
+				s.refusedOrigin(r, o)
+			}
 			s.writeError(w, r, &apiError{Status: http.StatusForbidden, Code: "origin_not_allowed", Message: "this origin may not call the API from a browser; see --allowed-origins"})
 			return
 		}

@@ -100,6 +100,7 @@ type Server struct {
 	mod     *moderators       // moderation.go
 	cmd     *commands.Service // the write side (commands.go)
 	setup   firstRun          // modui.go
+	refused refusedOrigins    // origins.go
 	readers *readers
 	ready   *readiness
 	asOf    chan struct{} // time-travel reads under way (asof.go)

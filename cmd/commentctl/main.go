@@ -1,6 +1,6 @@
 // Command commentctl is the operator's tool for commentd: it checks rule
 // files and tries them on history, reports the state of an installation,
-// exports its log, rebuilds its read models, and manages dead letters and
+// exports its log, rebuilds its views, and manages dead letters and
 // moderator accounts. Each subcommand lives in its own file and registers
 // itself in commands; connect.go is how they all reach an installation.
 //
@@ -11,7 +11,7 @@
 //	commentctl status [--json] [--nats-monitor URLS] [--max-delay D]
 //	commentctl export [--format jsonl|disqus] [--article ID] [--from SEQ]
 //	commentctl import --format disqus|remark42|wxr [--dry-run] FILE
-//	commentctl rebuild
+//	commentctl rebuild VIEW...|--all
 //	commentctl load [--comments N] [--articles M]
 //	commentctl dlq list|replay SEQ|delete SEQ
 //	commentctl moderators add|remove|list|token NAME
