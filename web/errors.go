@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/newsroom/commentd/accounts"
 	"github.com/newsroom/commentd/commands"
@@ -124,6 +125,11 @@ func lookupError(ctx context.Context, err error) *apiError {
 			ae := row.answer
 			if row.keepMessage {
 				ae.Message = err.Error()
+				if row.err == events.ErrInvalid {
+					// Without the sentinel's own word: "invalid: an
+					// account name is …" reads "an account name is …".
+					ae.Message = strings.TrimPrefix(ae.Message, "invalid: ")
+				}
 			}
 			return &ae
 		}

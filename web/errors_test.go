@@ -37,7 +37,7 @@ func TestErrorTable(t *testing.T) {
 		{"conflict", wrap(events.ErrConflict), 409, "conflict", "", "", "changed by someone else; reload and try again"},
 		{"account name taken", wrap(accounts.ErrNameTaken), 409, "exists", "name", "", "an account with this name exists"},
 		{"bad credentials", wrap(accounts.ErrBadCredentials), 401, "unauthenticated", "", "", errUnauthenticated.Message},
-		{"invalid input keeps its words", fmt.Errorf("%w: role is moderator or admin", events.ErrInvalid), 400, "invalid", "", "", "invalid: role is moderator or admin"},
+		{"invalid input keeps its words", fmt.Errorf("%w: role is moderator or admin", events.ErrInvalid), 400, "invalid", "", "", "role is moderator or admin"},
 		{"invalid rule file", &moderation.RuleError{Line: 3, Rule: "r1", Msg: "unknown action"}, 400, "invalid_rules", "source", "", ""},
 		{"stream unavailable", wrap(fmt.Errorf("%w: nats: timeout", events.ErrUnavailable)), 503, "unavailable", "", "1", errUnavailable.Message},
 		{"an API error passes through", wrap(badRequest("too_long", "text", "at most 5000")), 400, "too_long", "text", "", "at most 5000"},

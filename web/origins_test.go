@@ -59,3 +59,14 @@ func TestAdminTokenHasNoTokens(t *testing.T) {
 		}
 	}
 }
+
+// A refusal's message is the reason alone, without the sentinel's
+// "invalid: " in front.
+func TestInvalidMessageHasNoPrefix(t *testing.T) {
+	f := newModFixture(t, web.ModerationConfig{})
+	st, body := f.call("POST", "/api/moderation/accounts", `{"name":"Bad Name","password":"amber lantern in the fog"}`, bearer(adminToken))
+	msg := fmt.Sprint(body["error"].(map[string]any)["message"])
+	if st != http.StatusBadRequest || strings.HasPrefix(msg, "invalid") || !strings.Contains(msg, "account name") {
+		t.Fatalf("%d %q", st, msg)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -55,7 +56,12 @@ func benchApp(b *testing.B, setup func(*app)) string {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.serve(ctx, pw)
+		ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		a.serve(ctx, ln, pw)
 		pw.Close()
 	}()
 	url := readURLB(b, pr)

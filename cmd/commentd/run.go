@@ -45,6 +45,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	// The HTTP address first: a start that cannot serve (the port is
+	// taken) fails before it makes anything, ./data included.
+	var ln net.Listener
+	if !cfg.has(roleSetup) {
+		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("http: %w", err)
+		}
+		defer ln.Close()
+	}
 	a, err := newApp(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -54,7 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "commentd: provisioned")
 		return nil
 	}
-	return a.serve(ctx, stdout)
+	return a.serve(ctx, ln, stdout)
 }
 
 // app is one commentd process: its connection, its roles and its HTTP
@@ -340,11 +349,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 // fails, then shuts down gracefully: HTTP stops taking requests and
 // finishes those in flight, the worker finishes and acks what it holds,
 // the projector saves a last snapshot, and the connection drains.
-func (a *app) serve(ctx context.Context, stdout io.Writer) error {
-	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
-	if err != nil {
-		return err
-	}
+func (a *app) serve(ctx context.Context, ln net.Listener, stdout io.Writer) error {
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var wg sync.WaitGroup
@@ -437,9 +442,9 @@ func (a *app) serve(ctx context.Context, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "commentd: %v on http://%s\n", a.cfg.Roles, displayAddr(ln.Addr()))
 	}
 
+	var err error
 	select {
 	case <-ctx.Done():
-		err = nil
 	case err = <-failed:
 	}
 	a.logger.Info("shutting down")
