@@ -304,6 +304,26 @@ func (l *Log) Last(ctx context.Context, subject string) (Envelope, error) {
 	return e, nil
 }
 
+// At returns the event stored at seq, or ErrNotFound when the log holds
+// none there.
+func (l *Log) At(ctx context.Context, seq uint64) (Envelope, error) {
+	bounded, cancel := l.bound(ctx)
+	defer cancel()
+	msg, err := l.stream.GetMsg(bounded, seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return Envelope{}, ErrNotFound
+	}
+	if err != nil {
+		return Envelope{}, fmt.Errorf("events: event %d: %w", seq, unavailable(ctx, err))
+	}
+	e, err := l.Decode(ctx, msg.Data)
+	if err != nil {
+		return Envelope{}, err
+	}
+	e.Seq, e.Subject, e.Stored = msg.Sequence, msg.Subject, msg.Time
+	return e, nil
+}
+
 // CommentSeq is the sequence of the newest event of one comment, the value
 // to pass to AppendAfter. It is ErrNotFound for an unknown comment.
 func (l *Log) CommentSeq(ctx context.Context, article, comment string) (uint64, error) {

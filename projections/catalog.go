@@ -297,3 +297,10 @@ func AttachCurrentStatusView(ctx context.Context, c *Catalog) (*StatusView, erro
 	}
 	return &StatusView{js: c.js, kv: kv}, nil
 }
+
+// RebuildableViews are the views a projector can rebuild into a spare
+// while the old bucket serves (their writers are Rebuildable and their
+// readers follow the catalog). The queues and facts views are not yet:
+// their readers attach to fixed bucket names, so switching them would
+// leave readers on a deleted bucket.
+var RebuildableViews = []string{ArticlesBucket, StatusBucket}

@@ -299,6 +299,22 @@ func (p *pipeline) start(ctx context.Context) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
+		if i == 0 {
+			// The comment view is checked against the log before it is
+			// trusted; one that does not match it (its keys lost, or
+			// another log's) is rebuilt in place with the others, from
+			// sequence 1: the per-key seq guard keeps what still holds.
+			if err := verifyAgainstLog(ctx, p.log, cp, func(id string) (bool, error) { return p.knownComment(ctx, id) }); errors.Is(err, errMismatch) {
+				p.logger.Warn("views do not match the log; rebuilding them from sequence 1", "err", err)
+				for _, v := range p.views {
+					v.saved = 0
+				}
+				p.applied, p.pending = 0, 0
+				return 1, nil
+			} else if err != nil {
+				return 0, err
+			}
+		}
 		v.saved = cp
 		if i == 0 || cp < from {
 			from = cp
@@ -306,6 +322,22 @@ func (p *pipeline) start(ctx context.Context) (uint64, error) {
 	}
 	p.applied, p.pending = from, 0
 	return from + 1, nil
+}
+
+// knownComment reports whether the comment view holds id (an entry from
+// before it kept whole states counts; ids it never stores count too).
+func (p *pipeline) knownComment(ctx context.Context, id string) (bool, error) {
+	if !ValidCommentKey(id) {
+		return true, nil
+	}
+	_, err := p.comments.state(ctx, id)
+	switch {
+	case err == nil, errors.Is(err, errStatusOnly):
+		return true, nil
+	case errors.Is(err, events.ErrNotFound):
+		return false, nil
+	}
+	return false, err
 }
 
 // wait returns once every write so far is acknowledged, or the first

@@ -266,13 +266,23 @@ func (p *Projector) restore(ctx context.Context) {
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return
 	}
+	// Checked against the log before it replaces anything: a snapshot
+	// that decodes may still not be of this log.
+	fresh := NewStore()
 	if err == nil {
-		err = p.Store.LoadSnapshot(bytes.NewReader(data))
+		err = fresh.LoadSnapshot(bytes.NewReader(data))
+	}
+	if err == nil {
+		err = verifyAgainstLog(ctx, p.Log, fresh.Applied(), func(id string) (bool, error) {
+			_, ok := fresh.Comment(id)
+			return ok, nil
+		})
 	}
 	if err != nil {
 		p.Logger.Warn("snapshot not usable; rebuilding from the log", "err", err)
 		return
 	}
+	p.Store.take(fresh)
 	p.savedSeq.Store(p.Store.Applied())
 	p.lastSaved.Store(time.Now().UnixNano())
 	p.Logger.Info("restored snapshot", "seq", p.Store.Applied())

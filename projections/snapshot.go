@@ -59,9 +59,14 @@ func (s *Store) LoadSnapshot(r io.Reader) error {
 		}
 	}
 	fresh.mod.restore(fresh.comments, snap.Moderation)
+	s.take(fresh)
+	return nil
+}
+
+// take replaces s's content by fresh's, which nobody else holds.
+func (s *Store) take(fresh *Store) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.applied, s.comments, s.articles, s.mod, s.settings = fresh.applied, fresh.comments, fresh.articles, fresh.mod, fresh.settings
 	s.undecided = fresh.undecided
-	return nil
 }

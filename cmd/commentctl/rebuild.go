@@ -31,7 +31,7 @@ func runRebuild(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	fs.SetOutput(stderr)
 	var conn connection
 	conn.flags(fs)
-	all := fs.Bool("all", false, "rebuild every view")
+	all := fs.Bool("all", false, "rebuild every view that can be rebuilt (projections.RebuildableViews)")
 	grace := fs.Duration("grace", 30*time.Second, "how long the old buckets stay after the switch, for reads in flight, before they are deleted")
 	compare := fs.Bool("compare", true, "after the switch, replay the stream with a bare ordered consumer and print its events/s beside the rebuild's")
 	fs.Usage = func() {
@@ -86,6 +86,9 @@ func runRebuild(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	for _, v := range views {
 		if projections.ViewOf(v) != v || !strings.HasPrefix(v, "VIEW_") {
 			return fmt.Errorf("%q is not a view (VIEW_STATUS, VIEW_ARTICLES, …)", v)
+		}
+		if !slices.Contains(projections.RebuildableViews, v) {
+			return fmt.Errorf("%s cannot be rebuilt into a spare yet (only %s can)", v, strings.Join(projections.RebuildableViews, ", "))
 		}
 	}
 
@@ -158,8 +161,8 @@ func knownViews(ctx context.Context, js jetstream.JetStream) ([]string, error) {
 	seen := map[string]bool{}
 	names := js.KeyValueStoreNames(ctx)
 	for n := range names.Name() {
-		if strings.HasPrefix(n, "VIEW_") {
-			seen[projections.ViewOf(n)] = true
+		if v := projections.ViewOf(n); slices.Contains(projections.RebuildableViews, v) {
+			seen[v] = true
 		}
 	}
 	if err := names.Error(); err != nil {
