@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -176,6 +177,8 @@ func putJSON(b *Batch, key string, v any) error {
 func (w *FactsWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
 	e, ch := u.Event, u.Change
 	switch {
+	case u.Erased():
+		return w.erase(ctx, u, b)
 	case e.Type == events.ArticleSettingsChanged:
 		var set events.ArticleSettings
 		if e.Payload(&set) != nil || !events.ValidArticleID(e.Article) {
@@ -268,6 +271,38 @@ func (w *FactsWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
 		}
 	}
 	return nil
+}
+
+// erase takes one comment of an erased author out of the author's
+// record, which keeps their counts and ban (moderation facts, not what
+// they wrote) but no name and no comments, as the fold's Store does. An
+// erasure names several comments under one sequence, so the guard is the
+// comment's presence in the record, not the sequence: applied again, it
+// finds nothing to take. A comment older than the newest
+// AuthorCommentsKept is not in the record and leaves Total as it is.
+func (w *FactsWriter) erase(ctx context.Context, u *Update, b *Batch) error {
+	authorID, id := u.Change.Before.AuthorID, u.Change.After.ID
+	if authorID == "" {
+		return nil
+	}
+	a, err := w.load(ctx, authorID)
+	if err != nil {
+		return err
+	}
+	tok := AuthorToken(authorID)
+	n := len(a.comments.Recent)
+	a.comments.Recent = slices.DeleteFunc(a.comments.Recent, func(c AuthoredComment) bool { return c.ID == id })
+	a.comments.Waiting = slices.DeleteFunc(a.comments.Waiting, func(c string) bool { return c == id })
+	if len(a.comments.Recent) < n {
+		a.facts.Total--
+	}
+	a.comments.Seq = max(a.comments.Seq, u.Event.Seq)
+	a.facts.Name = events.Removed
+	a.facts.Seq = max(a.facts.Seq, u.Event.Seq)
+	if err := putJSON(b, authoredPrefix+tok, a.comments); err != nil {
+		return err
+	}
+	return putJSON(b, authorPrefix+tok, a.facts)
 }
 
 func (a *AuthorFacts) count(st Status, by int) {
@@ -409,8 +444,11 @@ func (v *FactsView) Author(authorID string) AuthorStats {
 }
 
 // AuthorFacts reads one author's facts from the bucket; found is false
-// for an author never seen.
+// for an author never seen, and for no author (an erased comment's).
 func (v *FactsView) AuthorFacts(ctx context.Context, authorID string) (a AuthorFacts, found bool, err error) {
+	if authorID == "" {
+		return a, false, nil
+	}
 	found, err = getJSON(ctx, v.kv, authorPrefix+AuthorToken(authorID), &a)
 	return a, found, err
 }
@@ -418,6 +456,9 @@ func (v *FactsView) AuthorFacts(ctx context.Context, authorID string) (a AuthorF
 // AuthorComments reads the comments the view names of one author.
 func (v *FactsView) AuthorComments(ctx context.Context, authorID string) (AuthorComments, error) {
 	var c AuthorComments
+	if authorID == "" {
+		return c, nil
+	}
 	_, err := getJSON(ctx, v.kv, authoredPrefix+AuthorToken(authorID), &c)
 	return c, err
 }

@@ -361,3 +361,31 @@ func TestModerationReadersFollow(t *testing.T) {
 	done <- nil
 	f.same(f.reference(), m, worker)
 }
+
+// An erased author's comments leave the queues' keys too: a held item is
+// written again with "[removed]" for its name and text, as the fold has it.
+func TestQueuesViewForgetsAnErasedAuthor(t *testing.T) {
+	f := newModViewFixture(t)
+	f.history(60, 3)
+	var erased []events.ErasedComment
+	for _, it := range f.reference().Queue(QueueHeld, "", 0, 1000).Items {
+		erased = append(erased, events.ErasedComment{Article: it.Article, Comment: it.ID})
+	}
+	if len(erased) == 0 {
+		t.Fatal("the history holds no held comment to erase")
+	}
+	f.append(f.event(events.AuthorErased, "", "", "operator:test", events.Erasure{AuthorKey: "k1", Comments: erased}), nil)
+	f.runViews(f.queues, f.facts)
+	m, worker := f.readers()
+	ctx := context.Background()
+	for _, c := range erased {
+		it, err := m.Item(ctx, c.Comment)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Text != events.Removed || it.Author != events.Removed || !it.Erased {
+			t.Fatalf("held item %s after the erasure: author %q text %q", c.Comment, it.Author, it.Text)
+		}
+	}
+	f.same(f.reference(), m, worker)
+}

@@ -201,6 +201,17 @@ func (w *QueuesWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
 		return nil // no comment, or one never submitted
 	}
 	id := ch.After.ID
+	if u.Erased() {
+		// The author was erased: a queued item is written again without
+		// its personal fields (the comment's newest state, as the
+		// articles view does).
+		rs, err := w.loadReports(ctx, id)
+		if err != nil {
+			return err
+		}
+		rep := rs.entry.Summary()
+		return w.requeue(b, u.Latest.Comment, rep, u.Latest.Comment, rep, u.Latest.Seq, false)
+	}
 	// ahead: the view holds writes of later events already (they came
 	// again after a crash); deletes are then made whether or not the
 	// key is there, and later events set what stays.
