@@ -1,11 +1,12 @@
 package moderation
 
 import (
-	"bufio"
-	"os"
+	"path/filepath"
 	"strings"
 	"testing"
-	"unicode/utf8"
+
+	"github.com/newsroom/commentd/internal/testci"
+	"github.com/newsroom/commentd/moderation/internal/hunspell"
 )
 
 // Russian mat in its many forms: each must be rejected or held, with
@@ -144,7 +145,11 @@ func TestDetectLanguages(t *testing.T) {
 // set: at most 0.1% may be rejected. CI installs hunspell-ru; elsewhere
 // the test skips without it.
 func TestRussianDictionary(t *testing.T) {
-	forms := hunspellForms(t, "/usr/share/hunspell/ru_RU")
+	base := filepath.Join(hunspell.Dir, "ru_RU")
+	forms, err := hunspell.Forms(base)
+	if err != nil {
+		testci.Missing(t, "hunspell dictionary "+base, err)
+	}
 	rs := DefaultRuleset()
 	rejected, held := 0, 0
 	var shown []string
@@ -185,131 +190,6 @@ func TestRussianDictionary(t *testing.T) {
 	}
 }
 
-// hunspellForms reads a Hunspell dictionary (UTF-8, one-letter flags,
-// suffix rules only, as ru_RU is) and returns every stem and suffixed form.
-func hunspellForms(t testing.TB, base string) []string {
-	dic, err := os.Open(base + ".dic")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI installs hunspell-ru: %v", err)
-		}
-		t.Skipf("no dictionary: %v", err)
-	}
-	defer dic.Close()
-	aff, err := os.ReadFile(base + ".aff")
-	if err != nil {
-		t.Fatal(err)
-	}
-	type sfx struct {
-		strip, add string
-		cond       []condPart
-	}
-	rules := map[string][]sfx{}
-	for _, line := range strings.Split(string(aff), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 5 || f[0] != "SFX" {
-			continue
-		}
-		strip, add := f[2], f[3]
-		if strip == "0" {
-			strip = ""
-		}
-		if add == "0" {
-			add = ""
-		}
-		add, _, _ = strings.Cut(add, "/")
-		rules[f[1]] = append(rules[f[1]], sfx{strip, add, parseCond(f[4])})
-	}
-	if len(rules) == 0 {
-		t.Fatalf("%s.aff: no suffix rules", base)
-	}
-	seen := map[string]bool{}
-	var forms []string
-	addForm := func(w string) {
-		if !seen[w] {
-			seen[w] = true
-			forms = append(forms, w)
-		}
-	}
-	sc := bufio.NewScanner(dic)
-	first := true
-	for sc.Scan() {
-		if first { // the word count
-			first = false
-			continue
-		}
-		stem, flags, _ := strings.Cut(strings.TrimSpace(sc.Text()), "/")
-		if stem == "" {
-			continue
-		}
-		addForm(stem)
-		for _, fl := range flags {
-			for _, r := range rules[string(fl)] {
-				if strings.HasSuffix(stem, r.strip) && condHolds(r.cond, stem) {
-					addForm(strings.TrimSuffix(stem, r.strip) + r.add)
-				}
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return forms
-}
-
-// condPart is one letter position of a Hunspell affix condition: a letter,
-// "." or a [class] / [^class].
-type condPart struct {
-	set string
-	neg bool
-	any bool
-}
-
-func parseCond(c string) []condPart {
-	var out []condPart
-	for c != "" {
-		switch {
-		case c[0] == '.':
-			out = append(out, condPart{any: true})
-			c = c[1:]
-		case c[0] == '[':
-			j := strings.IndexByte(c, ']')
-			if j < 0 {
-				j = len(c) - 1
-			}
-			set, neg := c[1:j], false
-			if strings.HasPrefix(set, "^") {
-				set, neg = set[1:], true
-			}
-			out = append(out, condPart{set: set, neg: neg})
-			c = c[j+1:]
-		default:
-			_, n := utf8.DecodeRuneInString(c)
-			out = append(out, condPart{set: c[:n]})
-			c = c[n:]
-		}
-	}
-	return out
-}
-
-// condHolds reports whether the word ends as the condition says.
-func condHolds(cond []condPart, w string) bool {
-	for i := len(cond) - 1; i >= 0; i-- {
-		r, n := utf8.DecodeLastRuneInString(w)
-		if n == 0 {
-			return false
-		}
-		w = w[:len(w)-n]
-		p := cond[i]
-		if !p.any && strings.ContainsRune(p.set, r) == p.neg {
-			return false
-		}
-	}
-	return true
-}
-
-// Two different doubled letters are not a stretch: Daggoo (Moby-Dick) is
-// not a stretched "dago"; one letter stretched by two still is.
 func TestStretchPerLetter(t *testing.T) {
 	rs := DefaultRuleset()
 	for text, want := range map[string]Action{
