@@ -347,21 +347,13 @@ func (l *Log) CommentSeq(ctx context.Context, article, comment string) (uint64, 
 // behind on the servers, and no consumer name reaches the exporter's
 // labels. A comment has a handful of events, so the round trips are few.
 func (l *Log) History(ctx context.Context, article, comment string) ([]Envelope, error) {
-	if !ValidArticleID(article) || !validToken(comment) {
-		return nil, ErrNotFound
-	}
-	bounded, cancel := l.bound(ctx)
-	defer cancel()
-	out, err := l.subjectHistory(bounded, CommentSubjects(article, comment))
+	out, err := l.CommentEvents(ctx, article, comment)
 	if err != nil {
-		return nil, fmt.Errorf("events: history of %s: %w", comment, unavailable(ctx, err))
+		return nil, err
 	}
-	if len(out) == 0 {
-		return nil, ErrNotFound
-	}
-	reports, err := l.subjectHistory(bounded, ReportSubjects(article, comment))
+	reports, err := l.Reports(ctx, article, comment)
 	if err != nil {
-		return nil, fmt.Errorf("events: reports of %s: %w", comment, unavailable(ctx, err))
+		return nil, err
 	}
 	if len(reports) > 0 {
 		out = append(out, reports...)
