@@ -9,7 +9,8 @@ import (
 
 // Accounts and tokens, for the UI and scripts alike: an admin resets a
 // moderator's password and manages anyone's API tokens; a moderator
-// manages their own tokens (as /api/moderation/tokens does).
+// manages their own tokens here or under /api/moderation/tokens: the token
+// handlers serve both routes, told whose tokens by an owner func.
 
 // tokenOwner is the account a tokens route acts on, when the caller may:
 // an admin for anyone, a moderator for themselves.
@@ -48,12 +49,12 @@ func (s *Server) handleResetPassword() http.HandlerFunc {
 	}
 }
 
-func (s *Server) handleAccountTokens() http.HandlerFunc {
+func (s *Server) handleListTokens(owner func(*http.Request) (string, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st, err := s.accountsStore()
 		if err == nil {
 			var name string
-			if name, err = tokenOwner(r); err == nil {
+			if name, err = owner(r); err == nil {
 				var list []accounts.Token
 				if list, err = st.Tokens(r.Context(), name); err == nil {
 					if list == nil {
@@ -68,14 +69,14 @@ func (s *Server) handleAccountTokens() http.HandlerFunc {
 	}
 }
 
-func (s *Server) handleNewAccountToken() http.HandlerFunc {
+func (s *Server) handleNewToken(owner func(*http.Request) (string, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st, err := s.accountsStore()
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		name, err := tokenOwner(r)
+		name, err := owner(r)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -101,12 +102,12 @@ func (s *Server) handleNewAccountToken() http.HandlerFunc {
 	}
 }
 
-func (s *Server) handleRevokeAccountToken() http.HandlerFunc {
+func (s *Server) handleRevokeToken(owner func(*http.Request) (string, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st, err := s.accountsStore()
 		if err == nil {
 			var name string
-			if name, err = tokenOwner(r); err == nil {
+			if name, err = owner(r); err == nil {
 				if err = st.RevokeToken(r.Context(), name, r.PathValue("id")); err == nil {
 					s.log.Info("API token revoked", "account", name, "token", r.PathValue("id"), "by", principalOf(r.Context()).Actor)
 					w.WriteHeader(http.StatusNoContent)

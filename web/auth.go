@@ -397,68 +397,15 @@ func (s *Server) handleRemoveAccount() http.HandlerFunc {
 	}
 }
 
-// API tokens (each moderator, for themselves).
+// API tokens: each moderator's own are under /api/moderation/tokens, and
+// anyone's (for an admin) under /accounts/{name}/tokens; one set of
+// handlers serves both, told whose tokens by owner (accountsui.go).
 
-func (s *Server) handleNewToken() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		st, err := s.accountsStore()
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		var in struct {
-			Label string `json:"label"`
-		}
-		if err := decodeJSON(w, r, &in); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if len(in.Label) > 100 {
-			s.writeError(w, r, badRequest("too_long", "label", "a label is at most 100 bytes"))
-			return
-		}
-		p := principalOf(r.Context())
-		if p.Actor == AdminTokenActor {
-			s.writeError(w, r, errAdminTokenNoAccount)
-			return
-		}
-		sec, t, err := st.NewToken(r.Context(), p.Name, in.Label)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.log.Info("API token made", "account", p.Name, "token", t.ID)
-		writeJSON(w, http.StatusCreated, map[string]any{"token": sec, "id": t.ID, "label": t.Label, "created": t.Created})
+// selfOwner is the caller's own account; the admin token has none.
+func selfOwner(r *http.Request) (string, error) {
+	p := principalOf(r.Context())
+	if p.Actor == AdminTokenActor {
+		return "", errAdminTokenNoAccount
 	}
-}
-
-func (s *Server) handleListTokens() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		st, err := s.accountsStore()
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		list, err := st.Tokens(r.Context(), principalOf(r.Context()).Name)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"tokens": list})
-	}
-}
-
-func (s *Server) handleRevokeToken() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		st, err := s.accountsStore()
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if err := st.RevokeToken(r.Context(), principalOf(r.Context()).Name, r.PathValue("id")); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}
+	return p.Name, nil
 }
