@@ -14,6 +14,21 @@ import (
 var errBacktestBusy = &apiError{Status: http.StatusTooManyRequests, Code: "backtest_running", retryAfter: 10,
 	Message: "a backtest is already running on this server; try again when it is done"}
 
+// backtestScope is the part of the log a backtest or shadow report reads:
+// ?since=DURATION back from now and ?article=ID.
+func (s *Server) backtestScope(r *http.Request) (backtest.Config, error) {
+	q := r.URL.Query()
+	cfg := backtest.Config{Log: s.cfg.Log, Article: q.Get("article")}
+	if v := q.Get("since"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return cfg, badRequest("invalid_since", "since", "since is a duration such as 720h (a month) or 90m")
+		}
+		cfg.Since = time.Now().Add(-d)
+	}
+	return cfg, nil
+}
+
 // handleBacktestRules replays past submissions through a rule file (the
 // body, as for a publish) with the facts of their time and answers the
 // report (backtest.Report), publishing nothing. ?since=DURATION (a Go
@@ -21,17 +36,12 @@ var errBacktestBusy = &apiError{Status: http.StatusTooManyRequests, Code: "backt
 // ?examples=N the comment ids listed.
 func (s *Server) handleBacktestRules() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		cfg := backtest.Config{Log: s.cfg.Log, Article: q.Get("article")}
-		if v := q.Get("since"); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				s.writeError(w, r, badRequest("invalid_since", "since", "since is a duration such as 720h (a month) or 90m"))
-				return
-			}
-			cfg.Since = time.Now().Add(-d)
+		cfg, err := s.backtestScope(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
 		}
-		if v := q.Get("examples"); v != "" {
+		if v := r.URL.Query().Get("examples"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 1000 {
 				s.writeError(w, r, badRequest("invalid_examples", "examples", "examples is a number from 1 to 1000"))
@@ -72,15 +82,10 @@ func (s *Server) handleBacktestRules() http.HandlerFunc {
 // ?article=ID narrow it.
 func (s *Server) handleShadowRules() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		cfg := backtest.Config{Log: s.cfg.Log, Article: q.Get("article")}
-		if v := q.Get("since"); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				s.writeError(w, r, badRequest("invalid_since", "since", "since is a duration such as 720h (a month) or 90m"))
-				return
-			}
-			cfg.Since = time.Now().Add(-d)
+		cfg, err := s.backtestScope(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
 		}
 		select {
 		case s.backtests <- struct{}{}:
