@@ -21,6 +21,7 @@ import (
 	"github.com/newsroom/commentd/internal/embedded"
 	"github.com/newsroom/commentd/internal/natsperm"
 	"github.com/newsroom/commentd/internal/natstest"
+	"github.com/newsroom/commentd/internal/poll"
 	"github.com/newsroom/commentd/moderation"
 	"github.com/newsroom/commentd/projections"
 )
@@ -58,6 +59,19 @@ func checkRoles(t *testing.T, url string, password func(string) string) {
 	op := dial(t, url, natsperm.Operator, password)
 	if err := natsperm.Provision(ctx, op.js, natsperm.Setup{Replicas: 1}); err != nil {
 		t.Fatal(err)
+	}
+	// On a cluster, the new streams elect their leaders first: a request
+	// before that finds no responder.
+	names := op.js.StreamNames(ctx)
+	for name := range names.Name() {
+		poll.True(t, 30*time.Second, "stream "+name+" has a leader", func() bool {
+			st, err := op.js.Stream(ctx, name)
+			if err != nil {
+				return false
+			}
+			info, err := st.Info(ctx)
+			return err == nil && (info.Cluster == nil || info.Cluster.Name == "" || info.Cluster.Leader != "")
+		})
 	}
 	oplog, err := events.Attach(ctx, op.js)
 	if err != nil {
@@ -182,6 +196,19 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 			})
 			if err != nil {
 				return err
+			}
+			// A new consumer on a cluster elects its leader before it
+			// answers pulls.
+			for {
+				info, err := cons.Info(ctx)
+				if err == nil && (info.Cluster == nil || info.Cluster.Name == "" || info.Cluster.Leader != "") {
+					break
+				}
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("consumer without a leader: %w", ctx.Err())
+				case <-time.After(50 * time.Millisecond):
+				}
 			}
 			msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
 			if err != nil {
