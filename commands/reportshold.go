@@ -46,7 +46,7 @@ func (h *ReportsHold) Run(ctx context.Context) error {
 	if h.Logger == nil {
 		h.Logger = slog.New(slog.DiscardHandler)
 	}
-	cons, err := h.Log.Stream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	cons, err := h.Log.Durable(ctx, jetstream.ConsumerConfig{
 		Durable:       ReportsHoldConsumer,
 		Description:   "Readers' reports: hold a comment once enough readers reported it.",
 		FilterSubject: events.ReportedSubjects,
@@ -56,7 +56,10 @@ func (h *ReportsHold) Run(ctx context.Context) error {
 		AckWait:       15 * time.Second,
 		MaxDeliver:    20,
 		MaxAckPending: 64,
-	})
+	}, h.Logger)
+	if ctx.Err() != nil {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("commands: reports consumer: %w", err)
 	}

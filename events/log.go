@@ -520,13 +520,13 @@ func (l *Log) Follow(ctx context.Context, cfg FollowConfig, fn func(e Envelope, 
 	}
 	cons, err := l.stream.OrderedConsumer(ctx, occ)
 	if err != nil {
-		return fmt.Errorf("events: follow: %w", err)
+		return fmt.Errorf("events: follow: %w", unavailable(ctx, err))
 	}
 	// Short pulls notice a stream leader lost to a failover within
 	// seconds (two missed heartbeats), instead of ten.
 	it, err := cons.Messages(jetstream.PullMaxMessages(1024), jetstream.PullExpiry(5*time.Second))
 	if err != nil {
-		return fmt.Errorf("events: follow: %w", err)
+		return fmt.Errorf("events: follow: %w", unavailable(ctx, err))
 	}
 	// The consumer goes with the read: left to itself it would linger
 	// for its inactive threshold (5 minutes), and reads that come and go

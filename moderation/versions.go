@@ -88,7 +88,20 @@ func (r *Rules) Current() *Ruleset { return r.cur.Load() }
 // an older or newer version of this program) is logged and skipped.
 func (r *Rules) Follow(ctx context.Context, log *events.Log, logger *slog.Logger) error {
 	cfg := events.FollowConfig{Filters: []string{events.RulesetSubjects}, LastPerSubject: true}
-	err := log.Follow(ctx, cfg, func(e events.Envelope, _ uint64, err error) error {
+	// A follow that fails in a failover starts again (from the newest
+	// publication: LastPerSubject) once the stream answers.
+	err := events.Retry(ctx, logger, "follow the rule sets", func(ctx context.Context) error {
+		return log.Follow(ctx, cfg, r.apply(logger))
+	})
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// apply puts each published rule set in force as it is read.
+func (r *Rules) apply(logger *slog.Logger) func(events.Envelope, uint64, error) error {
+	return func(e events.Envelope, _ uint64, err error) error {
 		var rs *Ruleset
 		if err == nil {
 			rs, err = parsePublication(e)
@@ -101,11 +114,7 @@ func (r *Rules) Follow(ctx context.Context, log *events.Log, logger *slog.Logger
 			logger.Info("rule set in force", "version", rs.Version, "name", rs.Name)
 		}
 		return nil
-	})
-	if ctx.Err() != nil {
-		return nil
 	}
-	return err
 }
 
 // LatestPublication is the newest RulesetPublished payload, source

@@ -62,7 +62,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	if w.Concurrency <= 0 {
 		w.Concurrency = DefaultConcurrency
 	}
-	cons, err := w.Log.Stream().CreateOrUpdateConsumer(ctx, ConsumerConfig(w.Concurrency))
+	cons, err := w.Log.Durable(ctx, ConsumerConfig(w.Concurrency), w.Logger)
+	if ctx.Err() != nil {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("moderation: consumer: %w", err)
 	}

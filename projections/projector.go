@@ -133,11 +133,14 @@ func (p *Projector) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	start, err := p.from(ctx)
-	if err != nil {
-		return stopped(ctx, err)
-	}
-	last, err := p.Log.LastSeq(ctx)
+	// A projector that starts during a failover waits for the stream.
+	var start, last uint64
+	err := events.Retry(ctx, p.Logger, "find where to follow from", func(ctx context.Context) (err error) {
+		if start, err = p.from(ctx); err == nil {
+			last, err = p.Log.LastSeq(ctx)
+		}
+		return err
+	})
 	if err != nil {
 		return stopped(ctx, err)
 	}

@@ -398,7 +398,14 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stdout io.Writer) erro
 			// projector that cannot write (a view bucket without a leader
 			// for a while) must not stop moderation: past factsWait the
 			// worker decides with the facts it has, and says so.
-			last, err := a.log.LastSeq(ctx)
+			var last uint64
+			err := events.Retry(ctx, a.logger, "read the stream's last sequence", func(ctx context.Context) (err error) {
+				last, err = a.log.LastSeq(ctx)
+				return err
+			})
+			if ctx.Err() != nil {
+				return nil
+			}
 			if err != nil {
 				return err
 			}
