@@ -65,6 +65,7 @@ type Config struct {
 	SSOSecret      string
 	MaxReplyDepth  int
 	CachedComments int
+	SearchWindow   int // comments the moderators' search holds
 	TrustedProxies []netip.Prefix
 	CookieSecure   bool
 }
@@ -133,6 +134,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.SSOSecret, "sso-secret", "", "shared secret of the publisher's HS256 sign-in tokens; empty: anonymous readers only")
 	fs.IntVar(&c.MaxReplyDepth, "max-reply-depth", 6, "how deep replies may nest")
 	fs.IntVar(&c.CachedComments, "cached-comments", projections.DefaultCachedComments, "api role: approved comments kept in memory, together, for the articles read most recently")
+	fs.IntVar(&c.SearchWindow, "search-window", projections.DefaultRecentComments, "api role: comments changed most recently that the moderators' search holds in memory (an article's search reads all of its comments)")
 	var proxies string
 	fs.StringVar(&proxies, "trusted-proxies", "", "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client; empty trusts nobody's")
 
@@ -208,6 +210,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if c.TrustedProxies, err = parsePrefixes(proxies); err != nil {
 		return c, fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	if c.SearchWindow < 1 {
+		return c, errors.New("--search-window is at least 1")
 	}
 	if c.CachedComments < 1 {
 		return c, errors.New("--cached-comments is at least 1")
