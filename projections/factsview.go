@@ -227,7 +227,7 @@ func (w *FactsWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
 			a.facts.Seq = e.Seq
 			return putJSON(b, authorPrefix+tok, a.facts)
 		}
-	case e.Type.IsDecision() && ch.Changed:
+	case (e.Type.IsDecision() || e.Type == events.CommentEdited) && ch.Changed:
 		before, c := ch.Before.Comment, ch.After.Comment
 		a, err := w.load(ctx, c.AuthorID)
 		if err != nil {
