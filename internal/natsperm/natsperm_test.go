@@ -191,9 +191,7 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 		readsTheLog(c)
 		isNoOperator(c)
 		c.may("take a submission from its consumer and decide it", func(ctx context.Context) error {
-			cons, err := c.js.CreateOrUpdateConsumer(ctx, events.StreamName, jetstream.ConsumerConfig{
-				Durable: moderation.ConsumerName, FilterSubject: events.SubmittedSubjects, AckPolicy: jetstream.AckExplicitPolicy,
-			})
+			cons, err := c.js.CreateOrUpdateConsumer(ctx, events.StreamName, moderation.ConsumerConfig(1))
 			if err != nil {
 				return err
 			}
