@@ -129,6 +129,16 @@ type AuthorAction struct {
 	// RejectPending asks that the author's comments still waiting be
 	// rejected with the ban.
 	RejectPending bool `json:"reject_pending,omitempty"`
+	// Until is when a ban ends (AuthorBanned v2; RFC 3339 in JSON); the
+	// zero value is a ban with no end. No event marks the end: a ban holds
+	// for a submission made before Until (BanHolds).
+	Until time.Time `json:"until,omitzero"`
+}
+
+// BanHolds reports whether a ban that ends at until (zero: never) holds
+// for something done at t.
+func BanHolds(until, t time.Time) bool {
+	return until.IsZero() || t.Before(until)
 }
 
 // Erasure is the payload of AuthorErased: who was erased (the author key,
