@@ -69,7 +69,7 @@ type Envelope struct {
 
 // Submitted is the payload of CommentSubmitted.
 //
-// Author, AuthorID, Text and Source are the author's personal data. From
+// Author, AuthorID, Text, Source and Email are the author's personal data. From
 // version 2 they are stored sealed with the author's data key (Key names
 // it, Sealed holds them; keys.go) and are empty in the log; every reader
 // of the log opens them before it sees the event, and an erased author's
@@ -83,6 +83,14 @@ type Submitted struct {
 	// Source is a keyed hash of the sender's network address (never the
 	// address), for flood rules that count per address.
 	Source string `json:"source,omitempty"`
+	// Email is the address the author left to be told of replies and of
+	// the decision on a held comment, and Lang the language they read
+	// ("en", "ru"). They are stored only sealed (never in plain text: a
+	// log without a keyring drops them) and opened only by a log that
+	// asks for them (Log.WithContact): the notifier and the author's
+	// export. Every other reader sees them empty.
+	Email string `json:"email,omitempty"`
+	Lang  string `json:"lang,omitempty"`
 	// Key is the id of the data key that sealed the personal fields.
 	Key    string `json:"kid,omitempty"`
 	Sealed []byte `json:"sealed,omitempty"`
@@ -154,6 +162,16 @@ type AuthorAction struct {
 	// RejectPending asks that the author's comments still waiting be
 	// rejected with the ban.
 	RejectPending bool `json:"reject_pending,omitempty"`
+	// Until is when a ban ends (AuthorBanned v2; RFC 3339 in JSON); the
+	// zero value is a ban with no end. No event marks the end: a ban holds
+	// for a submission made before Until (BanHolds).
+	Until time.Time `json:"until,omitzero"`
+}
+
+// BanHolds reports whether a ban that ends at until (zero: never) holds
+// for something done at t.
+func BanHolds(until, t time.Time) bool {
+	return until.IsZero() || t.Before(until)
 }
 
 // Erasure is the payload of AuthorErased: who was erased (the author key,

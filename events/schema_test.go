@@ -52,8 +52,10 @@ var examples = map[Type]example{
 		payload: &Decision{Reason: "reported"}},
 	CommentReported: {article: "lavrov-kerry-talks", comment: "c1", actor: ActorReader,
 		payload: &Reported{Reason: "spam", ReporterID: "r:5d41402abc4b2a76"}},
+	// v2 may end (Until); a v1 ban is a ban without an end.
 	AuthorBanned: {actor: ModeratorActor + "m1",
-		payload: &AuthorAction{AuthorID: "name:troll", Reason: "abuse", RejectPending: true}},
+		payload: &AuthorAction{AuthorID: "name:troll", Reason: "abuse", RejectPending: true, Until: exampleAt.Add(7 * 24 * time.Hour)},
+		want:    map[int]any{1: &AuthorAction{AuthorID: "name:troll", Reason: "abuse", RejectPending: true}}},
 	AuthorUnbanned: {actor: ModeratorActor + "m1",
 		payload: &AuthorAction{AuthorID: "name:troll", Reason: "appeal"}},
 	ArticleSettingsChanged: {article: "lavrov-kerry-talks", actor: ModeratorActor + "m1",

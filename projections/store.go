@@ -4,7 +4,6 @@
 package projections
 
 import (
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -171,10 +170,14 @@ func (s *Store) erase(e events.Envelope) {
 			continue
 		}
 		if a, ok := s.mod.authors[c.AuthorID]; ok {
-			// The author's record keeps their counts and ban (moderation
-			// facts, not what they wrote) but no name and no comments.
-			a.Name = events.Removed
-			a.comments = slices.DeleteFunc(a.comments, func(x *Comment) bool { return x == c })
+			// The author's record forgets what they wrote and keeps a
+			// ban in force, as FoldAuthor has it (and a rebuild, where
+			// the erased comments have no author).
+			if a.ban.Banned {
+				*a = author{ID: a.ID, ban: a.ban}
+			} else {
+				delete(s.mod.authors, c.AuthorID)
+			}
 		}
 		*c = f.After
 		if a, ok := s.articles[c.Article]; ok {
