@@ -24,6 +24,10 @@ const (
 	CommentApproved  Type = "CommentApproved"
 	CommentRejected  Type = "CommentRejected"
 	CommentHeld      Type = "CommentHeld"
+	// CommentEdited: the author changed the text of their comment within
+	// the edit window (payload Edited). It goes through the rules again;
+	// a decision on it names it (Decision.Edit).
+	CommentEdited Type = "CommentEdited"
 	// CommentReported: a reader reported a comment (payload Reported).
 	CommentReported Type = "CommentReported"
 	// AuthorBanned and AuthorUnbanned (payload AuthorAction).
@@ -99,6 +103,21 @@ type Submitted struct {
 	Imported *Imported `json:"imported,omitempty"`
 }
 
+// Edited is the payload of CommentEdited: the comment's new text.
+//
+// Text is the author's personal data: it is sealed with the data key of
+// the comment's submission (Key names it, Sealed holds it; keys.go), so
+// the erasure that destroys that key erases every version of the text.
+// An edit of a comment stored in plain text is stored in plain text.
+type Edited struct {
+	Text   string `json:"text,omitempty"`
+	Key    string `json:"kid,omitempty"`
+	Sealed []byte `json:"sealed,omitempty"`
+	// Erased: the key was destroyed; Text reads Removed. Set only when a
+	// sealed event is opened, never stored.
+	Erased bool `json:"erased,omitempty"`
+}
+
 // Imported says where an imported comment came from.
 type Imported struct {
 	Format    string    `json:"format"`     // disqus, remark42, wxr
@@ -121,6 +140,12 @@ type Decision struct {
 	// Languages the comment was detected to be written in, most letters
 	// first ("en", "ru").
 	Languages []string `json:"languages,omitempty"`
+	// Edit is the id of the CommentEdited event this decision is about:
+	// on a published comment it decides the new text (approve shows it,
+	// hold and reject keep the published one), not the comment. Empty: the
+	// decision is about the comment. An optional field that older events
+	// lack, so the version stays 1.
+	Edit string `json:"edit,omitempty"`
 }
 
 // Reported is the payload of CommentReported. ReporterID is a keyed hash

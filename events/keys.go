@@ -276,6 +276,62 @@ func (k *Keyring) Open(ctx context.Context, p *Submitted, ad string) error {
 	return nil
 }
 
+// SealEdit replaces the text of an edit with its encryption under key id
+// p.Key, the key of the comment's submission, so that destroying that key
+// erases the edit with the comment. ad binds the sealed bytes to the
+// edit's event id. A destroyed key refuses the edit (ErrNotFound): the
+// comment's author was erased.
+func (k *Keyring) SealEdit(ctx context.Context, p *Edited, ad string) error {
+	if p.Key == "" || p.Sealed != nil {
+		return nil
+	}
+	aead, err := k.key(ctx, p.Key)
+	if err != nil {
+		return err
+	}
+	if aead == nil {
+		return fmt.Errorf("events: the comment's key was destroyed: %w", ErrNotFound)
+	}
+	plain, err := codec.Marshal(personal{Text: p.Text})
+	if err != nil {
+		return err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	rand.Read(nonce)
+	p.Sealed = aead.Seal(nonce, nonce, plain, []byte(ad))
+	p.Text = ""
+	return nil
+}
+
+// OpenEdit restores the text of a sealed edit in place, as Open does for
+// a submission: a destroyed key opens it as Removed with Erased set.
+func (k *Keyring) OpenEdit(ctx context.Context, p *Edited, ad string) error {
+	if p.Key == "" || p.Sealed == nil {
+		return nil
+	}
+	aead, err := k.key(ctx, p.Key)
+	if err != nil {
+		return err
+	}
+	if aead == nil {
+		p.Text, p.Sealed, p.Erased = Removed, nil, true
+		return nil
+	}
+	if len(p.Sealed) < aead.NonceSize() {
+		return fmt.Errorf("%w: sealed fields too short", ErrInvalid)
+	}
+	plain, err := aead.Open(nil, p.Sealed[:aead.NonceSize()], p.Sealed[aead.NonceSize():], []byte(ad))
+	if err != nil {
+		return fmt.Errorf("%w: sealed fields do not open: %v", ErrInvalid, err)
+	}
+	var f personal
+	if err := codec.Unmarshal(plain, &f); err != nil {
+		return fmt.Errorf("%w: sealed fields: %v", ErrInvalid, err)
+	}
+	p.Text, p.Sealed = f.Text, nil
+	return nil
+}
+
 // CurrentKey is the author's current key id, "" when they have none.
 func (k *Keyring) CurrentKey(ctx context.Context, authorID string) (string, error) {
 	e, err := k.kv.Get(ctx, authorEntry(authorID))

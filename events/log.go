@@ -161,6 +161,25 @@ func (l *Log) open(ctx context.Context, e *Envelope) error {
 			return err
 		}
 		e.Data = data
+	case CommentEdited:
+		var p Edited
+		if err := e.Payload(&p); err != nil {
+			return err
+		}
+		if p.Sealed == nil {
+			return nil
+		}
+		if l.keys == nil {
+			return ErrNoKeys
+		}
+		if err := l.keys.OpenEdit(ctx, &p, e.ID); err != nil {
+			return fmt.Errorf("events: open %s: %w", e.ID, err)
+		}
+		data, err := codec.Marshal(p)
+		if err != nil {
+			return err
+		}
+		e.Data = data
 	case AuthorErased:
 		var x Erasure
 		if l.keys != nil && e.Payload(&x) == nil {
@@ -174,6 +193,24 @@ func (l *Log) open(ctx context.Context, e *Envelope) error {
 // An e-mail address is never stored in plain text: without a keyring it
 // is dropped (and the author is not notified).
 func (l *Log) seal(ctx context.Context, e *Envelope) error {
+	if e.Type == CommentEdited && l.keys != nil {
+		var p Edited
+		if err := e.Payload(&p); err != nil {
+			return err
+		}
+		if p.Key == "" || p.Sealed != nil {
+			return nil
+		}
+		if err := l.keys.SealEdit(ctx, &p, e.ID); err != nil {
+			return err
+		}
+		data, err := codec.Marshal(p)
+		if err != nil {
+			return err
+		}
+		e.Data = data
+		return nil
+	}
 	if e.Type != CommentSubmitted {
 		return nil
 	}

@@ -108,6 +108,7 @@ var schemas = func() *Registry {
 	r := NewRegistry()
 	for _, t := range []Type{
 		CommentSubmitted,
+		CommentEdited,
 		CommentApproved, CommentRejected, CommentHeld,
 		CommentReported,
 		AuthorBanned, AuthorUnbanned,

@@ -143,7 +143,7 @@ func FactsAuthor(e events.Envelope, ch CommentChange) string {
 			return ""
 		}
 		return x.AuthorKey
-	case e.Type == events.CommentSubmitted || e.Type.IsDecision():
+	case e.Type == events.CommentSubmitted || e.Type == events.CommentEdited || e.Type.IsDecision():
 		if !ch.Changed || ch.After.AuthorID == "" || ch.After.Erased {
 			return ""
 		}
@@ -217,7 +217,7 @@ func FoldAuthor(a AuthorEntry, e events.Envelope, ch CommentChange) (AuthorEntry
 			a.Facts.Seq = e.Seq
 			did.Facts = true
 		}
-	case e.Type.IsDecision() && ch.Changed:
+	case (e.Type.IsDecision() || e.Type == events.CommentEdited) && ch.Changed:
 		before, c := ch.Before, ch.After
 		if a.Comments.Seq < e.Seq {
 			for i := len(a.Comments.Recent) - 1; i >= 0; i-- {

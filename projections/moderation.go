@@ -160,14 +160,14 @@ func (s *Store) moderate(e events.Envelope, ch *Change) {
 			a.FirstSeen = c.CreatedAt
 		}
 		a.comments = append(a.comments, c)
-	case e.Type.IsDecision() && ch.Changed:
+	case (e.Type.IsDecision() || e.Type == events.CommentEdited) && ch.Changed:
 		c := s.comments[e.Comment]
 		if !c.Erased {
 			a := m.author(c.AuthorID)
 			a.count(ch.Before, -1)
 			a.count(c.Status, +1)
 		}
-		if events.IsHuman(e.Actor) {
+		if e.Type.IsDecision() && events.IsHuman(e.Actor) {
 			// A person looked at it: the reports so far are answered.
 			if r := m.reports[c.ID]; r != nil {
 				r.Open = nil
@@ -246,7 +246,7 @@ func (a *author) stats() AuthorStats {
 func (m *modState) inQueue(c *Comment, q Queue) bool {
 	switch q {
 	case QueueHeld:
-		return c.Status == Held
+		return c.AwaitsModerator()
 	case QueueReported:
 		r := m.reports[c.ID]
 		return c.Status == Approved && r != nil && len(r.Open) > 0
