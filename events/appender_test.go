@@ -77,4 +77,3 @@ func TestAppenderConditions(t *testing.T) {
 }
 
 func containsText(b []byte, s string) bool { return strings.Contains(string(b), s) }
-
