@@ -48,6 +48,8 @@ var catalogue = map[string]map[string]string{
 		"Your reply":               "Ваш ответ",
 		"Post reply":               "Отправить ответ",
 		"Report":                   "Пожаловаться",
+		"Link to this comment":     "Ссылка на этот комментарий",
+		"edited":                   "изменён",
 		" the comment by %s":       " на комментарий %s",
 		"Why should a moderator look at this comment?": "Почему модератору стоит посмотреть этот комментарий?",
 		"Choose a reason":                      "Выберите причину",

@@ -97,6 +97,7 @@ func (s *Server) routes() {
 	s.mux.Handle("/api/", s.handleAPINotFound())
 	s.mux.Handle("GET /{$}", s.handleIndex())
 	s.mux.Handle("GET /articles/{article}", s.whenRestored(s.handleArticlePage()))
+	s.mux.Handle("GET /articles/{article}/comments/{id}", s.whenRestored(s.handlePermalink()))
 	// Another site's page must not make its visitors post here (from
 	// their own addresses, past per-address limits).
 	form := http.NewCrossOriginProtection()
