@@ -95,8 +95,17 @@ func ParseDisqus(r io.Reader) (File, error) {
 			if err := dec.DecodeElement(&p, &se); err != nil {
 				return File{}, append(errs, lineError(line, "<post>: %v", err))
 			}
-			posts = append(posts, pending{p, line})
-			if len(posts) > maxFileComments {
+			// Disqus writes the threads before the posts: a post whose
+			// thread is known is made a comment now, and only the
+			// comment (not the post's HTML as well) is kept.
+			if _, ok := threads[p.Thread.ID]; ok {
+				if c, ok := disqusComment(p, threads, line, &errs); ok {
+					f.Comments = append(f.Comments, c)
+				}
+			} else {
+				posts = append(posts, pending{p, line})
+			}
+			if len(posts)+len(f.Comments) > maxFileComments {
 				return File{}, append(errs, lineError(line, "more than %d comments in one file: split it", maxFileComments))
 			}
 		default:
@@ -109,42 +118,46 @@ func ParseDisqus(r io.Reader) (File, error) {
 		return File{}, Errors{lineError(1, "no <disqus> element: not a Disqus export")}
 	}
 	for _, pp := range posts {
-		p := pp.p
-		t, ok := threads[p.Thread.ID]
-		if !ok {
-			errs = append(errs, lineError(pp.line, "post %q names thread %q, which the file does not hold", p.DsqID, p.Thread.ID))
-			continue
-		}
-		c := Comment{
-			Key: "disqus\n" + t.Forum + "\n" + p.DsqID, SourceID: p.DsqID,
-			Article: articleOf(t.Identifier, t.Link), Author: strings.TrimSpace(p.Author.Name),
-			Text: plainText(p.Message), State: Approved, Line: pp.line,
-		}
-		if c.Author == "" {
-			c.Author = p.Author.Username
-		}
-		if p.Parent != nil {
-			c.ParentID = p.Parent.ID
-		}
-		switch {
-		case p.IsDeleted || p.IsSpam:
-			c.State = Rejected
-		case p.IsApproved != nil && !*p.IsApproved:
-			c.State = Held
-		}
-		if p.CreatedAt != "" {
-			at, err := time.Parse(time.RFC3339, strings.TrimSpace(p.CreatedAt))
-			if err != nil {
-				errs = append(errs, lineError(pp.line, "post %q: createdAt %q is not a time (2013-01-31T12:00:00Z)", p.DsqID, p.CreatedAt))
-				continue
-			}
-			c.CreatedAt = at.UTC()
-		}
-		if check(&c, &errs) {
+		if c, ok := disqusComment(pp.p, threads, pp.line, &errs); ok {
 			f.Comments = append(f.Comments, c)
 		}
 	}
 	return finish(&f, errs)
+}
+
+// disqusComment makes a post of a known thread a comment.
+func disqusComment(p dsqPost, threads map[string]dsqThread, line int, errs *Errors) (Comment, bool) {
+	t, ok := threads[p.Thread.ID]
+	if !ok {
+		*errs = append(*errs, lineError(line, "post %q names thread %q, which the file does not hold", p.DsqID, p.Thread.ID))
+		return Comment{}, false
+	}
+	c := Comment{
+		Key: "disqus\n" + t.Forum + "\n" + p.DsqID, SourceID: p.DsqID,
+		Article: articleOf(t.Identifier, t.Link), Author: strings.TrimSpace(p.Author.Name),
+		Text: plainText(p.Message), State: Approved, Line: line,
+	}
+	if c.Author == "" {
+		c.Author = p.Author.Username
+	}
+	if p.Parent != nil {
+		c.ParentID = p.Parent.ID
+	}
+	switch {
+	case p.IsDeleted || p.IsSpam:
+		c.State = Rejected
+	case p.IsApproved != nil && !*p.IsApproved:
+		c.State = Held
+	}
+	if p.CreatedAt != "" {
+		at, err := time.Parse(time.RFC3339, strings.TrimSpace(p.CreatedAt))
+		if err != nil {
+			*errs = append(*errs, lineError(line, "post %q: createdAt %q is not a time (2013-01-31T12:00:00Z)", p.DsqID, p.CreatedAt))
+			return Comment{}, false
+		}
+		c.CreatedAt = at.UTC()
+	}
+	return c, check(&c, errs)
 }
 
 // disqusOut is the export's document.
