@@ -86,6 +86,9 @@ func BenchmarkImportDisqus(b *testing.B) {
 			b.Fatalf("%d events for %d comments after two runs", last, n)
 		}
 		rssAll := maxRSS()
+		// Said now: the reference below takes minutes at a million.
+		fmt.Fprintf(os.Stderr, "parse %v (peak RSS %.0f → %.0f MB), import %v (%.0f comments/s), re-run %v (%.0f comments/s), peak RSS %.0f MB\n",
+			parse.Round(time.Millisecond), rss0, rssParsed, imp.Round(time.Millisecond), float64(n)/imp.Seconds(), rerun.Round(time.Millisecond), float64(n)/rerun.Seconds(), rssAll)
 
 		ref := rawAppends(b, filepath.Join(dir, "nats-ref"), 2*n)
 		b.ReportMetric(float64(n)/imp.Seconds(), "imported-comments/s")
@@ -118,7 +121,7 @@ func rawAppends(b *testing.B, dir string, n int) time.Duration {
 			events.Submitted{Author: "reader", AuthorID: "name:reader", Text: fmt.Sprint("A typical comment of a sentence or two, of about the length of one in the export, number ", i)})
 		subject, _ := events.Subject(e)
 		data, _ := events.Encode(e)
-		if _, err := pub.PublishMsgAsync(&nats.Msg{Subject: subject, Data: data}, jetstream.WithMsgID(e.ID), jetstream.WithExpectStream(events.StreamName)); err != nil {
+		if _, err := pub.PublishMsgAsync(&nats.Msg{Subject: subject, Data: data}, jetstream.WithMsgID(e.ID), jetstream.WithExpectStream(events.StreamName), jetstream.WithStallWait(time.Minute)); err != nil {
 			b.Fatal(err)
 		}
 	}
