@@ -298,9 +298,33 @@ func AttachCurrentStatusView(ctx context.Context, c *Catalog) (*StatusView, erro
 	return &StatusView{js: c.js, kv: kv}, nil
 }
 
+// FollowQueues is the queues view in whichever bucket the catalog names,
+// following it until ctx ends; Run fills it.
+func (c *Catalog) FollowQueues(ctx context.Context) (*QueuesView, error) {
+	v := NewQueuesView()
+	if err := c.Follow(ctx, QueuesBucket, v.SetBucket); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// FollowFacts is the facts view in whichever bucket the catalog names,
+// following it until ctx ends; Run fills it. authors: see AttachFacts.
+func (c *Catalog) FollowFacts(ctx context.Context, authors bool) (*FactsView, error) {
+	v := NewFactsView(authors)
+	if err := c.Follow(ctx, FactsBucket, v.SetBucket); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
 // RebuildableViews are the views a projector can rebuild into a spare
-// while the old bucket serves (their writers are Rebuildable and their
-// readers follow the catalog). The queues and facts views are not yet:
-// their readers attach to fixed bucket names, so switching them would
-// leave readers on a deleted bucket.
-var RebuildableViews = []string{ArticlesBucket, StatusBucket}
+// while the old bucket serves: their writers are Rebuildable and their
+// readers follow the catalog.
+var RebuildableViews = []string{ArticlesBucket, FactsBucket, QueuesBucket, StatusBucket}
+
+var (
+	_ Rebuildable = (*ArticleWriter)(nil)
+	_ Rebuildable = (*QueuesWriter)(nil)
+	_ Rebuildable = (*FactsWriter)(nil)
+)

@@ -194,6 +194,8 @@ func freshSpare(ctx context.Context, js jetstream.JetStream, cur string) (string
 	_, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: spare, Description: cfg.Description, Storage: cfg.Storage, Replicas: cfg.Replicas,
 		History: 1, MaxBytes: cfg.MaxBytes, Compression: cfg.Compression != jetstream.NoCompression,
+		// The queues view's removed keys leave markers that expire.
+		LimitMarkerTTL: cfg.SubjectDeleteMarkerTTL,
 	})
 	if err != nil {
 		return "", fmt.Errorf("make the spare %s: %w", spare, err)
