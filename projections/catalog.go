@@ -168,6 +168,40 @@ func (c *Catalog) Follow(ctx context.Context, view string, moved func(jetstream.
 	return nil
 }
 
+// BucketConfig is the configuration of an existing view bucket, under
+// the name bucket: what its spare is made with.
+func BucketConfig(ctx context.Context, js jetstream.JetStream, from, bucket string) (jetstream.KeyValueConfig, error) {
+	s, err := js.Stream(ctx, "KV_"+from)
+	if err != nil {
+		return jetstream.KeyValueConfig{}, fmt.Errorf("projections: bucket %s: %w", from, err)
+	}
+	cfg := s.CachedInfo().Config
+	return jetstream.KeyValueConfig{
+		Bucket: bucket, Description: cfg.Description, Storage: cfg.Storage, Replicas: cfg.Replicas,
+		History: 1, MaxBytes: cfg.MaxBytes, Compression: cfg.Compression != jetstream.NoCompression,
+		// The queues view's removed keys leave markers that expire.
+		LimitMarkerTTL: cfg.SubjectDeleteMarkerTTL,
+	}, nil
+}
+
+// ProvisionSpares makes (or updates) each view's spare with the
+// configuration of the view's own bucket, just provisioned: for
+// provisioning (the operator), after the views' buckets. A projector
+// started with --rebuild-projections fills them (it may empty a bucket,
+// not make one).
+func ProvisionSpares(ctx context.Context, js jetstream.JetStream) error {
+	for _, view := range RebuildableViews {
+		cfg, err := BucketConfig(ctx, js, view, view+spareSuffix)
+		if err != nil {
+			return err
+		}
+		if _, err := js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
+			return fmt.Errorf("projections: spare %s: %w", cfg.Bucket, err)
+		}
+	}
+	return nil
+}
+
 // CatalogWrites are the subjects the projector publishes to in the
 // catalog: the current.<view> pointers and the progress answer, not the
 // operator's requests.

@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -53,6 +54,13 @@ func newAllViews(t *testing.T) *allViews {
 // start runs a projector on the views the catalog names.
 func (f *allViews) start(t *testing.T) {
 	t.Helper()
+	f.startWith(t, false)
+	f.caughtUp(t)
+}
+
+// startWith runs a projector, with Rebuild (--rebuild-projections) or not.
+func (f *allViews) startWith(t *testing.T, rebuild bool) {
+	t.Helper()
 	ctx := context.Background()
 	status, err := AttachCurrentStatusView(ctx, f.catalog)
 	if err != nil {
@@ -70,7 +78,7 @@ func (f *allViews) start(t *testing.T) {
 		}
 		views = append(views, w(kv))
 	}
-	p := &Projector{Log: f.log, Store: NewStore(), Status: status, Views: views, Catalog: f.catalog}
+	p := &Projector{Log: f.log, Store: NewStore(), Status: status, Views: views, Catalog: f.catalog, Rebuild: rebuild}
 	rctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -80,7 +88,6 @@ func (f *allViews) start(t *testing.T) {
 	})
 	f.stop = func() { cancel(); wg.Wait() }
 	t.Cleanup(f.stop)
-	f.caughtUp(t)
 }
 
 // add submits a comment and holds or approves it.
@@ -414,4 +421,131 @@ func referenceViews(t *testing.T, f *viewFixture) map[string]jetstream.KeyValue 
 		t.Fatal(err)
 	}
 	return out
+}
+
+// compareWithReference checks that every view the catalog names holds
+// exactly what a projector writing fresh buckets from sequence 1 holds.
+func (f *allViews) compareWithReference(t *testing.T) {
+	t.Helper()
+	reference := referenceViews(t, f.viewFixture)
+	for _, v := range RebuildableViews {
+		kv, err := f.catalog.Bucket(context.Background(), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, got := contents(t, reference[v]), contents(t, kv)
+		if len(want) == 0 {
+			t.Errorf("%s: the reference is empty", v)
+		}
+		for k, w := range want {
+			if g, ok := got[k]; !ok || !bytes.Equal(g, w) {
+				t.Errorf("%s %s: rebuilt %s, want %s", kv.Bucket(), k, g, w)
+			}
+		}
+		for k := range got {
+			if _, ok := want[k]; !ok {
+				t.Errorf("%s %s: rebuilt holds a key the reference does not", kv.Bucket(), k)
+			}
+		}
+	}
+}
+
+// TestRebuildProjectionsAtStart: a projector started with Rebuild
+// (--rebuild-projections) empties every view's spare (provisioned, here
+// with leftovers in it), rebuilds all four there from sequence 1 and
+// switches; an old answered request is not performed again.
+func TestRebuildProjectionsAtStart(t *testing.T) {
+	f := newAllViews(t)
+	ctx := context.Background()
+	if err := ProvisionSpares(ctx, f.js); err != nil {
+		t.Fatal(err)
+	}
+	spare, err := f.js.KeyValue(ctx, QueuesBucket+"_B")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := spare.Put(ctx, "held.left-over", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := spare.Status(ctx); err != nil || st.(*jetstream.KeyValueBucketStatus).LimitMarkerTTL() != markerTTL {
+		t.Errorf("provisioned queues spare: %v, %v; want the queues bucket's marker TTL", st, err)
+	}
+	f.stop()
+	for range 20 {
+		f.add(true)
+	}
+	f.rebuildOnStart(t)
+	p, err := f.catalog.Progress(ctx)
+	if err != nil || p.State != RebuildSwitched || len(p.Old) != len(RebuildableViews) {
+		t.Fatalf("progress %+v, %v", p, err)
+	}
+	for _, v := range RebuildableViews {
+		if cur, _ := f.catalog.Current(ctx, v); cur != v+"_B" {
+			t.Errorf("%s served by %s after --rebuild-projections", v, cur)
+		}
+	}
+	f.add(false)
+	f.caughtUp(t)
+	f.stop()
+	f.compareWithReference(t)
+}
+
+// rebuildOnStart starts a projector with Rebuild and waits for its
+// rebuild's answer.
+func (f *allViews) rebuildOnStart(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	before, _ := f.catalog.Progress(ctx)
+	f.startWith(t, true)
+	poll.Until(t, 60*time.Second, func() error {
+		p, err := f.catalog.Progress(ctx)
+		if err != nil || p.ID == before.ID || p.State == RebuildBuilding {
+			return fmt.Errorf("progress %+v (%v)", p, err)
+		}
+		return nil
+	})
+}
+
+// TestRebuildInterruptedAndStartedAgain: a projector stopped in the middle
+// of a rebuild resumes it at its next start from the new buckets'
+// checkpoints (no longer assuming them empty), and the views it switches
+// to hold what a rebuild in one go holds.
+func TestRebuildInterruptedAndStartedAgain(t *testing.T) {
+	defer func(n int) { rebuildCheckpointEvery = n }(rebuildCheckpointEvery)
+	rebuildCheckpointEvery = 64
+	f := newAllViews(t)
+	for i := range 300 {
+		f.add(i%4 == 0)
+	}
+	f.caughtUp(t)
+	ctx := context.Background()
+	req := f.request(t, "interrupted", RebuildableViews...)
+	// Stopped once the rebuild checkpointed part of the way.
+	into, err := f.js.KeyValue(ctx, req.Into[QueuesBucket])
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _ := f.log.LastSeq(ctx)
+	var at uint64
+	poll.Until(t, 30*time.Second, func() error {
+		if at, _ = readCheckpoint(ctx, into); at == 0 {
+			return errors.New("no checkpoint in the new bucket yet")
+		}
+		return nil
+	})
+	f.stop()
+	if p, _ := f.catalog.Progress(ctx); p.State == RebuildSwitched {
+		t.Skipf("the rebuild finished before it could be stopped (checkpoint %d of %d)", at, last)
+	}
+	t.Logf("stopped at checkpoint %d of %d", at, last)
+	for range 10 {
+		f.add(true) // written while no projector runs
+	}
+	f.startWith(t, false)
+	if p := f.await(t, "interrupted"); p.State != RebuildSwitched {
+		t.Fatalf("progress %+v", p)
+	}
+	f.caughtUp(t)
+	f.stop()
+	f.compareWithReference(t)
 }
