@@ -221,7 +221,7 @@ func (w *QueuesWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
 	// key is there, and later events set what stays.
 	ahead := u.Latest.Seq > ch.After.Seq
 	switch {
-	case e.Type == events.CommentSubmitted || e.Type.IsDecision():
+	case e.Type == events.CommentSubmitted || e.Type == events.CommentEdited || e.Type.IsDecision():
 		if !u.Touched() {
 			return nil
 		}
@@ -243,7 +243,7 @@ func (w *QueuesWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
 		if ch.Changed && ch.After.Status != Pending && (ch.Before.Status == Pending || ahead) {
 			b.Remove(pendingPrefix+id, markerTTL)
 		}
-		human := ch.Changed && events.IsHuman(e.Actor)
+		human := ch.Changed && e.Type.IsDecision() && events.IsHuman(e.Actor)
 		// Readers report only visible comments, so a comment's first
 		// decision (from pending) finds no reports: no read then, which
 		// is every submission's case.
@@ -314,7 +314,7 @@ func (w *QueuesWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
 func inQueue(q Queue, c Comment, r Reports) bool {
 	switch q {
 	case QueueHeld:
-		return c.Status == Held
+		return c.AwaitsModerator()
 	case QueueReported:
 		return c.Status == Approved && r.Open > 0
 	}

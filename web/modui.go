@@ -70,7 +70,10 @@ type modPage struct {
 // uiItem is a queue item as the UI shows it.
 type uiItem struct {
 	projections.QueueItem
-	Segments      []segment
+	Segments []segment
+	// EditSegments: the author's edit of the published comment, held for
+	// a moderator (the decision is the edit's).
+	EditSegments  []segment
 	ArticleTitle  string
 	Parent        *projections.Comment
 	ReportReasons []reasonCount
@@ -114,6 +117,9 @@ func highlight(text string, evidence []events.Evidence) []segment {
 
 func (s *Server) uiItem(ctx context.Context, it projections.QueueItem) uiItem {
 	u := uiItem{QueueItem: it, Segments: highlight(it.Text, it.Evidence)}
+	if it.Edit != nil && it.AwaitsModerator() && it.Status == projections.Approved {
+		u.EditSegments = highlight(it.Edit.Text, it.Edit.Evidence)
+	}
 	u.ArticleTitle, _ = articleContent(it.Article)
 	if it.ParentID != "" {
 		// The parent's text beside the reply; without it (the view did not

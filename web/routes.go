@@ -28,6 +28,8 @@ func (s *Server) routes() {
 	s.mux.Handle("OPTIONS /api/comments/{id}/reports", s.handlePreflight())
 
 	s.mux.Handle("POST /api/comments/{id}/reports", s.cors(s.handleReport())) // the widget may report
+	s.mux.Handle("POST /api/comments/{id}/edit", s.cors(s.handleEditComment()))
+	s.mux.Handle("OPTIONS /api/comments/{id}/edit", s.handlePreflight())
 
 	// Moderators' JSON API (auth.go, moderation.go): 401 without
 	// credentials, 403 for a role that may not.

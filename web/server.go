@@ -63,6 +63,9 @@ type Config struct {
 	SSOSecret      []byte
 	Secret         []byte
 	MaxReplyDepth  int
+	// EditWindow is how long after posting a reader may edit their
+	// comment (commands.DefaultEditWindow when 0).
+	EditWindow time.Duration
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (see clientAddr); empty believes nobody's.
 	TrustedProxies []netip.Prefix

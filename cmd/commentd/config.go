@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/projections"
 )
 
@@ -64,6 +65,7 @@ type Config struct {
 	AllowedOrigins []string
 	SSOSecret      string
 	MaxReplyDepth  int
+	EditWindow     time.Duration
 	CachedComments int
 	TrustedProxies []netip.Prefix
 	CookieSecure   bool
@@ -132,6 +134,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&origins, "allowed-origins", "", "origins whose pages may embed the widget, comma-separated (https://www.example.com); * for any")
 	fs.StringVar(&c.SSOSecret, "sso-secret", "", "shared secret of the publisher's HS256 sign-in tokens; empty: anonymous readers only")
 	fs.IntVar(&c.MaxReplyDepth, "max-reply-depth", 6, "how deep replies may nest")
+	fs.DurationVar(&c.EditWindow, "edit-window", commands.DefaultEditWindow, "how long after posting readers may edit their comment (e.g. 10m; up to 24h)")
 	fs.IntVar(&c.CachedComments, "cached-comments", projections.DefaultCachedComments, "api role: approved comments kept in memory, together, for the articles read most recently")
 	var proxies string
 	fs.StringVar(&proxies, "trusted-proxies", "", "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client; empty trusts nobody's")
@@ -214,6 +217,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if c.MaxReplyDepth < 1 || c.MaxReplyDepth > 50 {
 		return c, errors.New("--max-reply-depth is 1 to 50")
+	}
+	if c.EditWindow < time.Second || c.EditWindow > 24*time.Hour {
+		return c, errors.New("--edit-window is 1s to 24h")
 	}
 	if !set["cookie-secure"] {
 		// Plain HTTP is for a developer's machine; anything reachable

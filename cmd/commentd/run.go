@@ -332,7 +332,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// Readers: the address-hash key is the moderators' secret, kept
 		// in the SECRETS bucket, so every api process agrees on it.
 		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
-		MaxReplyDepth: cfg.MaxReplyDepth, TrustedProxies: cfg.TrustedProxies,
+		MaxReplyDepth: cfg.MaxReplyDepth, EditWindow: cfg.EditWindow, TrustedProxies: cfg.TrustedProxies,
 		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog,
 	}
 	if views != nil {
