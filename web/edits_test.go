@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,5 +187,49 @@ func TestEditRefusals(t *testing.T) {
 	g.applyAll()
 	if code, out := g.edit(late, lateToken, "x", nil); code != 410 || errorCode(out) != "edit_window_passed" {
 		t.Fatalf("past the window: %d %v", code, out)
+	}
+}
+
+// A permalink finds its comment on a later page of threads, and the page
+// shows links as links and an approved edit as edited.
+func TestPermalinkAndLinks(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	var ids []string
+	for i := range 45 {
+		ids = append(ids, f.comment("pl", "Anna", "thread "+string(rune('a'+i%26)), "", nil))
+	}
+	f.applyAll()
+	deep := f.comment("pl", "Bob", "see https://example.com/x?a=1&b=2.", ids[44], nil)
+	f.applyAll()
+	f.approve("pl", append(ids, deep)...)
+
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(f.srv.URL + "/articles/pl/comments/" + deep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != 302 || !strings.Contains(loc, "cursor=") || !strings.HasSuffix(loc, "#c-"+deep) {
+		t.Fatalf("permalink: %d %q", resp.StatusCode, loc)
+	}
+	page := f.getPage(strings.TrimPrefix(loc[:strings.Index(loc, "#")], f.srv.URL))
+	if !strings.Contains(page, `id="c-`+deep+`"`) {
+		t.Fatalf("the permalink's page does not hold the comment")
+	}
+	if !strings.Contains(page, `see <a href="https://example.com/x?a=1&amp;b=2" rel="nofollow ugc noopener" target="_blank">https://example.com/x?a=1&amp;b=2</a>.`) {
+		t.Fatalf("no link in the page")
+	}
+	if !strings.Contains(page, `href="/articles/pl/comments/`+deep+`"`) {
+		t.Fatalf("no permalink on the comment")
+	}
+	// An unknown comment goes to the article.
+	resp, err = client.Get(f.srv.URL + "/articles/pl/comments/" + uuid.NewString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != 302 || loc != "/articles/pl#comments-h" {
+		t.Fatalf("unknown: %d %q", resp.StatusCode, loc)
 	}
 }

@@ -63,6 +63,8 @@ type modPage struct {
 	Counts  map[string]int
 	Items   []uiItem
 	Next    string
+	More    string      // the next page's address
+	Search  *searchPage // the search screens
 	Reasons []string
 	Record  projections.AuthorRecord
 }
@@ -249,6 +251,13 @@ func (s *Server) queueData(r *http.Request) (modPage, error) {
 	}
 	pg := s.modPage(r, fmt.Sprintf("%s (%d)", title, resp.Counts[q.queue]))
 	pg.Page, pg.Queue, pg.Article, pg.Counts, pg.Next = string(q.queue), q.queue, q.article, counts(resp.Counts), resp.NextCursor
+	if pg.Next != "" {
+		v := url.Values{"queue": {string(q.queue)}, "cursor": {pg.Next}}
+		if q.article != "" {
+			v.Set("article", q.article)
+		}
+		pg.More = "/moderation/?" + v.Encode()
+	}
 	for _, it := range resp.Items {
 		pg.Items = append(pg.Items, s.uiItem(r.Context(), it))
 	}

@@ -67,6 +67,7 @@ type Config struct {
 	MaxReplyDepth  int
 	EditWindow     time.Duration
 	CachedComments int
+	SearchWindow   int // comments the moderators' search holds
 	TrustedProxies []netip.Prefix
 	CookieSecure   bool
 }
@@ -136,6 +137,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&c.MaxReplyDepth, "max-reply-depth", 6, "how deep replies may nest")
 	fs.DurationVar(&c.EditWindow, "edit-window", commands.DefaultEditWindow, "how long after posting readers may edit their comment (e.g. 10m; up to 24h)")
 	fs.IntVar(&c.CachedComments, "cached-comments", projections.DefaultCachedComments, "api role: approved comments kept in memory, together, for the articles read most recently")
+	fs.IntVar(&c.SearchWindow, "search-window", projections.DefaultRecentComments, "api role: comments changed most recently that the moderators' search holds in memory (an article's search reads all of its comments)")
 	var proxies string
 	fs.StringVar(&proxies, "trusted-proxies", "", "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client; empty trusts nobody's")
 
@@ -211,6 +213,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if c.TrustedProxies, err = parsePrefixes(proxies); err != nil {
 		return c, fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	if c.SearchWindow < 1 {
+		return c, errors.New("--search-window is at least 1")
 	}
 	if c.CachedComments < 1 {
 		return c, errors.New("--cached-comments is at least 1")

@@ -75,9 +75,10 @@ type app struct {
 	conns     []*conn
 	js        map[string]jetstream.JetStream // by identity (nats.go)
 	projector *projections.Projector
-	worker    *moderation.Worker     // nil without the worker role
-	holds     *commands.ReportsHold  // beside the worker
-	facts     *projections.FactsView // what the worker decides with
+	worker    *moderation.Worker          // nil without the worker role
+	holds     *commands.ReportsHold       // beside the worker
+	facts     *projections.FactsView      // what the worker decides with
+	search    *projections.RecentComments // the moderators' search, with the api
 	// watchers keep this process's copies of the views current (the
 	// api's queues and articles' settings, the worker's facts).
 	watchers []func(context.Context) error
@@ -311,7 +312,12 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		if err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
-		a.watchers = append(a.watchers, qv.Run, fv.Run)
+		// The moderators' search: the comments changed most recently.
+		a.search = projections.NewRecentComments(ajs, cfg.SearchWindow, logger.With("component", "search"))
+		if err := catalog.Follow(ctx, projections.StatusBucket, a.search.SetBucket); err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		a.watchers = append(a.watchers, qv.Run, fv.Run, a.search.Run)
 		viewsReady = append(viewsReady, qv.Ready(), fv.Ready())
 		a.projector.Undecided = qv
 	}
@@ -340,7 +346,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// approved view's watcher runs (serve).
 		restored = make(chan struct{})
 		a.restored = restored
-		wcfg.Views, wcfg.Articles, wcfg.Comments, wcfg.Restored = views, a.articles, statusView, restored
+		wcfg.Views, wcfg.Articles, wcfg.Comments, wcfg.Restored, wcfg.Search = views, a.articles, statusView, restored, a.search
 	}
 	a.web = web.New(wcfg)
 	a.handler = a.web

@@ -443,7 +443,7 @@
       var focusedDo = document.activeElement && document.activeElement.closest && document.activeElement.closest('#list [data-do], #list .pick');
       var focusItem = focusedDo && focusedDo.closest('.item');
       var focusKey = focusedDo && (focusedDo.dataset.do || 'pick');
-      fetch('/moderation/items' + location.search, { credentials: 'same-origin' }).then(function (resp) {
+      fetch((body.dataset.items || '/moderation/items') + location.search, { credentials: 'same-origin' }).then(function (resp) {
         if (resp.status === 401) { location.reload(); return null; }
         return resp.ok ? resp.text() : null;
       }).then(function (html) {
