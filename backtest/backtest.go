@@ -174,9 +174,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			f.apply(e)
 			return nil
 		}
-		k, ch := f.fold(e)
+		known, ch := f.fold(e)
 		switch {
-		case e.Type == events.CommentSubmitted && k == nil && ch.Known():
+		case e.Type == events.CommentSubmitted && !known && ch.Known() && !ch.After.Erased:
+			// An erased author's comment reads "[removed]": nothing to
+			// try a rule on, and no author to count it for.
 			c := ch.After
 			// Flood counts include every submission, in scope or not.
 			fl := flood.Observe(e.ID, c.AuthorID, c.Text, e.OccurredAt, rs.FloodWindow)
@@ -209,7 +211,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 				}
 			}
 		}
-		f.commit(e.Comment, k, ch)
+		f.commit(e, ch)
 		return nil
 	})
 	if werr := eval.wait(); err == nil {

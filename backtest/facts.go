@@ -1,8 +1,6 @@
 package backtest
 
 import (
-	"time"
-
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/moderation"
 	"github.com/newsroom/commentd/projections"
@@ -11,80 +9,71 @@ import (
 // facts is what the worker knew of authors and articles, folded from the
 // log in order while the backtest replays it: at each submission it holds
 // the author's stats and the article's settings as they were just before.
-// Comment states come from the one fold, projections.Fold; each is kept
-// without its text, which the facts never need.
+// Comment states come from the one comment fold, projections.Fold, and
+// authors from the one facts fold, projections.FoldAuthor, which the
+// worker's facts view (VIEW_FACTS) is written with: timed bans, erasures
+// and the recent-rejections window are what the worker saw. Each comment
+// is kept without its text, which the facts never need.
 type facts struct {
-	comments map[string]*known
-	authors  map[string]*author
+	comments map[string]projections.Comment
+	authors  map[string]*projections.AuthorEntry // by projections.AuthorToken
 	articles map[string]moderation.ArticleSettings
 }
 
-type known struct {
-	c      projections.Comment
-	author *author
-}
-
-// author is one author's record: counts, first comment, ban and their
-// comments in submission order (for the recent-rejections window).
-type author struct {
-	approved  int
-	firstSeen time.Time
-	banned    bool
-	comments  []*known
-}
-
 func newFacts() *facts {
-	return &facts{comments: make(map[string]*known), authors: make(map[string]*author), articles: make(map[string]moderation.ArticleSettings)}
+	return &facts{comments: make(map[string]projections.Comment), authors: make(map[string]*projections.AuthorEntry),
+		articles: make(map[string]moderation.ArticleSettings)}
 }
 
 // fold is what the one fold makes of a comment's event, without
-// changing the facts yet: commit does.
-func (f *facts) fold(e events.Envelope) (k *known, ch projections.CommentChange) {
-	k = f.comments[e.Comment]
-	var before projections.Comment
-	if k != nil {
-		before = k.c
-	}
-	return k, projections.Fold(before, e)
+// changing the facts yet: commit does. known says whether the comment was
+// known before.
+func (f *facts) fold(e events.Envelope) (known bool, ch projections.CommentChange) {
+	before, known := f.comments[e.Comment]
+	return known, projections.Fold(before, e)
 }
 
-// commit records a comment's change from fold.
-func (f *facts) commit(id string, k *known, ch projections.CommentChange) {
+// commit records e's change from fold, in the comment and in its author's
+// facts.
+func (f *facts) commit(e events.Envelope, ch projections.CommentChange) {
 	if !ch.Known() {
 		return
 	}
 	after := ch.After
-	after.Text, after.Evidence, after.Message = "", nil, "" // never needed here
-	if k == nil {
-		a := f.author(after.AuthorID)
-		if a.firstSeen.IsZero() {
-			a.firstSeen = after.CreatedAt
-		}
-		k = &known{author: a}
-		a.comments = append(a.comments, k)
-		f.comments[id] = k
-	}
-	if ch.Before.Status == projections.Approved {
-		k.author.approved--
-	}
-	if after.Status == projections.Approved {
-		k.author.approved++
-	}
-	k.c = after
+	after.Text, after.Evidence, after.Message, after.Rules = "", nil, "", nil // never needed here
+	f.comments[ch.After.ID] = after
+	f.foldAuthor(e, ch)
 }
 
-// apply folds one event into the facts.
+func (f *facts) foldAuthor(e events.Envelope, ch projections.CommentChange) {
+	tok := projections.FactsAuthor(e, ch)
+	if tok == "" {
+		return
+	}
+	a := f.authors[tok]
+	if a == nil {
+		a = &projections.AuthorEntry{}
+		f.authors[tok] = a
+	}
+	*a, _ = projections.FoldAuthor(*a, e, ch)
+}
+
+// apply folds one event of no comment's own into the facts: bans,
+// erasures, article settings.
 func (f *facts) apply(e events.Envelope) {
-	switch {
-	case e.Type == events.CommentSubmitted, e.Type.IsDecision():
-		k, ch := f.fold(e)
-		f.commit(e.Comment, k, ch)
-	case e.Type == events.AuthorBanned || e.Type == events.AuthorUnbanned:
-		var p events.AuthorAction
-		if e.Payload(&p) == nil && p.AuthorID != "" {
-			f.author(p.AuthorID).banned = e.Type == events.AuthorBanned
+	switch e.Type {
+	case events.AuthorBanned, events.AuthorUnbanned:
+		f.foldAuthor(e, projections.CommentChange{})
+	case events.AuthorErased:
+		for _, one := range projections.ErasedComments(e) {
+			if known, ch := f.fold(one); known && ch.Changed {
+				after := ch.After
+				after.Evidence = nil
+				f.comments[after.ID] = after
+			}
 		}
-	case e.Type == events.ArticleSettingsChanged:
+		f.foldAuthor(e, projections.CommentChange{})
+	case events.ArticleSettingsChanged:
 		var s events.ArticleSettings
 		if e.Payload(&s) == nil {
 			f.articles[e.Article] = moderation.ArticleSettings{Closed: s.Closed, Premoderated: s.Premoderated}
@@ -92,35 +81,17 @@ func (f *facts) apply(e events.Envelope) {
 	}
 }
 
-func (f *facts) author(id string) *author {
-	a, ok := f.authors[id]
-	if !ok {
-		a = &author{}
-		f.authors[id] = a
-	}
-	return a
-}
-
 // stats are an author's stats as the rules see them (what
 // projections.AuthorStats holds): the zero value for an author never seen.
 func (f *facts) stats(authorID string) moderation.AuthorStats {
-	a, ok := f.authors[authorID]
+	if authorID == "" {
+		return moderation.AuthorStats{}
+	}
+	a, ok := f.authors[projections.AuthorToken(authorID)]
 	if !ok {
 		return moderation.AuthorStats{}
 	}
-	st := moderation.AuthorStats{ApprovedCount: a.approved, FirstSeen: a.firstSeen, Banned: a.banned}
-	decided, rejected := 0, 0
-	for i := len(a.comments) - 1; i >= 0 && decided < projections.RecentDecisions; i-- {
-		switch a.comments[i].c.Status {
-		case projections.Approved:
-			decided++
-		case projections.Rejected:
-			decided++
-			rejected++
-		}
-	}
-	if decided > 0 {
-		st.RecentRejectionRate = float64(rejected) / float64(decided)
-	}
-	return st
+	st := a.Facts.Stats()
+	return moderation.AuthorStats{ApprovedCount: st.ApprovedCount, FirstSeen: st.FirstSeen,
+		RecentRejectionRate: st.RecentRejectionRate, Banned: st.Banned, BannedUntil: st.BannedUntil}
 }

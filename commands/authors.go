@@ -25,7 +25,13 @@ type Ban struct {
 	Message  string // to the author, with each rejection
 	// RejectPending rejects what the author has waiting, with a ban.
 	RejectPending bool
+	// Until ends a ban (a timed suspension); zero bans with no end. It
+	// must be in the future, at most MaxBan ahead.
+	Until time.Time
 }
+
+// MaxBan is the longest timed ban: further than that, ban with no end.
+const MaxBan = 10 * 365 * 24 * time.Hour
 
 // Ban appends AuthorBanned or AuthorUnbanned. A ban with RejectPending
 // then rejects each comment of the author that still waits and that no
@@ -48,12 +54,22 @@ func (s *Service) Ban(ctx context.Context, actor string, b Ban) (rejected []stri
 	if err := checkMessage(b.Message); err != nil {
 		return nil, err
 	}
+	now := time.Now()
+	switch {
+	case b.Until.IsZero():
+	case !b.Banned:
+		return nil, invalid("invalid_until", "until", "an unban has no end time")
+	case !b.Until.After(now):
+		return nil, invalid("invalid_until", "until", "a ban must end in the future")
+	case b.Until.Sub(now) > MaxBan:
+		return nil, invalid("invalid_until", "until", "a timed ban ends within 10 years; ban without an end instead")
+	}
 	typ, verb := events.AuthorUnbanned, "unbanned"
 	if b.Banned {
 		typ, verb = events.AuthorBanned, "banned"
 	}
-	e, err := events.New(uuid.NewString(), typ, "", "", actor, "", time.Now(),
-		events.AuthorAction{AuthorID: b.AuthorID, Reason: b.Reason, RejectPending: b.Banned && b.RejectPending})
+	e, err := events.New(uuid.NewString(), typ, "", "", actor, "", now,
+		events.AuthorAction{AuthorID: b.AuthorID, Reason: b.Reason, RejectPending: b.Banned && b.RejectPending, Until: b.Until.UTC().Truncate(time.Second)})
 	if err != nil {
 		return nil, err
 	}

@@ -90,8 +90,14 @@ func (s *Service) decide(ctx context.Context, actor string, typ events.Type, d D
 	if d.ExpectedSeq != nil && *d.ExpectedSeq != prior.Seq {
 		return projections.Comment{}, conflict(prior)
 	}
-	e, err := events.New(uuid.NewString(), typ, prior.Article, prior.ID, actor, causation, time.Now(),
-		events.Decision{Reason: d.Reason, Message: d.Message})
+	dec := events.Decision{Reason: d.Reason, Message: d.Message}
+	if prior.Status == projections.Approved && prior.Edit != nil && prior.Edit.Status != projections.Rejected {
+		// The published comment's edit waits for a decision: this one
+		// is the edit's (approve shows the new text, reject keeps the
+		// published one). Deciding the comment itself comes after.
+		dec.Edit = prior.Edit.ID
+	}
+	e, err := events.New(uuid.NewString(), typ, prior.Article, prior.ID, actor, causation, time.Now(), dec)
 	if err != nil {
 		return projections.Comment{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
 	"time"
 	"unicode"
@@ -43,6 +44,11 @@ type Submission struct {
 	// Source is the key of the sender's address the rules' flood check
 	// reads.
 	Source string
+	// Email is where the author asks to be told of replies and of the
+	// decision on a held comment ("" for nowhere), Lang the language they
+	// read. Sealed with their personal fields; shown to nobody.
+	Email string
+	Lang  string
 	// Admit runs once the submission is valid and new, right before it is
 	// appended: the caller's rate limits. Its error refuses the
 	// submission. A retry of a stored comment is answered without it.
@@ -94,7 +100,8 @@ func (s *Service) Submit(ctx context.Context, in Submission) (Accepted, error) {
 		}
 	}
 	e, err := events.New(eventID, events.CommentSubmitted, in.Article, commentID, events.ActorReader, "", time.Now(),
-		events.Submitted{Author: in.Author, AuthorID: in.AuthorID, Text: in.Text, ParentID: in.ParentID, Source: in.Source})
+		events.Submitted{Author: in.Author, AuthorID: in.AuthorID, Text: in.Text, ParentID: in.ParentID, Source: in.Source,
+			Email: in.Email, Lang: in.Lang})
 	if err != nil {
 		return Accepted{}, err
 	}
@@ -166,8 +173,29 @@ func validate(in Submission) error {
 		return invalid("invalid_field", "text", "a comment cannot contain control characters other than tabs and line breaks")
 	case in.ParentID != "" && uuid.Validate(in.ParentID) != nil:
 		return invalid("unknown_parent", "parent_id", "parent_id is not a comment id")
+	case in.Email != "" && !ValidEmail(in.Email):
+		return invalid("invalid_email", "email", "this is not an e-mail address like name@example.com")
+	case len(in.Lang) > 8:
+		return invalid("invalid_field", "lang", "not a language code")
 	}
 	return nil
+}
+
+// MaxEmailLen bounds an e-mail address (RFC 5321's path limit).
+const MaxEmailLen = 254
+
+// ValidEmail reports whether s is one bare e-mail address (no name, no
+// list, no spaces), as readers leave one for notifications.
+func ValidEmail(s string) bool {
+	if len(s) > MaxEmailLen || !utf8.ValidString(s) || strings.ContainsAny(s, " \t\r\n<>,;\"") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && strings.Contains(s[at+1:], ".") && !strings.HasSuffix(s, ".")
 }
 
 // badTextControl reports the control characters a comment may not hold:

@@ -24,6 +24,10 @@ const (
 	CommentApproved  Type = "CommentApproved"
 	CommentRejected  Type = "CommentRejected"
 	CommentHeld      Type = "CommentHeld"
+	// CommentEdited: the author changed the text of their comment within
+	// the edit window (payload Edited). It goes through the rules again;
+	// a decision on it names it (Decision.Edit).
+	CommentEdited Type = "CommentEdited"
 	// CommentReported: a reader reported a comment (payload Reported).
 	CommentReported Type = "CommentReported"
 	// AuthorBanned and AuthorUnbanned (payload AuthorAction).
@@ -65,7 +69,7 @@ type Envelope struct {
 
 // Submitted is the payload of CommentSubmitted.
 //
-// Author, AuthorID, Text and Source are the author's personal data. From
+// Author, AuthorID, Text, Source and Email are the author's personal data. From
 // version 2 they are stored sealed with the author's data key (Key names
 // it, Sealed holds them; keys.go) and are empty in the log; every reader
 // of the log opens them before it sees the event, and an erased author's
@@ -79,6 +83,14 @@ type Submitted struct {
 	// Source is a keyed hash of the sender's network address (never the
 	// address), for flood rules that count per address.
 	Source string `json:"source,omitempty"`
+	// Email is the address the author left to be told of replies and of
+	// the decision on a held comment, and Lang the language they read
+	// ("en", "ru"). They are stored only sealed (never in plain text: a
+	// log without a keyring drops them) and opened only by a log that
+	// asks for them (Log.WithContact): the notifier and the author's
+	// export. Every other reader sees them empty.
+	Email string `json:"email,omitempty"`
+	Lang  string `json:"lang,omitempty"`
 	// Key is the id of the data key that sealed the personal fields.
 	Key    string `json:"kid,omitempty"`
 	Sealed []byte `json:"sealed,omitempty"`
@@ -89,6 +101,21 @@ type Submitted struct {
 	// (commentctl import): where it came from and when it was written
 	// there. The envelope's OccurredAt is that time too.
 	Imported *Imported `json:"imported,omitempty"`
+}
+
+// Edited is the payload of CommentEdited: the comment's new text.
+//
+// Text is the author's personal data: it is sealed with the data key of
+// the comment's submission (Key names it, Sealed holds it; keys.go), so
+// the erasure that destroys that key erases every version of the text.
+// An edit of a comment stored in plain text is stored in plain text.
+type Edited struct {
+	Text   string `json:"text,omitempty"`
+	Key    string `json:"kid,omitempty"`
+	Sealed []byte `json:"sealed,omitempty"`
+	// Erased: the key was destroyed; Text reads Removed. Set only when a
+	// sealed event is opened, never stored.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // Imported says where an imported comment came from.
@@ -113,6 +140,12 @@ type Decision struct {
 	// Languages the comment was detected to be written in, most letters
 	// first ("en", "ru").
 	Languages []string `json:"languages,omitempty"`
+	// Edit is the id of the CommentEdited event this decision is about:
+	// on a published comment it decides the new text (approve shows it,
+	// hold and reject keep the published one), not the comment. Empty: the
+	// decision is about the comment. An optional field that older events
+	// lack, so the version stays 1.
+	Edit string `json:"edit,omitempty"`
 }
 
 // Reported is the payload of CommentReported. ReporterID is a keyed hash
@@ -129,6 +162,16 @@ type AuthorAction struct {
 	// RejectPending asks that the author's comments still waiting be
 	// rejected with the ban.
 	RejectPending bool `json:"reject_pending,omitempty"`
+	// Until is when a ban ends (AuthorBanned v2; RFC 3339 in JSON); the
+	// zero value is a ban with no end. No event marks the end: a ban holds
+	// for a submission made before Until (BanHolds).
+	Until time.Time `json:"until,omitzero"`
+}
+
+// BanHolds reports whether a ban that ends at until (zero: never) holds
+// for something done at t.
+func BanHolds(until, t time.Time) bool {
+	return until.IsZero() || t.Before(until)
 }
 
 // Erasure is the payload of AuthorErased: who was erased (the author key,

@@ -17,8 +17,8 @@ import (
 )
 
 // Crypto-shredding. The personal fields of a submission (the display name,
-// the author id, which for an anonymous reader is that name, the text, and
-// the address hash) are sealed with a data key of their author (AES-256-GCM)
+// the author id, which for an anonymous reader is that name, the text, the
+// address hash, and the e-mail address left for notifications) are sealed with a data key of their author (AES-256-GCM)
 // before they reach the log, which is never rewritten. The keys live outside
 // the stream, in the KeysBucket; erasing an author destroys their keys, and
 // from then on every reader of the log, a rebuild from sequence 1 included,
@@ -116,6 +116,8 @@ type personal struct {
 	AuthorID string `json:"author_id"`
 	Text     string `json:"text"`
 	Source   string `json:"source,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Lang     string `json:"lang,omitempty"`
 }
 
 // Seal replaces the personal fields of p with their encryption under the
@@ -130,7 +132,7 @@ func (k *Keyring) Seal(ctx context.Context, p *Submitted, ad string) error {
 	if err != nil {
 		return err
 	}
-	plain, err := codec.Marshal(personal{Author: p.Author, AuthorID: p.AuthorID, Text: p.Text, Source: p.Source})
+	plain, err := codec.Marshal(personal{Author: p.Author, AuthorID: p.AuthorID, Text: p.Text, Source: p.Source, Email: p.Email, Lang: p.Lang})
 	if err != nil {
 		return err
 	}
@@ -138,7 +140,7 @@ func (k *Keyring) Seal(ctx context.Context, p *Submitted, ad string) error {
 	rand.Read(nonce)
 	p.Sealed = aead.Seal(nonce, nonce, plain, []byte(ad))
 	p.Key = kid
-	p.Author, p.AuthorID, p.Text, p.Source = "", "", "", ""
+	p.Author, p.AuthorID, p.Text, p.Source, p.Email, p.Lang = "", "", "", "", "", ""
 	return nil
 }
 
@@ -254,7 +256,7 @@ func (k *Keyring) Open(ctx context.Context, p *Submitted, ad string) error {
 		return err
 	}
 	if aead == nil {
-		p.Author, p.Text, p.AuthorID, p.Source, p.Erased = Removed, Removed, "", "", true
+		p.Author, p.Text, p.AuthorID, p.Source, p.Email, p.Lang, p.Erased = Removed, Removed, "", "", "", "", true
 		p.Sealed = nil
 		return nil
 	}
@@ -270,6 +272,63 @@ func (k *Keyring) Open(ctx context.Context, p *Submitted, ad string) error {
 		return fmt.Errorf("%w: sealed fields: %v", ErrInvalid, err)
 	}
 	p.Author, p.AuthorID, p.Text, p.Source, p.Sealed = f.Author, f.AuthorID, f.Text, f.Source, nil
+	p.Email, p.Lang = f.Email, f.Lang
+	return nil
+}
+
+// SealEdit replaces the text of an edit with its encryption under key id
+// p.Key, the key of the comment's submission, so that destroying that key
+// erases the edit with the comment. ad binds the sealed bytes to the
+// edit's event id. A destroyed key refuses the edit (ErrNotFound): the
+// comment's author was erased.
+func (k *Keyring) SealEdit(ctx context.Context, p *Edited, ad string) error {
+	if p.Key == "" || p.Sealed != nil {
+		return nil
+	}
+	aead, err := k.key(ctx, p.Key)
+	if err != nil {
+		return err
+	}
+	if aead == nil {
+		return fmt.Errorf("events: the comment's key was destroyed: %w", ErrNotFound)
+	}
+	plain, err := codec.Marshal(personal{Text: p.Text})
+	if err != nil {
+		return err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	rand.Read(nonce)
+	p.Sealed = aead.Seal(nonce, nonce, plain, []byte(ad))
+	p.Text = ""
+	return nil
+}
+
+// OpenEdit restores the text of a sealed edit in place, as Open does for
+// a submission: a destroyed key opens it as Removed with Erased set.
+func (k *Keyring) OpenEdit(ctx context.Context, p *Edited, ad string) error {
+	if p.Key == "" || p.Sealed == nil {
+		return nil
+	}
+	aead, err := k.key(ctx, p.Key)
+	if err != nil {
+		return err
+	}
+	if aead == nil {
+		p.Text, p.Sealed, p.Erased = Removed, nil, true
+		return nil
+	}
+	if len(p.Sealed) < aead.NonceSize() {
+		return fmt.Errorf("%w: sealed fields too short", ErrInvalid)
+	}
+	plain, err := aead.Open(nil, p.Sealed[:aead.NonceSize()], p.Sealed[aead.NonceSize():], []byte(ad))
+	if err != nil {
+		return fmt.Errorf("%w: sealed fields do not open: %v", ErrInvalid, err)
+	}
+	var f personal
+	if err := codec.Unmarshal(plain, &f); err != nil {
+		return fmt.Errorf("%w: sealed fields: %v", ErrInvalid, err)
+	}
+	p.Text, p.Sealed = f.Text, nil
 	return nil
 }
 

@@ -58,6 +58,9 @@ type Log struct {
 	// where the keys bucket was never provisioned: submissions are then
 	// stored in plain text, and a sealed one does not open.
 	keys *Keyring
+	// contact: Decode opens a submission's e-mail address and language
+	// too (WithContact); otherwise they read empty.
+	contact bool
 }
 
 // Open creates the COMMENTS stream, or updates it to cfg, and returns the log.
@@ -97,6 +100,16 @@ func Attach(ctx context.Context, js jetstream.JetStream) (*Log, error) {
 		return nil, err
 	}
 	return &Log{js: js, stream: stream, timeout: DefaultTimeout, keys: keys}, nil
+}
+
+// WithContact returns the log reading as l does, but opening the e-mail
+// address (and language) an author left for notifications, which every
+// other reader sees empty: for the notifier, which writes to it, and the
+// author's export, which gives it back to them.
+func (l *Log) WithContact() *Log {
+	c := *l
+	c.contact = true
+	return &c
 }
 
 // Keys is the log's keyring, nil when the keys bucket does not exist.
@@ -140,6 +153,28 @@ func (l *Log) open(ctx context.Context, e *Envelope) error {
 		if err := l.keys.Open(ctx, &p, e.ID); err != nil {
 			return fmt.Errorf("events: open %s: %w", e.ID, err)
 		}
+		if !l.contact {
+			p.Email, p.Lang = "", ""
+		}
+		data, err := codec.Marshal(p)
+		if err != nil {
+			return err
+		}
+		e.Data = data
+	case CommentEdited:
+		var p Edited
+		if err := e.Payload(&p); err != nil {
+			return err
+		}
+		if p.Sealed == nil {
+			return nil
+		}
+		if l.keys == nil {
+			return ErrNoKeys
+		}
+		if err := l.keys.OpenEdit(ctx, &p, e.ID); err != nil {
+			return fmt.Errorf("events: open %s: %w", e.ID, err)
+		}
 		data, err := codec.Marshal(p)
 		if err != nil {
 			return err
@@ -155,8 +190,28 @@ func (l *Log) open(ctx context.Context, e *Envelope) error {
 }
 
 // seal replaces a submission's personal fields with their sealed form.
+// An e-mail address is never stored in plain text: without a keyring it
+// is dropped (and the author is not notified).
 func (l *Log) seal(ctx context.Context, e *Envelope) error {
-	if e.Type != CommentSubmitted || l.keys == nil {
+	if e.Type == CommentEdited && l.keys != nil {
+		var p Edited
+		if err := e.Payload(&p); err != nil {
+			return err
+		}
+		if p.Key == "" || p.Sealed != nil {
+			return nil
+		}
+		if err := l.keys.SealEdit(ctx, &p, e.ID); err != nil {
+			return err
+		}
+		data, err := codec.Marshal(p)
+		if err != nil {
+			return err
+		}
+		e.Data = data
+		return nil
+	}
+	if e.Type != CommentSubmitted {
 		return nil
 	}
 	var p Submitted
@@ -166,7 +221,12 @@ func (l *Log) seal(ctx context.Context, e *Envelope) error {
 	if p.Key != "" {
 		return nil
 	}
-	if err := l.keys.Seal(ctx, &p, e.ID); err != nil {
+	if l.keys == nil {
+		if p.Email == "" && p.Lang == "" {
+			return nil
+		}
+		p.Email, p.Lang = "", ""
+	} else if err := l.keys.Seal(ctx, &p, e.ID); err != nil {
 		return err
 	}
 	data, err := codec.Marshal(p)

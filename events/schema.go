@@ -108,6 +108,7 @@ var schemas = func() *Registry {
 	r := NewRegistry()
 	for _, t := range []Type{
 		CommentSubmitted,
+		CommentEdited,
 		CommentApproved, CommentRejected, CommentHeld,
 		CommentReported,
 		AuthorBanned, AuthorUnbanned,
@@ -121,6 +122,9 @@ var schemas = func() *Registry {
 	// Sealed) instead of in plain text. A v1 event is a v2 event with
 	// plain fields, so it upcasts unchanged.
 	r.Register(CommentSubmitted, 1, func(e Envelope) (Envelope, error) { return e, nil })
+	// AuthorBanned v2 may end (AuthorAction.Until). A v1 ban has no end,
+	// which is a v2 ban without Until: it upcasts unchanged.
+	r.Register(AuthorBanned, 1, func(e Envelope) (Envelope, error) { return e, nil })
 	return r
 }()
 

@@ -40,6 +40,9 @@ var examples = map[Type]example{
 		payload: &Submitted{ParentID: "c0", Key: "5f1c0e4a9b2d7c3e8f6a1b0c9d8e7f60",
 			Sealed: []byte("\x8a\x01nonce-12byt\xc3sealed personal fields and the GCM tag")},
 		want: map[int]any{1: &Submitted{Author: "Anna", AuthorID: "name:anna", Text: "What comes of the talks?", ParentID: "c0", Source: "k1:9f86d081884c7d65"}}},
+	// Sealed with the key of the comment's submission (keys.go).
+	CommentEdited: {article: "lavrov-kerry-talks", comment: "c1", actor: ActorReader,
+		payload: &Edited{Key: "5f1c0e4a9b2d7c3e8f6a1b0c9d8e7f60", Sealed: []byte("\x8a\x01nonce-12byt\xc3sealed new text and the GCM tag")}},
 	CommentApproved: {article: "lavrov-kerry-talks", comment: "c1", actor: RulesActor("3f2a9c1d"), causation: "e1",
 		payload: &Decision{Reason: "clean", Ruleset: "3f2a9c1d", Languages: []string{"en"}}},
 	CommentRejected: {article: "lavrov-kerry-talks", comment: "c1", actor: RulesActor("3f2a9c1d"), causation: "e1",
@@ -49,8 +52,10 @@ var examples = map[Type]example{
 		payload: &Decision{Reason: "reported"}},
 	CommentReported: {article: "lavrov-kerry-talks", comment: "c1", actor: ActorReader,
 		payload: &Reported{Reason: "spam", ReporterID: "r:5d41402abc4b2a76"}},
+	// v2 may end (Until); a v1 ban is a ban without an end.
 	AuthorBanned: {actor: ModeratorActor + "m1",
-		payload: &AuthorAction{AuthorID: "name:troll", Reason: "abuse", RejectPending: true}},
+		payload: &AuthorAction{AuthorID: "name:troll", Reason: "abuse", RejectPending: true, Until: exampleAt.Add(7 * 24 * time.Hour)},
+		want:    map[int]any{1: &AuthorAction{AuthorID: "name:troll", Reason: "abuse", RejectPending: true}}},
 	AuthorUnbanned: {actor: ModeratorActor + "m1",
 		payload: &AuthorAction{AuthorID: "name:troll", Reason: "appeal"}},
 	ArticleSettingsChanged: {article: "lavrov-kerry-talks", actor: ModeratorActor + "m1",

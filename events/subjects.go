@@ -12,7 +12,7 @@ const StreamName = "COMMENTS"
 
 // StreamSubjects are the subjects the COMMENTS stream stores:
 //
-//	comments.<article>.<comment>.<submitted|approved|rejected|held>
+//	comments.<article>.<comment>.<submitted|edited|approved|rejected|held>
 //	reports.<article>.<comment>           a reader's report
 //	authors.<author key>.<banned|unbanned|erased> author key: AuthorKey(author id)
 //	articles.<article>.settings
@@ -27,6 +27,9 @@ var StreamSubjects = []string{"comments.>", "reports.>", "authors.>", "articles.
 const (
 	// SubmittedSubjects matches every CommentSubmitted event.
 	SubmittedSubjects = "comments.*.*.submitted"
+	// EditedSubjects matches every CommentEdited event. The moderation
+	// workers decide these as they decide submissions.
+	EditedSubjects = "comments.*.*.edited"
 	// ReportedSubjects matches every CommentReported event.
 	ReportedSubjects = "reports.>"
 	// RulesetSubjects matches every RulesetPublished event.
@@ -64,6 +67,7 @@ var commentToken = map[Type]string{
 	CommentApproved:  "approved",
 	CommentRejected:  "rejected",
 	CommentHeld:      "held",
+	CommentEdited:    "edited",
 }
 
 // Subject is where the log stores e.

@@ -312,7 +312,7 @@ func (a author) eval(c *evalCtx) bool {
 		a.approvedMax >= 0 && s.ApprovedCount > a.approvedMax,
 		a.firstSeenWithin > 0 && !s.FirstSeen.IsZero() && c.in.Now.Sub(s.FirstSeen) >= a.firstSeenWithin,
 		a.rejectionRate >= 0 && s.RecentRejectionRate < a.rejectionRate,
-		a.banned != nil && s.Banned != *a.banned:
+		a.banned != nil && s.BannedAt(c.in.Now) != *a.banned:
 		return false
 	}
 	return true

@@ -38,6 +38,10 @@ func TestDefaultDecisions(t *testing.T) {
 		{"this is fucking ridiculous", Reject, "profanity", "fucking"},
 		{"MOTHERFUCKER", Reject, "profanity", "MOTHERFUCKER"},
 		{"you c.u.n.t", Reject, "profanity", "c.u.n.t"},
+		// The one-letter word before spaced letters is no part of them.
+		{"What a f.u.c.k.i.n.g joke", Reject, "profanity", "f.u.c.k.i.n.g"},
+		{"I f u c k i n g hate it", Reject, "profanity", "f u c k i n g"},
+		{"f u c k w i t", Reject, "profanity", "f u c k w i t"},
 		{"what a n1gger", Reject, "slur", "n1gger"},
 		{"look, a blowjob ad", Reject, "sexual", "blowjob"},
 		{"that's bullshit", Hold, "language", "bullshit"},

@@ -63,7 +63,19 @@ type AuthorStats struct {
 	ApprovedCount       int
 	FirstSeen           time.Time // zero when this is the author's first comment
 	RecentRejectionRate float64   // share of the author's recent comments rejected, 0..1
-	Banned              bool
+	// Banned: the author's last ban was not lifted. It ends at
+	// BannedUntil when that is set; BannedAt says whether it holds.
+	Banned      bool
+	BannedUntil time.Time
+}
+
+// BannedAt reports whether the author's ban holds for a comment made at t:
+// banned, and t before the ban's end if it has one. A timed ban needs no
+// event when it ends; the rules judge each comment by its own time
+// (Input.Now, the submission's time), so a redelivery or a backtest
+// decides as the first delivery did.
+func (s AuthorStats) BannedAt(t time.Time) bool {
+	return s.Banned && (s.BannedUntil.IsZero() || t.Before(s.BannedUntil))
 }
 
 // ArticleSettings are the article's moderation settings.

@@ -364,11 +364,15 @@ func (s *stream) boundary(i int32) bool {
 
 // span makes the hit for an entry found at [start, end), widened to the
 // whole word on a side the entry leaves open, so evidence shows "fuckwit"
-// and not "fuck" (but not "FUCK!!!").
+// and not "fuck" (but not "FUCK!!!"). Spaced-out letters joined into one
+// word ("a f.u.c.k.i.n.g") were each a word of their own, and the run may
+// have taken in a real one-letter word before the hit ("a", "I"): the span
+// does not widen left across one, so evidence shows "f.u.c.k.i.n.g" and
+// not "a f.u.c.k.i.n.g". To the right it still takes the word's end.
 func (m *matcher) span(s *stream, ei, start, end int32) hit {
 	e := &m.entries[ei]
 	if !e.left {
-		for start > 0 && s.sym[start-1] != ' ' && s.soft[start]&softEdge == 0 {
+		for start > 0 && s.sym[start-1] != ' ' && s.soft[start]&(softEdge|softJoin) == 0 {
 			start--
 		}
 	}

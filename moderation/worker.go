@@ -99,10 +99,10 @@ func (w *Worker) Run(ctx context.Context) error {
 // that writes decisions itself (commentctl load) makes the same one.
 func ConsumerConfig(concurrency int) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
-		Durable:       ConsumerName,
-		Description:   "The moderation workers: decide each submission once.",
-		FilterSubject: events.SubmittedSubjects,
-		AckPolicy:     jetstream.AckExplicitPolicy,
+		Durable:        ConsumerName,
+		Description:    "The moderation workers: decide each submission and each edit once.",
+		FilterSubjects: []string{events.SubmittedSubjects, events.EditedSubjects},
+		AckPolicy:      jetstream.AckExplicitPolicy,
 		// A delivery lost in a failover (sent to a pull whose client was
 		// reconnecting) comes back after AckWait. Deciding takes
 		// milliseconds and a redelivery in parallel is harmless (the
@@ -122,12 +122,18 @@ const DefaultConcurrency = 32
 // submission sub, decided at time at. Its id is derived from the
 // submission's, so a redelivered submission publishes the same event and
 // the stream stores it once.
+//
+// The verdict on a CommentEdited names the edit (Decision.Edit): on a
+// published comment it decides the new text, not the comment.
 func Decision(sub events.Envelope, rules *Ruleset, v Verdict, at time.Time) (events.Envelope, error) {
+	d := events.Decision{Reason: v.Reason, Message: v.Message, Ruleset: rules.Version, Rules: v.Rules, Evidence: v.Evidence, Shadow: v.Shadow, Languages: v.Languages}
+	if sub.Type == events.CommentEdited {
+		d.Edit = sub.ID
+	}
 	return events.New(
 		uuid.NewSHA1(decisionNamespace, []byte(sub.ID)).String(),
 		decisionType[v.Action], sub.Article, sub.Comment,
-		events.RulesActor(rules.Version), sub.ID, at,
-		events.Decision{Reason: v.Reason, Message: v.Message, Ruleset: rules.Version, Rules: v.Rules, Evidence: v.Evidence, Shadow: v.Shadow, Languages: v.Languages},
+		events.RulesActor(rules.Version), sub.ID, at, d,
 	)
 }
 
@@ -154,8 +160,21 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	var p events.Submitted
-	if err := sub.Payload(&p); err != nil || sub.Type != events.CommentSubmitted {
-		w.term(msg, "undecodable", fmt.Errorf("%w: %s", err, sub.Type))
+	switch sub.Type {
+	case events.CommentSubmitted:
+		err = sub.Payload(&p)
+	case events.CommentEdited:
+		p, err = w.edited(ctx, sub)
+		if err != nil && !errors.Is(err, events.ErrInvalid) {
+			w.Logger.Warn("edited comment not readable; will retry", "event", sub.ID, "err", err)
+			_ = msg.NakWithDelay(time.Second)
+			return
+		}
+	default:
+		err = fmt.Errorf("%w: a %s", events.ErrInvalid, sub.Type)
+	}
+	if err != nil {
+		w.term(msg, "undecodable", err)
 		return
 	}
 	w.Metrics.consumed(sub.Type)
@@ -166,7 +185,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		in.Author = w.Context.Author(p.AuthorID)
 		in.Article = w.Context.Article(sub.Article)
 	}
-	if w.Flood != nil {
+	if w.Flood != nil && sub.Type == events.CommentSubmitted {
 		// Counted at submission time, so a redelivery sees the same window.
 		in.Flood = w.Flood.Observe(sub.ID, p.AuthorID, p.Text, sub.OccurredAt, rules.FloodWindow)
 	}
@@ -213,6 +232,31 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	if err := msg.Ack(); err != nil {
 		w.Logger.Warn("ack", "event", sub.ID, "err", err)
 	}
+}
+
+// edited is an edit as the rules read it: the new text, with the author
+// and parent of the comment's submission (an edit carries neither).
+func (w *Worker) edited(ctx context.Context, ed events.Envelope) (events.Submitted, error) {
+	var e events.Edited
+	if err := ed.Payload(&e); err != nil {
+		return events.Submitted{}, err
+	}
+	hist, err := w.Log.CommentEvents(ctx, ed.Article, ed.Comment)
+	if err != nil {
+		return events.Submitted{}, err
+	}
+	for _, h := range hist {
+		if h.Type != events.CommentSubmitted {
+			continue
+		}
+		var p events.Submitted
+		if err := h.Payload(&p); err != nil {
+			return events.Submitted{}, err
+		}
+		p.Text = e.Text
+		return p, nil
+	}
+	return events.Submitted{}, fmt.Errorf("%w: an edit of comment %s, which was never submitted", events.ErrInvalid, ed.Comment)
 }
 
 func (w *Worker) term(msg jetstream.Msg, reason string, err error) {
@@ -275,7 +319,7 @@ func NewWorkerMetrics(reg prometheus.Registerer) *WorkerMetrics {
 	// The known label sets exist from the start, so the first termination
 	// or submission after a restart shows in increase() (a counter that
 	// appears at 1 looks like no change).
-	for _, t := range []events.Type{events.CommentSubmitted} {
+	for _, t := range []events.Type{events.CommentSubmitted, events.CommentEdited} {
 		m.consumedTotal.WithLabelValues(string(t))
 	}
 	for _, reason := range TerminationReasons {

@@ -219,3 +219,39 @@ func TestWorkerRedeliveryDecidesNothingTwice(t *testing.T) {
 		t.Fatalf("the worker consumed %v submissions, want every one twice (6)", got)
 	}
 }
+
+// An edit goes through the rules again: the worker decides it, and the
+// decision names the edit, so it applies to the new text.
+func TestWorkerDecidesEdits(t *testing.T) {
+	f := newWorkerFixture(t)
+	f.run()
+	sub := f.submit("A fine first version.")
+	if d := f.waitDecided(sub); d.Type != events.CommentApproved {
+		t.Fatalf("the submission: %s", d.Type)
+	}
+	seq, err := f.log.CommentSeq(context.Background(), sub.Article, sub.Comment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit, err := events.New(uuid.NewString(), events.CommentEdited, sub.Article, sub.Comment, events.ActorReader, "", time.Now(),
+		events.Edited{Text: "What a f.u.c.k.i.n.g joke"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.log.AppendAfter(context.Background(), edit, seq); err != nil {
+		t.Fatal(err)
+	}
+	var h []events.Envelope
+	poll.True(t, 10*time.Second, "the edit decided", func() bool {
+		h = f.history(sub)
+		return len(h) == 4
+	})
+	var d events.Decision
+	last := h[3]
+	if err := last.Payload(&d); err != nil {
+		t.Fatal(err)
+	}
+	if last.Type != events.CommentRejected || d.Edit != edit.ID || last.CausationID != edit.ID || len(d.Evidence) == 0 || d.Evidence[0].Match != "f.u.c.k.i.n.g" {
+		t.Fatalf("the decision on the edit: %s %+v", last.Type, d)
+	}
+}

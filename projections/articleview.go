@@ -37,6 +37,8 @@ type ArticleEntry struct {
 	// Depth and Ancestors as in CommentState: the thread it sits in.
 	Depth     int      `json:"depth,omitempty"`
 	Ancestors []string `json:"ancestors,omitempty"`
+	// EditedAt: when its author last changed the text shown (zero: never).
+	EditedAt time.Time `json:"edited_at,omitzero"`
 	// Seq is the comment's Seq the entry reflects.
 	Seq uint64 `json:"seq"`
 }
@@ -45,7 +47,7 @@ func articleEntry(c CommentState) ArticleEntry {
 	return ArticleEntry{
 		ID: c.ID, Article: c.Article, ParentID: c.ParentID, Author: c.Author, AuthorID: c.AuthorID,
 		Text: c.Text, CreatedAt: c.CreatedAt, SubmittedSeq: c.SubmittedSeq,
-		Reason: c.Reason, Message: c.Message, Depth: c.Depth, Ancestors: c.Ancestors, Seq: c.Seq,
+		Reason: c.Reason, Message: c.Message, Depth: c.Depth, Ancestors: c.Ancestors, Seq: c.Seq, EditedAt: c.EditedAt,
 	}
 }
 
@@ -54,7 +56,7 @@ func (e *ArticleEntry) comment() Comment {
 	return Comment{
 		ID: e.ID, Article: e.Article, ParentID: e.ParentID, Author: e.Author, AuthorID: e.AuthorID,
 		Text: e.Text, CreatedAt: e.CreatedAt, Status: Approved, Reason: e.Reason, Message: e.Message,
-		SubmittedSeq: e.SubmittedSeq, Seq: e.Seq,
+		SubmittedSeq: e.SubmittedSeq, Seq: e.Seq, EditedAt: e.EditedAt,
 	}
 }
 
@@ -120,7 +122,10 @@ func (w *ArticleWriter) Apply(_ context.Context, u *Update, b *Batch) error {
 	}
 	was, is := u.Change.Before.Status == Approved, u.Change.After.Status == Approved
 	replay := u.Latest.Seq != u.Change.After.Seq
-	if was == is && !replay {
+	// An approved edit changes what readers see of a comment that stays
+	// approved.
+	edited := was && is && u.Change.Before.Text != u.Change.After.Text
+	if was == is && !replay && !edited {
 		return nil
 	}
 	key := articleKey(u.Latest.Article, u.Latest.ID)

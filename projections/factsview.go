@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -39,30 +38,52 @@ const (
 	AuthorCommentsKept = 200
 )
 
-// AuthorToken is an author id as a key token: base64url without padding
-// (author ids hold any character).
-func AuthorToken(authorID string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(authorID))
-}
+// AuthorToken is an author id as a key token: events.AuthorKey, a
+// truncated SHA-256 of the id, the same token as the log's
+// authors.<key> subjects and the keys bucket's author.<key>. An author id
+// is personal data (an anonymous reader's is their display name): the
+// token does not spell it, and an erasure, which names the author by this
+// token only (events.Erasure.AuthorKey), finds the author's facts by it.
+func AuthorToken(authorID string) string { return events.AuthorKey(authorID) }
 
-// AuthorFacts is the value of author.<token>.
+// AuthorFacts is the value of author.<token>. It holds no author id: the
+// key is a hash of it, and whoever reads the facts asked for an id.
 type AuthorFacts struct {
-	ID        string    `json:"id"`
+	// ID is the author id the facts were read for (not stored).
+	ID        string    `json:"-"`
 	Name      string    `json:"name,omitempty"`
 	Approved  int       `json:"approved"`
 	Rejected  int       `json:"rejected"`
 	Total     int       `json:"total"`
 	FirstSeen time.Time `json:"first_seen,omitzero"`
 	// RecentRejectionRate: see AuthorStats.
-	RecentRejectionRate float64  `json:"recent_rejection_rate"`
-	Ban                 banState `json:"ban,omitzero"`
-	Seq                 uint64   `json:"seq"`
+	RecentRejectionRate float64   `json:"recent_rejection_rate"`
+	Ban                 AuthorBan `json:"ban,omitzero"`
+	Seq                 uint64    `json:"seq"`
 }
+
+// AuthorBan is an author's ban as the last AuthorBanned or AuthorUnbanned
+// left it. A timed ban is still Banned after Until: whether it holds is a
+// question of when (BannedAt), answered by whoever decides, with the time
+// of what they decide on. No event marks the end.
+type AuthorBan struct {
+	Banned bool      `json:"banned"`
+	Reason string    `json:"reason,omitempty"`
+	By     string    `json:"by,omitempty"`
+	At     time.Time `json:"at,omitzero"`
+	Until  time.Time `json:"until,omitzero"`
+}
+
+// BannedAt reports whether the ban holds at t.
+func (b AuthorBan) BannedAt(t time.Time) bool { return b.Banned && events.BanHolds(b.Until, t) }
+
+// BannedAt reports whether the author's ban holds at t.
+func (s AuthorStats) BannedAt(t time.Time) bool { return s.Banned && events.BanHolds(s.BannedUntil, t) }
 
 // Stats is what the rules and moderators know of the author.
 func (a AuthorFacts) Stats() AuthorStats {
 	return AuthorStats{ApprovedCount: a.Approved, RejectedCount: a.Rejected, FirstSeen: a.FirstSeen,
-		Banned: a.Ban.Banned, RecentRejectionRate: a.RecentRejectionRate}
+		Banned: a.Ban.Banned, BannedUntil: a.Ban.Until, RecentRejectionRate: a.RecentRejectionRate}
 }
 
 // AuthoredComment is one comment of an author, as the facts view names it.
@@ -81,6 +102,151 @@ type AuthorComments struct {
 	// first: those a ban may reject.
 	Waiting []string `json:"waiting,omitempty"`
 	Seq     uint64   `json:"seq"`
+}
+
+// AuthorEntry is everything the facts view holds of one author: the
+// values of author.<token> and authored.<token>.
+type AuthorEntry struct {
+	Facts    AuthorFacts
+	Comments AuthorComments
+}
+
+// Empty reports whether the entry holds nothing worth a key: no comment
+// and no ban (what an erasure leaves of an author never banned).
+func (a AuthorEntry) Empty() bool {
+	return a.Facts.Total == 0 && len(a.Comments.Recent) == 0 && len(a.Comments.Waiting) == 0 && !a.Facts.Ban.Banned
+}
+
+// AuthorChange is what FoldAuthor changed: which of the entry's two
+// values, and whether the author was erased.
+type AuthorChange struct {
+	Facts, Comments bool
+	Erased          bool
+}
+
+// FactsAuthor is the token (AuthorToken) of the author whose facts e
+// changes, given ch, the one fold's change of e's comment (zero for an
+// event of no comment): the banned or unbanned author, the erased author,
+// or the author of the comment. "" when none: an erased comment has no
+// author id any more, so its events count for nobody.
+func FactsAuthor(e events.Envelope, ch CommentChange) string {
+	switch {
+	case e.Type == events.AuthorBanned || e.Type == events.AuthorUnbanned:
+		var p events.AuthorAction
+		if e.Payload(&p) != nil || p.AuthorID == "" {
+			return ""
+		}
+		return AuthorToken(p.AuthorID)
+	case e.Type == events.AuthorErased:
+		var x events.Erasure
+		if e.Payload(&x) != nil || x.AuthorKey == "" || !ValidCommentKey(x.AuthorKey) {
+			return ""
+		}
+		return x.AuthorKey
+	case e.Type == events.CommentSubmitted || e.Type == events.CommentEdited || e.Type.IsDecision():
+		if !ch.Changed || ch.After.AuthorID == "" || ch.After.Erased {
+			return ""
+		}
+		return AuthorToken(ch.After.AuthorID)
+	}
+	return ""
+}
+
+// FoldAuthor is the one fold of an author's facts: given the entry of the
+// author FactsAuthor names before e (the zero entry for one never seen)
+// and ch, the one fold's change of e's comment, it returns the entry
+// after and what changed. The facts view (FactsWriter) and the backtest
+// (which replays what the worker knew at each submission) both fold with
+// it. It is pure. Each of the two values carries the sequence of the last
+// event applied to it, and an event at or below it changes nothing, so a
+// value written before a crash is not counted twice when the events after
+// the checkpoint come again.
+//
+// An erasure (AuthorErased, once or once per comment it names) forgets
+// what the author wrote: the name, the counts, the first comment, the
+// comments; it keeps a ban in force, a moderator's decision about the
+// author and no text of theirs. Every comment of the author up to the
+// erasure was sealed with the key it destroys, so this is also what a
+// rebuild from sequence 1 arrives at, where those comments fold with no
+// author.
+//
+// Like append, FoldAuthor may reuse the slices of a: the caller keeps
+// the result, not a.
+func FoldAuthor(a AuthorEntry, e events.Envelope, ch CommentChange) (AuthorEntry, AuthorChange) {
+	var did AuthorChange
+	switch {
+	case e.Type == events.AuthorErased:
+		if a.Facts.Seq >= e.Seq && a.Comments.Seq >= e.Seq {
+			return a, did
+		}
+		ban := a.Facts.Ban
+		if !ban.Banned {
+			ban = AuthorBan{}
+		}
+		a = AuthorEntry{Facts: AuthorFacts{ID: a.Facts.ID, Ban: ban, Seq: e.Seq}, Comments: AuthorComments{Seq: e.Seq}}
+		did = AuthorChange{Facts: true, Comments: true, Erased: true}
+	case e.Type == events.AuthorBanned || e.Type == events.AuthorUnbanned:
+		var p events.AuthorAction
+		if a.Facts.Seq >= e.Seq || e.Payload(&p) != nil {
+			return a, did
+		}
+		a.Facts.Ban = AuthorBan{Banned: e.Type == events.AuthorBanned, Reason: p.Reason, By: e.Actor, At: e.OccurredAt}
+		if a.Facts.Ban.Banned {
+			a.Facts.Ban.Until = p.Until
+		}
+		a.Facts.Seq = e.Seq
+		did.Facts = true
+	case e.Type == events.CommentSubmitted && ch.Changed && ch.Before.ID == "":
+		c := ch.After
+		if a.Comments.Seq < e.Seq {
+			recent := append(a.Comments.Recent, AuthoredComment{ID: c.ID, SubmittedSeq: c.SubmittedSeq, Status: c.Status})
+			if n := len(recent); n > AuthorCommentsKept {
+				recent = append(recent[:0], recent[n-AuthorCommentsKept:]...)
+			}
+			a.Comments.Recent = recent
+			a.Comments.Waiting = append(a.Comments.Waiting, c.ID)
+			a.Comments.Seq = e.Seq
+			did.Comments = true
+		}
+		if a.Facts.Seq < e.Seq {
+			a.Facts.Name = c.Author
+			if a.Facts.FirstSeen.IsZero() {
+				a.Facts.FirstSeen = c.CreatedAt
+			}
+			a.Facts.Total++
+			a.Facts.Seq = e.Seq
+			did.Facts = true
+		}
+	case (e.Type.IsDecision() || e.Type == events.CommentEdited) && ch.Changed:
+		before, c := ch.Before, ch.After
+		if a.Comments.Seq < e.Seq {
+			for i := len(a.Comments.Recent) - 1; i >= 0; i-- {
+				if a.Comments.Recent[i].ID == c.ID {
+					a.Comments.Recent[i].Status = c.Status
+					break
+				}
+			}
+			waiting := c.Status == Pending || c.Status == Held
+			switch i := slices.Index(a.Comments.Waiting, c.ID); {
+			case waiting && i < 0:
+				// Held again (by reports, or by a person): submission
+				// order is lost for it, which a ban does not need.
+				a.Comments.Waiting = append(a.Comments.Waiting, c.ID)
+			case !waiting && i >= 0:
+				a.Comments.Waiting = slices.Delete(a.Comments.Waiting, i, i+1)
+			}
+			a.Comments.Seq = e.Seq
+			did.Comments = true
+		}
+		if a.Facts.Seq < e.Seq {
+			a.Facts.count(before.Status, -1)
+			a.Facts.count(c.Status, +1)
+			a.Facts.RecentRejectionRate = recentRejectionRate(a.Comments.Recent)
+			a.Facts.Seq = e.Seq
+			did.Facts = true
+		}
+	}
+	return a, did
 }
 
 // recentRejectionRate is the share rejected among the newest
@@ -113,26 +279,23 @@ type ArticleFacts struct {
 func OpenFactsView(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	return openView(ctx, js, jetstream.KeyValueConfig{
 		Bucket: FactsBucket, Description: "Facts view: author.<token>, authored.<token>, article.<article>, checkpoint.",
+		// An erased author's keys are removed (Batch.Remove): their
+		// markers expire.
+		LimitMarkerTTL: markerTTL,
 	}, replicas)
-}
-
-// authorState is a cached author: both keys.
-type authorState struct {
-	facts    AuthorFacts
-	comments AuthorComments
 }
 
 // FactsWriter writes VIEW_FACTS for the projector.
 type FactsWriter struct {
 	kv      jetstream.KeyValue
-	authors *lru[string, *authorState]
+	authors *lru[string, *AuthorEntry] // by token
 }
 
 var _ ViewWriter = (*FactsWriter)(nil)
 
 // NewFactsWriter writes the view in kv (attached by the projector role).
 func NewFactsWriter(kv jetstream.KeyValue) *FactsWriter {
-	return &FactsWriter{kv: kv, authors: newLRU[string, *authorState](viewCacheSize, nil)}
+	return &FactsWriter{kv: kv, authors: newLRU[string, *AuthorEntry](viewCacheSize, nil)}
 }
 
 // AttachFactsWriter attaches the provisioned bucket for writing.
@@ -145,22 +308,23 @@ func AttachFactsWriter(ctx context.Context, js jetstream.JetStream) (*FactsWrite
 }
 
 func (w *FactsWriter) Bucket() jetstream.KeyValue { return w.kv }
-func (w *FactsWriter) Reset()                     { w.authors.clear() }
 
-func (w *FactsWriter) load(ctx context.Context, authorID string) (*authorState, error) {
-	if a, ok := w.authors.get(authorID); ok {
+// Into is the same view written into kv, for a rebuild (Rebuildable).
+func (w *FactsWriter) Into(kv jetstream.KeyValue) ViewWriter { return NewFactsWriter(kv) }
+func (w *FactsWriter) Reset()                                { w.authors.clear() }
+
+func (w *FactsWriter) load(ctx context.Context, tok string) (*AuthorEntry, error) {
+	if a, ok := w.authors.get(tok); ok {
 		return a, nil
 	}
-	a := &authorState{}
-	tok := AuthorToken(authorID)
-	if _, err := getJSON(ctx, w.kv, authorPrefix+tok, &a.facts); err != nil {
+	a := &AuthorEntry{}
+	if _, err := getJSON(ctx, w.kv, authorPrefix+tok, &a.Facts); err != nil {
 		return nil, err
 	}
-	if _, err := getJSON(ctx, w.kv, authoredPrefix+tok, &a.comments); err != nil {
+	if _, err := getJSON(ctx, w.kv, authoredPrefix+tok, &a.Comments); err != nil {
 		return nil, err
 	}
-	a.facts.ID = authorID
-	w.authors.put(authorID, a)
+	w.authors.put(tok, a)
 	return a, nil
 }
 
@@ -173,136 +337,51 @@ func putJSON(b *Batch, key string, v any) error {
 	return nil
 }
 
-// Apply writes what one event changed in the facts.
+// Apply writes what one event changed in the facts: FoldAuthor of the
+// author the event concerns, and an article's settings.
 func (w *FactsWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
-	e, ch := u.Event, u.Change
-	switch {
-	case u.Erased():
-		return w.erase(ctx, u, b)
-	case e.Type == events.ArticleSettingsChanged:
+	e := u.Event
+	if e.Type == events.ArticleSettingsChanged {
 		var set events.ArticleSettings
 		if e.Payload(&set) != nil || !events.ValidArticleID(e.Article) {
 			return nil
 		}
 		return putJSON(b, factsArticlePrefix+e.Article, ArticleFacts{ArticleSettings: set, Seq: e.Seq})
-	case e.Type == events.AuthorBanned || e.Type == events.AuthorUnbanned:
-		var p events.AuthorAction
-		if e.Payload(&p) != nil || p.AuthorID == "" {
-			return nil
-		}
-		a, err := w.load(ctx, p.AuthorID)
-		if err != nil {
-			return err
-		}
-		if a.facts.Seq >= e.Seq {
-			return nil
-		}
-		a.facts.Ban = banState{AuthorID: p.AuthorID, Banned: e.Type == events.AuthorBanned, Reason: p.Reason, By: e.Actor, At: e.OccurredAt}
-		a.facts.Seq = e.Seq
-		return putJSON(b, authorPrefix+AuthorToken(p.AuthorID), a.facts)
-	case e.Type == events.CommentSubmitted && ch.Changed && ch.Before.ID == "":
-		c := ch.After
-		a, err := w.load(ctx, c.AuthorID)
-		if err != nil {
-			return err
-		}
-		tok := AuthorToken(c.AuthorID)
-		if a.comments.Seq < e.Seq {
-			a.comments.Recent = append(a.comments.Recent, AuthoredComment{ID: c.ID, SubmittedSeq: c.SubmittedSeq, Status: c.Status})
-			if n := len(a.comments.Recent); n > AuthorCommentsKept {
-				a.comments.Recent = append(a.comments.Recent[:0:0], a.comments.Recent[n-AuthorCommentsKept:]...)
-			}
-			a.comments.Waiting = append(a.comments.Waiting, c.ID)
-			a.comments.Seq = e.Seq
-			if err := putJSON(b, authoredPrefix+tok, a.comments); err != nil {
-				return err
-			}
-		}
-		if a.facts.Seq < e.Seq {
-			a.facts.Name = c.Author
-			if a.facts.FirstSeen.IsZero() {
-				a.facts.FirstSeen = c.CreatedAt
-			}
-			a.facts.Total++
-			a.facts.Seq = e.Seq
-			return putJSON(b, authorPrefix+tok, a.facts)
-		}
-	case e.Type.IsDecision() && ch.Changed:
-		before, c := ch.Before.Comment, ch.After.Comment
-		a, err := w.load(ctx, c.AuthorID)
-		if err != nil {
-			return err
-		}
-		tok := AuthorToken(c.AuthorID)
-		if a.comments.Seq < e.Seq {
-			for i := len(a.comments.Recent) - 1; i >= 0; i-- {
-				if a.comments.Recent[i].ID == c.ID {
-					a.comments.Recent[i].Status = c.Status
-					break
-				}
-			}
-			waiting := c.Status == Pending || c.Status == Held
-			i := -1
-			for j, id := range a.comments.Waiting {
-				if id == c.ID {
-					i = j
-					break
-				}
-			}
-			switch {
-			case waiting && i < 0:
-				// Held again (by reports, or by a person): submission
-				// order is lost for it, which a ban does not need.
-				a.comments.Waiting = append(a.comments.Waiting, c.ID)
-			case !waiting && i >= 0:
-				a.comments.Waiting = append(a.comments.Waiting[:i:i], a.comments.Waiting[i+1:]...)
-			}
-			a.comments.Seq = e.Seq
-			if err := putJSON(b, authoredPrefix+tok, a.comments); err != nil {
-				return err
-			}
-		}
-		if a.facts.Seq < e.Seq {
-			a.facts.count(before.Status, -1)
-			a.facts.count(c.Status, +1)
-			a.facts.RecentRejectionRate = recentRejectionRate(a.comments.Recent)
-			a.facts.Seq = e.Seq
-			return putJSON(b, authorPrefix+tok, a.facts)
-		}
 	}
-	return nil
-}
-
-// erase takes one comment of an erased author out of the author's
-// record, which keeps their counts and ban (moderation facts, not what
-// they wrote) but no name and no comments, as the fold's Store does. An
-// erasure names several comments under one sequence, so the guard is the
-// comment's presence in the record, not the sequence: applied again, it
-// finds nothing to take. A comment older than the newest
-// AuthorCommentsKept is not in the record and leaves Total as it is.
-func (w *FactsWriter) erase(ctx context.Context, u *Update, b *Batch) error {
-	authorID, id := u.Change.Before.AuthorID, u.Change.After.ID
-	if authorID == "" {
+	ch := CommentChange{Before: u.Change.Before.Comment, After: u.Change.After.Comment, Changed: u.Change.Changed}
+	tok := FactsAuthor(e, ch)
+	if tok == "" {
 		return nil
 	}
-	a, err := w.load(ctx, authorID)
+	a, err := w.load(ctx, tok)
 	if err != nil {
 		return err
 	}
-	tok := AuthorToken(authorID)
-	n := len(a.comments.Recent)
-	a.comments.Recent = slices.DeleteFunc(a.comments.Recent, func(c AuthoredComment) bool { return c.ID == id })
-	a.comments.Waiting = slices.DeleteFunc(a.comments.Waiting, func(c string) bool { return c == id })
-	if len(a.comments.Recent) < n {
-		a.facts.Total--
+	after, did := FoldAuthor(*a, e, ch)
+	if !did.Facts && !did.Comments {
+		return nil
 	}
-	a.comments.Seq = max(a.comments.Seq, u.Event.Seq)
-	a.facts.Name = events.Removed
-	a.facts.Seq = max(a.facts.Seq, u.Event.Seq)
-	if err := putJSON(b, authoredPrefix+tok, a.comments); err != nil {
-		return err
+	*a = after
+	if did.Erased {
+		// Nothing of the author stays behind, not even in the bucket's
+		// history: a removal purges the key (its marker expires), and a
+		// ban in force is written again without name or comments.
+		b.Remove(authoredPrefix+tok, markerTTL)
+		if a.Empty() {
+			b.Remove(authorPrefix+tok, markerTTL)
+			return nil
+		}
+		return putJSON(b, authorPrefix+tok, a.Facts)
 	}
-	return putJSON(b, authorPrefix+tok, a.facts)
+	if did.Comments {
+		if err := putJSON(b, authoredPrefix+tok, a.Comments); err != nil {
+			return err
+		}
+	}
+	if did.Facts {
+		return putJSON(b, authorPrefix+tok, a.Facts)
+	}
+	return nil
 }
 
 func (a *AuthorFacts) count(st Status, by int) {
@@ -314,31 +393,52 @@ func (a *AuthorFacts) count(st Status, by int) {
 	}
 }
 
-// FactsView is a process's copy of the facts it decides or serves with:
-// articles' settings always, every author's facts when it watches authors
-// (the worker), read on demand otherwise (the api).
-type FactsView struct {
-	kv          jetstream.KeyValue
-	withAuthors bool
-
-	mu       sync.RWMutex
-	authors  map[string]AuthorFacts // by author id; with withAuthors
+// factsCopy is one watch's copy of the facts.
+type factsCopy struct {
+	authors  map[string]AuthorFacts // by token (AuthorToken); with withAuthors
 	articles map[string]events.ArticleSettings
-	applied  uint64        // the checkpoint, as last watched (withAuthors)
-	moved    chan struct{} // closed and replaced when applied moves
-	ready    chan struct{}
+	applied  uint64 // the checkpoint, as last watched
 }
 
-// AttachFacts opens the provisioned bucket; Run fills the view. With
-// authors, it keeps every author's facts in memory (the worker), and
-// follows the view's checkpoint.
+func newFactsCopy() *factsCopy {
+	return &factsCopy{authors: make(map[string]AuthorFacts), articles: make(map[string]events.ArticleSettings)}
+}
+
+// FactsView is a process's copy of the facts it decides or serves with:
+// articles' settings always, every author's facts when it watches authors
+// (the worker), read on demand otherwise (the api). It follows the bucket
+// serving the view (SetBucket, Catalog.FollowFacts): after a rebuild, a
+// copy of the new bucket is made while the old copy keeps answering, and
+// replaces it once complete.
+type FactsView struct {
+	followed
+	withAuthors bool
+
+	mu    sync.RWMutex
+	cur   *factsCopy    // what reads see
+	next  *factsCopy    // being filled by a new watch, until complete
+	moved chan struct{} // closed and replaced when cur.applied moves
+	ready chan struct{}
+}
+
+// AttachFacts opens the provisioned bucket under its own name; Run fills
+// the view. With authors, it keeps every author's facts in memory (the
+// worker), and follows the view's checkpoint. A process that must follow
+// rebuilds uses Catalog.FollowFacts.
 func AttachFacts(ctx context.Context, js jetstream.JetStream, authors bool) (*FactsView, error) {
 	kv, err := attachView(ctx, js, FactsBucket)
 	if err != nil {
 		return nil, err
 	}
-	return &FactsView{kv: kv, withAuthors: authors, authors: make(map[string]AuthorFacts),
-		articles: make(map[string]events.ArticleSettings), moved: make(chan struct{}), ready: make(chan struct{})}, nil
+	v := NewFactsView(authors)
+	v.SetBucket(kv)
+	return v, nil
+}
+
+// NewFactsView is a view with no bucket yet: SetBucket gives it one.
+func NewFactsView(authors bool) *FactsView {
+	return &FactsView{followed: newFollowed(), withAuthors: authors, cur: newFactsCopy(),
+		moved: make(chan struct{}), ready: make(chan struct{})}
 }
 
 // Ready is closed once the watcher delivered every key that existed when
@@ -351,47 +451,67 @@ func (v *FactsView) Run(ctx context.Context) error {
 	if v.withAuthors {
 		filters = append(filters, authorPrefix+">")
 	}
-	return watchKeys(ctx, v.kv, filters, v.ready, v.reset, v.apply)
+	return watchKeys(ctx, &v.followed, filters, v.ready, v.begin, v.install, v.apply)
 }
 
-// reset drops the copy, before a new watch fills it again.
-func (v *FactsView) reset() {
+// begin starts a new copy, filled by a new watch while the current one
+// keeps answering.
+func (v *FactsView) begin() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	clear(v.authors)
-	clear(v.articles)
+	v.next = newFactsCopy()
+}
+
+// install makes the new copy, now complete, the one reads see.
+func (v *FactsView) install() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.next == nil {
+		return
+	}
+	moved := v.next.applied != v.cur.applied
+	v.cur, v.next = v.next, nil
+	if moved {
+		close(v.moved)
+		v.moved = make(chan struct{})
+	}
 }
 
 func (v *FactsView) apply(e jetstream.KeyValueEntry) {
 	del := e.Operation() != jetstream.KeyValuePut
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	st := v.next
+	if st == nil {
+		st = v.cur
+	}
 	switch key := e.Key(); {
 	case key == checkpointKey:
 		var seq uint64
 		if _, err := fmt.Sscan(string(e.Value()), &seq); err == nil && !del {
-			v.applied = seq
-			close(v.moved)
-			v.moved = make(chan struct{})
+			st.applied = seq
+			if st == v.cur {
+				close(v.moved)
+				v.moved = make(chan struct{})
+			}
 		}
 	case strings.HasPrefix(key, factsArticlePrefix):
 		id := key[len(factsArticlePrefix):]
 		var a ArticleFacts
 		if del || json.Unmarshal(e.Value(), &a) != nil {
-			delete(v.articles, id)
+			delete(st.articles, id)
 			return
 		}
-		v.articles[id] = a.ArticleSettings
+		st.articles[id] = a.ArticleSettings
 	case strings.HasPrefix(key, authorPrefix):
+		tok := key[len(authorPrefix):]
 		var a AuthorFacts
 		if del || json.Unmarshal(e.Value(), &a) != nil {
-			if b, err := base64.RawURLEncoding.DecodeString(key[len(authorPrefix):]); err == nil {
-				delete(v.authors, string(b))
-			}
+			delete(st.authors, tok)
 			return
 		}
-		a.Ban.AuthorID = "" // known from the key; kept small in memory
-		v.authors[a.ID] = a
+		a.Name = "" // the rules never need it; kept small in memory
+		st.authors[tok] = a
 	}
 }
 
@@ -400,7 +520,7 @@ func (v *FactsView) apply(e jetstream.KeyValueEntry) {
 func (v *FactsView) Applied() uint64 {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return v.applied
+	return v.cur.applied
 }
 
 // WaitApplied returns once the view reflects the stream up to seq (its
@@ -414,7 +534,7 @@ func (v *FactsView) WaitApplied(ctx context.Context, seq uint64) error {
 	}
 	for {
 		v.mu.RLock()
-		applied, moved := v.applied, v.moved
+		applied, moved := v.cur.applied, v.moved
 		v.mu.RUnlock()
 		if applied >= seq {
 			return nil
@@ -432,7 +552,7 @@ func (v *FactsView) WaitApplied(ctx context.Context, seq uint64) error {
 func (v *FactsView) ArticleSettings(article string) events.ArticleSettings {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return v.articles[article]
+	return v.cur.articles[article]
 }
 
 // Author is what is known of an author, from memory (a view that watches
@@ -440,7 +560,7 @@ func (v *FactsView) ArticleSettings(article string) events.ArticleSettings {
 func (v *FactsView) Author(authorID string) AuthorStats {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return v.authors[authorID].Stats()
+	return v.cur.authors[AuthorToken(authorID)].Stats()
 }
 
 // AuthorFacts reads one author's facts from the bucket; found is false
@@ -449,7 +569,8 @@ func (v *FactsView) AuthorFacts(ctx context.Context, authorID string) (a AuthorF
 	if authorID == "" {
 		return a, false, nil
 	}
-	found, err = getJSON(ctx, v.kv, authorPrefix+AuthorToken(authorID), &a)
+	found, err = getJSON(ctx, v.bucket(), authorPrefix+AuthorToken(authorID), &a)
+	a.ID = authorID
 	return a, found, err
 }
 
@@ -459,11 +580,11 @@ func (v *FactsView) AuthorComments(ctx context.Context, authorID string) (Author
 	if authorID == "" {
 		return c, nil
 	}
-	_, err := getJSON(ctx, v.kv, authoredPrefix+AuthorToken(authorID), &c)
+	_, err := getJSON(ctx, v.bucket(), authoredPrefix+AuthorToken(authorID), &c)
 	return c, err
 }
 
 // Checkpoint reads the view's checkpoint from the bucket.
 func (v *FactsView) Checkpoint(ctx context.Context) (uint64, error) {
-	return readCheckpoint(ctx, v.kv)
+	return readCheckpoint(ctx, v.bucket())
 }

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/newsroom/commentd/events"
 )
@@ -55,6 +56,28 @@ func Fold(before Comment, e events.Envelope) CommentChange {
 			Status: Pending, SubmittedSeq: e.Seq, Seq: e.Seq, Erased: p.Erased,
 		}
 		ch.Changed = true
+	case e.Type == events.CommentEdited:
+		if before.ID == "" {
+			return ch // an edit of a comment never submitted
+		}
+		ch.After.Seq = e.Seq
+		var p events.Edited
+		if e.Payload(&p) != nil || before.Erased {
+			return ch
+		}
+		a := &ch.After
+		a.LastEdit = e.ID
+		if before.Status == Approved {
+			// Readers keep the published text until the edit is approved.
+			a.Edit = &Edit{ID: e.ID, Text: p.Text, At: e.OccurredAt, Status: Pending}
+		} else {
+			// Nobody sees the comment yet: the new text is the comment,
+			// and it waits for the rules again.
+			a.Text, a.EditedAt, a.Edit = p.Text, e.OccurredAt, nil
+			a.Status, a.Reason, a.Message, a.Rules, a.Evidence = Pending, "", "", nil, nil
+			a.DecidedBy, a.DecidedAt = "", time.Time{}
+		}
+		ch.Changed = true
 	case e.Type == events.AuthorErased:
 		// One comment of the erasure (ErasedComments): its personal
 		// fields go. Its Seq stays: the erasure is no event of the
@@ -69,14 +92,32 @@ func Fold(before Comment, e events.Envelope) CommentChange {
 			return ch // a decision of a comment never submitted
 		}
 		ch.After.Seq = e.Seq
-		if before.HumanDecided() && !events.IsHuman(e.Actor) {
-			return ch // a person's decision is never overridden by the rules
-		}
 		var d events.Decision
 		if e.Payload(&d) != nil {
 			return ch
 		}
+		if d.Edit != "" {
+			switch {
+			case before.Edit != nil && before.Edit.ID == d.Edit && before.Status == Approved:
+				// An edit of a published comment: the decision is the
+				// edit's.
+				ch.Changed = decideEdit(&ch.After, e, d)
+				return ch
+			case before.Edit != nil || d.Edit != before.LastEdit:
+				// An edit that a newer one replaced, or one dropped when
+				// the comment itself was decided: nothing to decide.
+				return ch
+			}
+			// An edit of a comment nobody saw yet: it is the comment's
+			// text, and the decision the comment's.
+		}
+		if before.HumanDecided() && !events.IsHuman(e.Actor) {
+			return ch // a person's decision is never overridden by the rules
+		}
 		a := &ch.After
+		// The comment itself is decided, as it stands: an edit that
+		// waited is dropped with it.
+		a.Edit = nil
 		a.Status = statusOf[e.Type]
 		a.Reason, a.Message, a.Rules, a.Evidence = d.Reason, d.Message, d.Rules, d.Evidence
 		if a.Erased {
@@ -88,8 +129,31 @@ func Fold(before Comment, e events.Envelope) CommentChange {
 	return ch
 }
 
+// decideEdit applies decision d (event e) to the pending edit of a
+// published comment: approval shows the new text; a hold or a rejection
+// keeps the published one and says so to the author. A person's decision
+// on the edit is never overridden by an automatic one.
+func decideEdit(a *Comment, e events.Envelope, d events.Decision) bool {
+	old := a.Edit
+	if old.DecidedBy != "" && events.IsHuman(old.DecidedBy) && !events.IsHuman(e.Actor) {
+		return false
+	}
+	if e.Type == events.CommentApproved {
+		a.Text, a.EditedAt, a.Edit = old.Text, old.At, nil
+		a.Reason, a.Message, a.Rules, a.Evidence = d.Reason, d.Message, d.Rules, d.Evidence
+		a.DecidedBy, a.DecidedAt = e.Actor, e.OccurredAt
+		return true
+	}
+	ed := *old
+	ed.Status = statusOf[e.Type]
+	ed.Reason, ed.Message, ed.Rules, ed.Evidence, ed.DecidedBy = d.Reason, d.Message, d.Rules, d.Evidence, e.Actor
+	a.Edit = &ed
+	return true
+}
+
 func erase(c *Comment) {
 	c.Author, c.Text, c.AuthorID, c.Evidence, c.Erased = events.Removed, events.Removed, "", nil, true
+	c.Edit = nil
 }
 
 // ErasedComments splits an AuthorErased event into one event per comment

@@ -61,3 +61,70 @@ func TestFold(t *testing.T) {
 		t.Fatalf("report: %+v", ch)
 	}
 }
+
+func TestFoldEdits(t *testing.T) {
+	ev := func(id string, typ events.Type, actor string, seq uint64, payload any) events.Envelope {
+		e := foldEvent(t, typ, "c1", actor, seq, payload)
+		e.ID = id
+		return e
+	}
+	fold := func(c Comment, es ...events.Envelope) Comment {
+		for _, e := range es {
+			c = Fold(c, e).After
+		}
+		return c
+	}
+	sub := ev("s", events.CommentSubmitted, events.ActorReader, 1, events.Submitted{Author: "A", AuthorID: "name:a", Text: "v1"})
+	rules := events.RulesActor("r1")
+	approved := fold(Comment{}, sub, ev("d1", events.CommentApproved, rules, 2, events.Decision{}))
+
+	// A published comment's edit waits; readers keep the text.
+	edited := fold(approved, ev("e1", events.CommentEdited, events.ActorReader, 3, events.Edited{Text: "v2"}))
+	if edited.Status != Approved || edited.Text != "v1" || edited.Edit == nil || edited.Edit.Status != Pending || edited.Edit.Text != "v2" || edited.Seq != 3 {
+		t.Fatalf("edit waiting: %+v", edited)
+	}
+	// Approved: the new text shows.
+	c := fold(edited, ev("d2", events.CommentApproved, rules, 4, events.Decision{Edit: "e1"}))
+	if c.Text != "v2" || c.Edit != nil || c.EditedAt.IsZero() || c.Status != Approved {
+		t.Fatalf("edit approved: %+v", c)
+	}
+	// Held, then a person rejects it: the published text stays.
+	c = fold(edited, ev("d2", events.CommentHeld, rules, 4, events.Decision{Reason: "links", Edit: "e1"}))
+	if c.Text != "v1" || c.Status != Approved || c.Edit.Status != Held || !c.AwaitsModerator() {
+		t.Fatalf("edit held: %+v", c)
+	}
+	c = fold(c, ev("d3", events.CommentRejected, "moderator:m", 5, events.Decision{Reason: "spam", Edit: "e1"}))
+	if c.Text != "v1" || c.Status != Approved || c.Edit.Status != Rejected || c.AwaitsModerator() {
+		t.Fatalf("edit rejected by a person: %+v", c)
+	}
+	// The rules never override a person's decision on an edit.
+	if c2 := fold(c, ev("d4", events.CommentApproved, rules, 6, events.Decision{Edit: "e1"})); c2.Text != "v1" || c2.Edit.Status != Rejected {
+		t.Fatalf("rules over a person's decision on an edit: %+v", c2)
+	}
+	// A decision on an edit a newer one replaced decides nothing.
+	two := fold(edited, ev("e2", events.CommentEdited, events.ActorReader, 4, events.Edited{Text: "v3"}))
+	if c := fold(two, ev("d2", events.CommentApproved, rules, 5, events.Decision{Edit: "e1"})); c.Text != "v1" || c.Edit.ID != "e2" {
+		t.Fatalf("stale decision: %+v", c)
+	}
+	// A comment not yet published takes the new text at once and waits
+	// for the rules again; their decision on the edit is the comment's.
+	held := fold(Comment{}, sub, ev("d1", events.CommentHeld, rules, 2, events.Decision{Reason: "links"}))
+	c = fold(held, ev("e1", events.CommentEdited, events.ActorReader, 3, events.Edited{Text: "v2"}))
+	if c.Text != "v2" || c.Status != Pending || c.Edit != nil || c.Reason != "" {
+		t.Fatalf("held, edited: %+v", c)
+	}
+	c = fold(c, ev("d2", events.CommentApproved, rules, 4, events.Decision{Edit: "e1"}))
+	if c.Text != "v2" || c.Status != Approved {
+		t.Fatalf("held, edited, approved: %+v", c)
+	}
+	// A moderator's decision on the comment itself drops a waiting edit.
+	c = fold(edited, ev("d2", events.CommentRejected, "moderator:m", 4, events.Decision{Reason: "spam"}))
+	if c.Status != Rejected || c.Edit != nil {
+		t.Fatalf("comment removed while its edit waited: %+v", c)
+	}
+	// An erasure takes the edit with the text.
+	c = fold(edited, ev("x", events.AuthorErased, "operator:o", 9, events.Erasure{}))
+	if c.Edit != nil || c.Text != events.Removed {
+		t.Fatalf("erased: %+v", c)
+	}
+}

@@ -41,6 +41,9 @@ type AuthorStats struct {
 	RejectedCount int       `json:"rejected_count"`
 	FirstSeen     time.Time `json:"first_seen,omitzero"`
 	Banned        bool      `json:"banned"`
+	// BannedUntil is when a timed ban ends (zero: it does not); whether
+	// it holds is BannedAt.
+	BannedUntil time.Time `json:"banned_until,omitzero"`
 	// RecentRejectionRate is the share rejected among the author's last
 	// RecentDecisions approved or rejected comments (0 with none).
 	RecentRejectionRate float64 `json:"recent_rejection_rate"`
@@ -90,6 +93,8 @@ type AuthorRecord struct {
 	BanReason string      `json:"ban_reason,omitempty"`
 	BannedBy  string      `json:"banned_by,omitempty"`
 	BannedAt  time.Time   `json:"banned_at,omitzero"`
+	// BannedUntil is when the ban ends; zero for a ban with no end.
+	BannedUntil time.Time `json:"banned_until,omitzero"`
 	// Comments are the newest first, at most the limit asked for.
 	Comments []Comment `json:"comments"`
 	Total    int       `json:"total"`
@@ -119,6 +124,7 @@ type banState struct {
 	Reason   string    `json:"reason,omitempty"`
 	By       string    `json:"by,omitempty"`
 	At       time.Time `json:"at,omitzero"`
+	Until    time.Time `json:"until,omitzero"`
 }
 
 // queueList is a queue's comments in submission order.
@@ -154,14 +160,14 @@ func (s *Store) moderate(e events.Envelope, ch *Change) {
 			a.FirstSeen = c.CreatedAt
 		}
 		a.comments = append(a.comments, c)
-	case e.Type.IsDecision() && ch.Changed:
+	case (e.Type.IsDecision() || e.Type == events.CommentEdited) && ch.Changed:
 		c := s.comments[e.Comment]
 		if !c.Erased {
 			a := m.author(c.AuthorID)
 			a.count(ch.Before, -1)
 			a.count(c.Status, +1)
 		}
-		if events.IsHuman(e.Actor) {
+		if e.Type.IsDecision() && events.IsHuman(e.Actor) {
 			// A person looked at it: the reports so far are answered.
 			if r := m.reports[c.ID]; r != nil {
 				r.Open = nil
@@ -193,6 +199,9 @@ func (s *Store) moderate(e events.Envelope, ch *Change) {
 		}
 		a := m.author(p.AuthorID)
 		a.ban = banState{AuthorID: p.AuthorID, Banned: e.Type == events.AuthorBanned, Reason: p.Reason, By: e.Actor, At: e.OccurredAt}
+		if a.ban.Banned {
+			a.ban.Until = p.Until
+		}
 		ch.Changed = true
 	}
 }
@@ -216,7 +225,7 @@ func (a *author) count(st Status, by int) {
 }
 
 func (a *author) stats() AuthorStats {
-	st := AuthorStats{ApprovedCount: a.Approved, RejectedCount: a.Rejected, FirstSeen: a.FirstSeen, Banned: a.ban.Banned}
+	st := AuthorStats{ApprovedCount: a.Approved, RejectedCount: a.Rejected, FirstSeen: a.FirstSeen, Banned: a.ban.Banned, BannedUntil: a.ban.Until}
 	decided, rejected := 0, 0
 	for i := len(a.comments) - 1; i >= 0 && decided < RecentDecisions; i-- {
 		switch a.comments[i].Status {
@@ -237,7 +246,7 @@ func (a *author) stats() AuthorStats {
 func (m *modState) inQueue(c *Comment, q Queue) bool {
 	switch q {
 	case QueueHeld:
-		return c.Status == Held
+		return c.AwaitsModerator()
 	case QueueReported:
 		r := m.reports[c.ID]
 		return c.Status == Approved && r != nil && len(r.Open) > 0
@@ -394,7 +403,7 @@ func (s *Store) AuthorRecord(authorID string, limit int) (AuthorRecord, bool) {
 	}
 	rec := AuthorRecord{ID: a.ID, Name: a.Name, Stats: a.stats(), Total: len(a.comments)}
 	if a.ban.Banned {
-		rec.BanReason, rec.BannedBy, rec.BannedAt = a.ban.Reason, a.ban.By, a.ban.At
+		rec.BanReason, rec.BannedBy, rec.BannedAt, rec.BannedUntil = a.ban.Reason, a.ban.By, a.ban.At, a.ban.Until
 	}
 	for i := len(a.comments) - 1; i >= 0 && len(rec.Comments) < limit; i-- {
 		rec.Comments = append(rec.Comments, *a.comments[i])

@@ -92,7 +92,7 @@ func (m *Moderation) AuthorRecord(ctx context.Context, authorID string, limit in
 	}
 	rec := AuthorRecord{ID: authorID, Name: a.Name, Stats: a.Stats(), Total: a.Total}
 	if a.Ban.Banned {
-		rec.BanReason, rec.BannedBy, rec.BannedAt = a.Ban.Reason, a.Ban.By, a.Ban.At
+		rec.BanReason, rec.BannedBy, rec.BannedAt, rec.BannedUntil = a.Ban.Reason, a.Ban.By, a.Ban.At, a.Ban.Until
 	}
 	if limit <= 0 {
 		return rec, nil

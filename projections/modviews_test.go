@@ -367,14 +367,21 @@ func TestModerationReadersFollow(t *testing.T) {
 func TestQueuesViewForgetsAnErasedAuthor(t *testing.T) {
 	f := newModViewFixture(t)
 	f.history(60, 3)
-	var erased []events.ErasedComment
-	for _, it := range f.reference().Queue(QueueHeld, "", 0, 1000).Items {
-		erased = append(erased, events.ErasedComment{Article: it.Article, Comment: it.ID})
-	}
-	if len(erased) == 0 {
+	held := f.reference().Queue(QueueHeld, "", 0, 1000).Items
+	if len(held) == 0 {
 		t.Fatal("the history holds no held comment to erase")
 	}
-	f.append(f.event(events.AuthorErased, "", "", "operator:test", events.Erasure{AuthorKey: "k1", Comments: erased}), nil)
+	// Every comment of the author of the first held one, as an erasure
+	// names them.
+	who := held[0].AuthorID
+	var erased []events.ErasedComment
+	for _, id := range f.ids {
+		var p events.Submitted
+		if s := f.subs[id]; s.Payload(&p) == nil && p.AuthorID == who {
+			erased = append(erased, events.ErasedComment{Article: s.Article, Comment: id})
+		}
+	}
+	f.append(f.event(events.AuthorErased, "", "", "operator:test", events.Erasure{AuthorKey: events.AuthorKey(who), Comments: erased}), nil)
 	f.runViews(f.queues, f.facts)
 	m, worker := f.readers()
 	ctx := context.Background()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -32,6 +33,9 @@ type StatusEntry struct {
 	Reason  string `json:"reason,omitempty"`
 	Message string `json:"message,omitempty"`
 	Article string `json:"article"`
+	// EditedAt and Edit: the author's edits (Comment's).
+	EditedAt time.Time `json:"edited_at,omitzero"`
+	Edit     *Edit     `json:"edit,omitempty"`
 	// Seq is the stream sequence of the last event the entry reflects.
 	Seq uint64 `json:"seq"`
 }

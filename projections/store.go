@@ -4,7 +4,6 @@
 package projections
 
 import (
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -53,6 +52,37 @@ type Comment struct {
 	// Erased: the author was erased; Author and Text read events.Removed
 	// and nothing identifies them (no author id, no evidence spans).
 	Erased bool `json:"erased,omitempty"`
+
+	// EditedAt is when the author last changed the text readers see (an
+	// edit approved, or made before the comment was first decided); zero
+	// for a comment never edited.
+	EditedAt time.Time `json:"edited_at,omitzero"`
+	// Edit is the author's newest edit of a published comment while it
+	// waits for a decision, is held for a moderator, or was refused:
+	// readers go on seeing Text, the approved one, until it is approved.
+	Edit *Edit `json:"edit,omitempty"`
+	// LastEdit is the id of the newest CommentEdited applied: a decision
+	// on an older one decides nothing.
+	LastEdit string `json:"last_edit,omitempty"`
+}
+
+// Edit is an edit of a published comment and what was decided of it.
+type Edit struct {
+	ID        string            `json:"id"` // the CommentEdited event's id
+	Text      string            `json:"text"`
+	At        time.Time         `json:"at"`
+	Status    Status            `json:"status"` // pending, held or rejected
+	Reason    string            `json:"reason,omitempty"`
+	Message   string            `json:"message,omitempty"`
+	DecidedBy string            `json:"decided_by,omitempty"`
+	Rules     []string          `json:"rules,omitempty"`
+	Evidence  []events.Evidence `json:"evidence,omitempty"`
+}
+
+// AwaitsModerator reports whether a person must look at the comment: it
+// is held, or its edit is.
+func (c Comment) AwaitsModerator() bool {
+	return c.Status == Held || c.Status == Approved && c.Edit != nil && c.Edit.Status == Held
 }
 
 // HumanDecided reports whether a person made the comment's current
@@ -116,7 +146,7 @@ func (s *Store) Apply(e events.Envelope) Change {
 	switch {
 	case e.Type == events.CommentSubmitted:
 		s.submit(e, &ch)
-	case e.Type.IsDecision():
+	case e.Type.IsDecision() || e.Type == events.CommentEdited:
 		s.decide(e, &ch)
 	case e.Type == events.ArticleSettingsChanged:
 		s.applySettings(e, &ch)
@@ -140,10 +170,14 @@ func (s *Store) erase(e events.Envelope) {
 			continue
 		}
 		if a, ok := s.mod.authors[c.AuthorID]; ok {
-			// The author's record keeps their counts and ban (moderation
-			// facts, not what they wrote) but no name and no comments.
-			a.Name = events.Removed
-			a.comments = slices.DeleteFunc(a.comments, func(x *Comment) bool { return x == c })
+			// The author's record forgets what they wrote and keeps a
+			// ban in force, as FoldAuthor has it (and a rebuild, where
+			// the erased comments have no author).
+			if a.ban.Banned {
+				*a = author{ID: a.ID, ban: a.ban}
+			} else {
+				delete(s.mod.authors, c.AuthorID)
+			}
 		}
 		*c = f.After
 		if a, ok := s.articles[c.Article]; ok {
@@ -180,13 +214,17 @@ func (s *Store) decide(e events.Envelope, ch *Change) {
 	ch.Before = f.Before.Status
 	if c.Status != Pending {
 		delete(s.undecided, c.ID)
+	} else {
+		s.undecided[c.ID] = c // edited before it was decided: the rules decide again
 	}
-	if ch.Before != c.Status {
-		switch {
-		case c.Status == Approved:
-			s.article(c.Article).insert(c)
-		case ch.Before == Approved:
-			s.article(c.Article).remove(c)
+	switch {
+	case ch.Before != c.Status && c.Status == Approved:
+		s.article(c.Article).insert(c)
+	case ch.Before != c.Status && ch.Before == Approved:
+		s.article(c.Article).remove(c)
+	case c.Status == Approved && c.Text != f.Before.Text:
+		if a, ok := s.articles[c.Article]; ok {
+			a.version++ // an edit approved: cached pages hold the old text
 		}
 	}
 	ch.Comment, ch.Changed = *c, true

@@ -32,6 +32,7 @@ func blns(t *testing.T) []string {
 var (
 	pageText   = regexp.MustCompile(`(?s)<div class="text" id="t-([0-9a-f-]+)">(.*?)</div>`)
 	pageAuthor = regexp.MustCompile(`(?s)<strong id="a-([0-9a-f-]+)">(.*?)</strong>`)
+	pageLink   = regexp.MustCompile(`<a href="[^"]*" rel="nofollow ugc noopener" target="_blank">([^<]*)</a>`)
 	nextPage   = regexp.MustCompile(`cursor=([0-9a-z]+)#comments-h">More`)
 )
 
@@ -95,7 +96,9 @@ func TestNaughtyStringsRoundTrip(t *testing.T) {
 		page := f.getPage(path)
 		for _, m := range pageText.FindAllStringSubmatch(page, -1) {
 			s := shown[m[1]]
-			s.text = html.UnescapeString(m[2])
+			// Links are anchors the page wrote (links.go); their text
+			// is the comment's.
+			s.text = html.UnescapeString(pageLink.ReplaceAllString(m[2], "$1"))
 			shown[m[1]] = s
 		}
 		for _, m := range pageAuthor.FindAllStringSubmatch(page, -1) {
@@ -114,4 +117,46 @@ func TestNaughtyStringsRoundTrip(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d posts accepted and shown back exactly", len(want), 2*len(strs))
+}
+
+// Every naughty string through linkText: nothing but the anchors it
+// writes is markup, every href is http or https, and the text reads back
+// as sent.
+func TestLinkTextNaughtyStrings(t *testing.T) {
+	strs := append(blns(t),
+		"see https://example.com/a?b=1&c=2. and (https://example.com/x_(y)) too",
+		`https://example.com/"><script>alert(1)</script>`,
+		"javascript:alert(1) http://javascript:alert(1)@x data:text/html,<b>x</b>",
+		"https://user:pass@example.com/ HTTPS://EXAMPLE.COM/Up",
+	)
+	tag := regexp.MustCompile(`<[^>]*>`)
+	href := regexp.MustCompile(`<a href="([^"]*)" rel="nofollow ugc noopener" target="_blank">`)
+	links := 0
+	for _, s := range strs {
+		out := string(web.LinkText(s))
+		for _, m := range tag.FindAllString(out, -1) {
+			if m != "</a>" && !href.MatchString(m) {
+				t.Fatalf("%q: markup %q in %q", s, m, out)
+			}
+		}
+		for _, m := range href.FindAllStringSubmatch(out, -1) {
+			h := html.UnescapeString(m[1])
+			if !strings.HasPrefix(h, "http://") && !strings.HasPrefix(h, "https://") {
+				t.Fatalf("%q: href %q", s, h)
+			}
+			links++
+		}
+		if back := html.UnescapeString(tag.ReplaceAllString(out, "")); back != s {
+			t.Fatalf("%q reads back as %q", s, back)
+		}
+	}
+	got := string(web.LinkText("see https://example.com/a?b=1&c=2. and (https://example.com/x_(y)) too"))
+	want := `see <a href="https://example.com/a?b=1&amp;c=2" rel="nofollow ugc noopener" target="_blank">https://example.com/a?b=1&amp;c=2</a>. and (<a href="https://example.com/x_(y)" rel="nofollow ugc noopener" target="_blank">https://example.com/x_(y)</a>) too`
+	if got != want {
+		t.Errorf("LinkText:\n got %s\nwant %s", got, want)
+	}
+	if out := string(web.LinkText("https://user:pass@example.com/")); strings.Contains(out, "<a") {
+		t.Errorf("a link with credentials is no link: %s", out)
+	}
+	t.Logf("%d strings, %d links", len(strs), links)
 }

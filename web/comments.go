@@ -28,6 +28,10 @@ type newComment struct {
 type accepted struct {
 	ID     string `json:"id"`
 	Status string `json:"status"`
+	// EditToken lets whoever posted the comment edit it for
+	// --edit-window (POST /api/comments/{id}/edit): a reader's name
+	// proves nothing, so the widget keeps this with its own comments.
+	EditToken string `json:"edit_token,omitempty"`
 }
 
 func (s *Server) handlePostComment() http.HandlerFunc {
@@ -77,7 +81,7 @@ func (s *Server) submit(ctx context.Context, r *http.Request, article string, in
 	if res.Stored {
 		s.recent.add(res.ID, article)
 	}
-	return accepted{ID: res.ID, Status: string(res.Status)}, nil
+	return accepted{ID: res.ID, Status: string(res.Status), EditToken: s.cmd.EditToken(res.ID)}, nil
 }
 
 // errInvalidArticle answers an article id that cannot be one: the
@@ -160,6 +164,9 @@ type publicComment struct {
 	// anonymous reader may take any name, so a client shows this, not the
 	// name alone, as who wrote the comment.
 	SignedIn bool `json:"signed_in,omitempty"`
+	// EditedAt: the author changed the text after posting (an approved
+	// edit); absent for a comment never edited.
+	EditedAt time.Time `json:"edited_at,omitzero"`
 }
 
 const (

@@ -53,6 +53,8 @@ var errorTable = []struct {
 	keepMessage bool
 }{
 	{accounts.ErrNameTaken, apiError{Status: http.StatusConflict, Code: "exists", Field: "name", Message: "an account with this name exists"}, false},
+	{commands.ErrForbidden, apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "you may not do this"}, false},
+	{commands.ErrExpired, apiError{Status: http.StatusGone, Code: "expired", Message: "too late"}, false},
 	{commands.ErrClosed, apiError{Status: http.StatusForbidden, Code: "article_closed", Message: "comments on this article are closed"}, false},
 	{commands.ErrKeyReused, apiError{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused", Field: "Idempotency-Key", Message: "this Idempotency-Key was used for another comment"}, false},
 	{ErrInvalidToken, apiError{Status: http.StatusUnauthorized, Code: "invalid_token"}, true},

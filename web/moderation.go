@@ -2,10 +2,12 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -311,6 +313,53 @@ type banRequest struct {
 	Reason        string `json:"reason"`
 	Message       string `json:"message"`
 	RejectPending bool   `json:"reject_pending"`
+	// Duration ("1d", "7d", "30d", "12h", any Go duration; "" or
+	// "permanent": no end) or Until (RFC 3339) times a ban; not both.
+	Duration string `json:"duration"`
+	Until    string `json:"until"`
+}
+
+// banEnd is when a ban asked for at now ends: zero for no end.
+func (in banRequest) banEnd(now time.Time) (time.Time, error) {
+	d, until := strings.TrimSpace(in.Duration), strings.TrimSpace(in.Until)
+	switch {
+	case d != "" && until != "":
+		return time.Time{}, badRequest("invalid_until", "until", "give duration or until, not both")
+	case until != "":
+		t, err := time.Parse(time.RFC3339, until)
+		if err != nil {
+			return time.Time{}, badRequest("invalid_until", "until", "until is a time in RFC 3339, e.g. 2026-03-10T12:00:00Z")
+		}
+		return t, nil
+	case d == "" || d == "permanent":
+		return time.Time{}, nil
+	}
+	dur, err := parseBanDuration(d)
+	if err != nil {
+		return time.Time{}, badRequest("invalid_duration", "duration", `duration is a number of days ("7d"), a duration ("12h", "90m") or "permanent"`)
+	}
+	return now.Add(dur), nil
+}
+
+// parseBanDuration reads "7d" as seven days, and any positive Go duration.
+func parseBanDuration(s string) (time.Duration, error) {
+	var dur time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > int(commands.MaxBan/(24*time.Hour)) {
+			return 0, errors.New("bad days")
+		}
+		dur = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if dur, err = time.ParseDuration(s); err != nil {
+			return 0, err
+		}
+	}
+	if dur <= 0 {
+		return 0, errors.New("not positive")
+	}
+	return dur, nil
 }
 
 func (s *Server) handleBan(banned bool) http.HandlerFunc {
@@ -320,16 +369,25 @@ func (s *Server) handleBan(banned bool) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
+		until, err := in.banEnd(time.Now())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		// "name:Anna" bans every spelling that looks like it.
 		author := events.CanonicalAuthorID(r.PathValue("author"))
 		rejected, err := s.cmd.Ban(r.Context(), principalOf(r.Context()).Actor, commands.Ban{
-			AuthorID: author, Banned: banned, Reason: in.Reason, Message: in.Message, RejectPending: in.RejectPending,
+			AuthorID: author, Banned: banned, Reason: in.Reason, Message: in.Message, RejectPending: in.RejectPending, Until: until,
 		})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"author_id": author, "banned": banned, "rejected": rejected})
+		out := map[string]any{"author_id": author, "banned": banned, "rejected": rejected}
+		if !until.IsZero() {
+			out["until"] = until.UTC().Truncate(time.Second)
+		}
+		writeJSON(w, http.StatusOK, out)
 	}
 }
 

@@ -787,6 +787,60 @@ func TestBanRejectsWaitingCommentsAndUnban(t *testing.T) {
 	}
 }
 
+// A timed ban: bad durations and ends are refused with a 400 and append
+// nothing; a good one ends when it says, and the author page says so.
+func TestTimedBan(t *testing.T) {
+	f := newModFixture(t, web.ModerationConfig{})
+	mod := bearer(f.modTok)
+	f.held("a1", "Spammy", "buy buy")
+	f.caughtUp()
+	last, _ := f.log.LastSeq(context.Background())
+	for _, c := range []struct{ body, code string }{
+		{`{"reason":"spam","duration":"7x"}`, "invalid_duration"},
+		{`{"reason":"spam","duration":"0d"}`, "invalid_duration"},
+		{`{"reason":"spam","duration":"-3h"}`, "invalid_duration"},
+		{`{"reason":"spam","duration":"99999d"}`, "invalid_duration"},
+		{`{"reason":"spam","until":"next tuesday"}`, "invalid_until"},
+		{`{"reason":"spam","until":"2001-01-01T00:00:00Z"}`, "invalid_until"},
+		{`{"reason":"spam","until":"2999-01-01T00:00:00Z"}`, "invalid_until"},
+		{`{"reason":"spam","duration":"1d","until":"2999-01-01T00:00:00Z"}`, "invalid_until"},
+	} {
+		if st, body := f.call("POST", "/api/moderation/authors/name:spammy/ban", c.body, mod); st != 400 || code(body) != c.code {
+			t.Errorf("%s: %d %v, want 400 %s", c.body, st, body, c.code)
+		}
+	}
+	if now, _ := f.log.LastSeq(context.Background()); now != last {
+		t.Fatalf("refused bans appended %d events", now-last)
+	}
+	before := time.Now()
+	st, body := f.call("POST", "/api/moderation/authors/name:spammy/ban", `{"reason":"spam","duration":"7d"}`, mod)
+	if st != 200 {
+		t.Fatalf("timed ban: %d %v", st, body)
+	}
+	until, err := time.Parse(time.RFC3339, body["until"].(string))
+	if err != nil || until.Before(before.Add(7*24*time.Hour-time.Second)) || until.After(time.Now().Add(7*24*time.Hour)) {
+		t.Fatalf("until = %v (%v), want 7 days from now", body["until"], err)
+	}
+	f.caughtUp()
+	st, body = f.call("GET", "/api/moderation/authors/name:spammy", "", mod)
+	stats := body["stats"].(map[string]any)
+	if st != 200 || stats["banned"] != true || stats["banned_until"] != until.Format(time.RFC3339) || body["banned_until"] != until.Format(time.RFC3339) {
+		t.Fatalf("author: %d %v", st, body)
+	}
+	a := f.views.Author("name:spammy")
+	if !a.BannedAt(until.Add(-time.Minute)) || a.BannedAt(until) {
+		t.Errorf("the ban holds %v, %v around its end %v", a.BannedAt(until.Add(-time.Minute)), a.BannedAt(until), until)
+	}
+	// A ban with no end replaces it.
+	if st, body := f.call("POST", "/api/moderation/authors/name:spammy/ban", `{"reason":"spam","duration":"permanent"}`, mod); st != 200 || body["until"] != nil {
+		t.Fatalf("permanent ban: %d %v", st, body)
+	}
+	f.caughtUp()
+	if a := f.views.Author("name:spammy"); !a.Banned || !a.BannedUntil.IsZero() {
+		t.Errorf("after a permanent ban: %+v", a)
+	}
+}
+
 func TestReportsAndTheHoldAfterEnough(t *testing.T) {
 	f := newModFixture(t, web.ModerationConfig{RateLimitReports: 4})
 	f.holdAfterReports(3)

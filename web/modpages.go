@@ -20,6 +20,7 @@ type uiEvent struct {
 	events.Envelope
 	Decision events.Decision
 	Reported events.Reported
+	Edited   events.Edited // a CommentEdited's new text
 	Human    bool
 	// Undoes is the time of the decision this event undoes, when it is an
 	// undo (its cause is an earlier decision of the same comment).
@@ -63,6 +64,8 @@ func (s *Server) handleCommentPage() http.HandlerFunc {
 				byID[e.ID] = e.OccurredAt
 			case e.Type == events.CommentReported:
 				_ = e.Payload(&u.Reported)
+			case e.Type == events.CommentEdited:
+				_ = e.Payload(&u.Edited)
 			}
 			pg.History = append(pg.History, u)
 		}

@@ -63,6 +63,8 @@ type modPage struct {
 	Counts  map[string]int
 	Items   []uiItem
 	Next    string
+	More    string      // the next page's address
+	Search  *searchPage // the search screens
 	Reasons []string
 	Record  projections.AuthorRecord
 }
@@ -70,7 +72,10 @@ type modPage struct {
 // uiItem is a queue item as the UI shows it.
 type uiItem struct {
 	projections.QueueItem
-	Segments      []segment
+	Segments []segment
+	// EditSegments: the author's edit of the published comment, held for
+	// a moderator (the decision is the edit's).
+	EditSegments  []segment
 	ArticleTitle  string
 	Parent        *projections.Comment
 	ReportReasons []reasonCount
@@ -114,6 +119,9 @@ func highlight(text string, evidence []events.Evidence) []segment {
 
 func (s *Server) uiItem(ctx context.Context, it projections.QueueItem) uiItem {
 	u := uiItem{QueueItem: it, Segments: highlight(it.Text, it.Evidence)}
+	if it.Edit != nil && it.AwaitsModerator() && it.Status == projections.Approved {
+		u.EditSegments = highlight(it.Edit.Text, it.Edit.Evidence)
+	}
 	u.ArticleTitle, _ = articleContent(it.Article)
 	if it.ParentID != "" {
 		// The parent's text beside the reply; without it (the view did not
@@ -243,6 +251,13 @@ func (s *Server) queueData(r *http.Request) (modPage, error) {
 	}
 	pg := s.modPage(r, fmt.Sprintf("%s (%d)", title, resp.Counts[q.queue]))
 	pg.Page, pg.Queue, pg.Article, pg.Counts, pg.Next = string(q.queue), q.queue, q.article, counts(resp.Counts), resp.NextCursor
+	if pg.Next != "" {
+		v := url.Values{"queue": {string(q.queue)}, "cursor": {pg.Next}}
+		if q.article != "" {
+			v.Set("article", q.article)
+		}
+		pg.More = "/moderation/?" + v.Encode()
+	}
 	for _, it := range resp.Items {
 		pg.Items = append(pg.Items, s.uiItem(r.Context(), it))
 	}

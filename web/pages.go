@@ -116,6 +116,9 @@ type pageComment struct {
 // reader cannot take.
 func (c pageComment) SignedIn() bool { return events.SignedIn(c.AuthorID) }
 
+// HTML is the comment's text with its links clickable (links.go).
+func (c pageComment) HTML() template.HTML { return linkText(c.Text) }
+
 // threadsPerPage: the page shows whole threads, this many at a time.
 const threadsPerPage = 20
 

@@ -35,6 +35,9 @@ func newReaders(cfg *Config) *readers {
 	if cfg.MaxReplyDepth <= 0 {
 		cfg.MaxReplyDepth = DefaultMaxReplyDepth
 	}
+	if cfg.EditWindow <= 0 {
+		cfg.EditWindow = commands.DefaultEditWindow
+	}
 	rd := &readers{origins: make(map[string]bool)}
 	for _, o := range cfg.AllowedOrigins {
 		if o == "*" {
@@ -90,7 +93,7 @@ func (s *Server) readersChanged(ch projections.Change) {
 	}
 	u := liveUpdate{seq: e.Seq, comment: e.Comment}
 	switch {
-	case e.Type.IsDecision():
+	case e.Type.IsDecision() || e.Type == events.CommentEdited:
 		if (ch.Comment.Status == projections.Approved) != (ch.Before == projections.Approved) {
 			return // shown or no longer shown: ArticleChanged tells, status included
 		}
@@ -107,11 +110,15 @@ func (s *Server) readersChanged(ch projections.Change) {
 }
 
 func toPublic(c projections.Comment) publicComment {
-	return publicComment{ID: c.ID, ParentID: c.ParentID, Author: c.Author, Text: c.Text, CreatedAt: c.CreatedAt, SignedIn: events.SignedIn(c.AuthorID)}
+	return publicComment{ID: c.ID, ParentID: c.ParentID, Author: c.Author, Text: c.Text, CreatedAt: c.CreatedAt, EditedAt: c.EditedAt, SignedIn: events.SignedIn(c.AuthorID)}
 }
 
 func statusOf(c projections.Comment) commentStatus {
-	return commentStatus{ID: c.ID, Article: c.Article, Status: string(c.Status), Reason: c.Reason, Message: c.Message}
+	st := commentStatus{ID: c.ID, Article: c.Article, Status: string(c.Status), Reason: c.Reason, Message: c.Message, EditedAt: c.EditedAt}
+	if c.Edit != nil {
+		st.Edit = &editStatus{Status: string(c.Edit.Status), Reason: c.Edit.Reason, Message: c.Edit.Message}
+	}
+	return st
 }
 
 // allowedOrigin reports whether a browser page from origin may call the

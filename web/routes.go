@@ -28,6 +28,8 @@ func (s *Server) routes() {
 	s.mux.Handle("OPTIONS /api/comments/{id}/reports", s.handlePreflight())
 
 	s.mux.Handle("POST /api/comments/{id}/reports", s.cors(s.handleReport())) // the widget may report
+	s.mux.Handle("POST /api/comments/{id}/edit", s.cors(s.handleEditComment()))
+	s.mux.Handle("OPTIONS /api/comments/{id}/edit", s.handlePreflight())
 
 	// Moderators' JSON API (auth.go, moderation.go): 401 without
 	// credentials, 403 for a role that may not.
@@ -47,6 +49,7 @@ func (s *Server) routes() {
 	s.mux.Handle("DELETE /api/moderation/tokens/{id}", s.requireAPI(mod, s.handleRevokeToken(selfOwner)))
 	s.mux.Handle("GET /api/moderation/queue", s.requireAPI(mod, s.handleQueue()))
 	s.mux.Handle("GET /api/moderation/events", s.requireAPI(mod, s.handleStream()))
+	s.mux.Handle("GET /api/moderation/comments", s.requireAPI(mod, s.handleSearch()))
 	s.mux.Handle("GET /api/moderation/comments/{id}", s.requireAPI(mod, s.handleModComment()))
 	s.mux.Handle("GET /api/moderation/comments/{id}/history", s.requireAPI(mod, s.handleHistory()))
 	s.mux.Handle("POST /api/moderation/comments/{id}/decision", s.requireAPI(mod, s.handleDecision()))
@@ -80,6 +83,8 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /moderation/authors/{author}", s.requirePage(mod, s.handleAuthorPage()))
 	s.mux.Handle("GET /moderation/accounts", s.requirePage(mod, s.handleAccountsPage()))
 	s.mux.Handle("GET /moderation/rules", s.requirePage(mod, s.handleRulesPage()))
+	s.mux.Handle("GET /moderation/comments", s.requirePage(mod, s.handleSearchPage()))
+	s.mux.Handle("GET /moderation/comments/items", s.requirePage(mod, s.handleSearchItems()))
 	s.mux.Handle("GET /moderation/comments/{id}", s.requirePage(mod, s.handleCommentPage()))
 	s.mux.Handle("GET /moderation/articles/{$}", s.requirePage(mod, s.handleArticlesPage()))
 	s.mux.Handle("GET /moderation/articles/{article}", s.requirePage(mod, s.handleArticleModPage()))
@@ -92,6 +97,7 @@ func (s *Server) routes() {
 	s.mux.Handle("/api/", s.handleAPINotFound())
 	s.mux.Handle("GET /{$}", s.handleIndex())
 	s.mux.Handle("GET /articles/{article}", s.whenRestored(s.handleArticlePage()))
+	s.mux.Handle("GET /articles/{article}/comments/{id}", s.whenRestored(s.handlePermalink()))
 	// Another site's page must not make its visitors post here (from
 	// their own addresses, past per-address limits).
 	form := http.NewCrossOriginProtection()

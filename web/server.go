@@ -35,6 +35,9 @@ type Config struct {
 	Views    ModerationViews
 	Articles ArticleViews
 	Comments CommentViews
+	// Search finds the comments changed most recently, for the
+	// moderators' Approved, Rejected and All screens (search.go).
+	Search CommentSearch
 	// Status is the comment status view that GET /api/comments/{id}
 	// answers from (projections.StatusView); when nil, Comments answers.
 	// Either way an unknown id is a miss, never a question to the log.
@@ -63,6 +66,9 @@ type Config struct {
 	SSOSecret      []byte
 	Secret         []byte
 	MaxReplyDepth  int
+	// EditWindow is how long after posting a reader may edit their
+	// comment (commands.DefaultEditWindow when 0).
+	EditWindow time.Duration
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (see clientAddr); empty believes nobody's.
 	TrustedProxies []netip.Prefix

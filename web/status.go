@@ -23,6 +23,18 @@ type commentStatus struct {
 	Status  string `json:"status"`
 	Reason  string `json:"reason"`
 	Message string `json:"message,omitempty"`
+	// EditedAt: the text shown was changed by its author then.
+	EditedAt time.Time `json:"edited_at,omitzero"`
+	// Edit is the author's newest edit of a published comment, while it
+	// waits or once held or refused (the published text stays).
+	Edit *editStatus `json:"edit,omitempty"`
+}
+
+// editStatus is what the author learns of their edit.
+type editStatus struct {
+	Status  string `json:"status"` // pending, held, rejected
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 func (s *Server) handleGetComment() http.HandlerFunc {
@@ -44,7 +56,7 @@ func (s *Server) status(ctx context.Context, id string) (commentStatus, error) {
 	if s.cfg.Status != nil {
 		st, err := s.cfg.Status.Status(ctx, id)
 		if err == nil {
-			return commentStatus{ID: id, Article: st.Article, Status: string(st.Status), Reason: st.Reason, Message: st.Message}, nil
+			return statusOf(projections.Comment{ID: id, Article: st.Article, Status: st.Status, Reason: st.Reason, Message: st.Message, EditedAt: st.EditedAt, Edit: st.Edit}), nil
 		}
 		if !errors.Is(err, events.ErrNotFound) {
 			return commentStatus{}, err
@@ -52,7 +64,7 @@ func (s *Server) status(ctx context.Context, id string) (commentStatus, error) {
 	} else if c, ok, err := s.comment(ctx, id); err != nil {
 		return commentStatus{}, err
 	} else if ok {
-		return commentStatus{ID: c.ID, Article: c.Article, Status: string(c.Status), Reason: c.Reason, Message: c.Message}, nil
+		return statusOf(c.Comment), nil
 	}
 	if article, ok := s.recent.get(id); ok {
 		return commentStatus{ID: id, Article: article, Status: string(projections.Pending)}, nil

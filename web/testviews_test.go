@@ -27,6 +27,7 @@ type TestViews struct {
 	Store    *projections.Store
 	Status   *projections.StatusView
 	Articles *projections.ArticleCache
+	Search   *projections.RecentComments
 	articles jetstream.KeyValue
 
 	mu     sync.Mutex
@@ -60,9 +61,16 @@ func NewTestViews(t testing.TB, js jetstream.JetStream, log *events.Log) *TestVi
 			s.ArticleChanged(ch)
 		}
 	}, nil)
+	skv, err := js.KeyValue(ctx, projections.StatusBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Search = projections.NewRecentComments(js, 0, nil)
+	v.Search.SetBucket(skv)
 	cctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { v.Articles.Run(cctx) })
+	wg.Go(func() { v.Search.Run(cctx) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	select {
 	case <-v.Articles.Ready():
@@ -74,7 +82,7 @@ func NewTestViews(t testing.TB, js jetstream.JetStream, log *events.Log) *TestVi
 
 // Config fills cfg's views.
 func (v *TestViews) Config(cfg Config) Config {
-	cfg.Log, cfg.Views, cfg.Articles, cfg.Comments = v.log, v.Store, v.Articles, v.Status
+	cfg.Log, cfg.Views, cfg.Articles, cfg.Comments, cfg.Search = v.log, v.Store, v.Articles, v.Status, v.Search
 	return cfg
 }
 

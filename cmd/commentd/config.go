@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/newsroom/commentd/accounts"
+	"github.com/newsroom/commentd/commands"
 	"github.com/newsroom/commentd/projections"
 )
 
@@ -64,7 +65,9 @@ type Config struct {
 	AllowedOrigins []string
 	SSOSecret      string
 	MaxReplyDepth  int
+	EditWindow     time.Duration
 	CachedComments int
+	SearchWindow   int // comments the moderators' search holds
 	TrustedProxies []netip.Prefix
 	CookieSecure   bool
 }
@@ -118,7 +121,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&c.Replicas, "replicas", 1, "replicas of the stream and buckets (3 on a 3-node cluster)")
 	fs.DurationVar(&c.SnapshotEvery, "snapshot-every", 10*time.Second, "how often the projector role snapshots the read models")
 	fs.Uint64Var(&c.MaxProjectionLag, "max-projection-lag", 1000, "events the read models may lag behind the stream and still be ready")
-	fs.BoolVar(&c.RebuildProjections, "rebuild-projections", false, "ignore the snapshot and rebuild the read models from sequence 1")
+	fs.BoolVar(&c.RebuildProjections, "rebuild-projections", false, "projector: at start, rebuild every view from sequence 1 into its spare bucket while the current one serves, then switch readers (also ignores the snapshot)")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.BoolVar(&c.AccessLog, "access-log", false, "log every HTTP request at info: method, route pattern, status, duration, bytes (never addresses, paths or text)")
@@ -132,7 +135,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&origins, "allowed-origins", "", "origins whose pages may embed the widget, comma-separated (https://www.example.com); * for any")
 	fs.StringVar(&c.SSOSecret, "sso-secret", "", "shared secret of the publisher's HS256 sign-in tokens; empty: anonymous readers only")
 	fs.IntVar(&c.MaxReplyDepth, "max-reply-depth", 6, "how deep replies may nest")
+	fs.DurationVar(&c.EditWindow, "edit-window", commands.DefaultEditWindow, "how long after posting readers may edit their comment (e.g. 10m; up to 24h)")
 	fs.IntVar(&c.CachedComments, "cached-comments", projections.DefaultCachedComments, "api role: approved comments kept in memory, together, for the articles read most recently")
+	fs.IntVar(&c.SearchWindow, "search-window", projections.DefaultRecentComments, "api role: comments changed most recently that the moderators' search holds in memory (an article's search reads all of its comments)")
 	var proxies string
 	fs.StringVar(&proxies, "trusted-proxies", "", "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client; empty trusts nobody's")
 
@@ -209,11 +214,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if c.TrustedProxies, err = parsePrefixes(proxies); err != nil {
 		return c, fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	if c.SearchWindow < 1 {
+		return c, errors.New("--search-window is at least 1")
+	}
 	if c.CachedComments < 1 {
 		return c, errors.New("--cached-comments is at least 1")
 	}
 	if c.MaxReplyDepth < 1 || c.MaxReplyDepth > 50 {
 		return c, errors.New("--max-reply-depth is 1 to 50")
+	}
+	if c.EditWindow < time.Second || c.EditWindow > 24*time.Hour {
+		return c, errors.New("--edit-window is 1s to 24h")
 	}
 	if !set["cookie-secure"] {
 		// Plain HTTP is for a developer's machine; anything reachable

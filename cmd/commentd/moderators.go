@@ -39,7 +39,7 @@ func (c ruleContext) Author(authorID string) moderation.AuthorStats {
 	a := c.facts.Author(authorID)
 	return moderation.AuthorStats{
 		ApprovedCount: a.ApprovedCount, FirstSeen: a.FirstSeen,
-		RecentRejectionRate: a.RecentRejectionRate, Banned: a.Banned,
+		RecentRejectionRate: a.RecentRejectionRate, Banned: a.Banned, BannedUntil: a.BannedUntil,
 	}
 }
 

@@ -79,6 +79,21 @@ func TestModerationUIRules(t *testing.T) {
 			browsertest.Run(t, ctx, "dry run", chromedp.Click(chromedp.CSS("#rules-dryrun")))
 			until(t, ctx, "dry run result", `document.querySelector('#rules-result li')?.textContent.startsWith('approve->reject')`)
 
+			// Backtest on the same history: the changed comment is linked,
+			// and the rule that changes it has its row.
+			browsertest.Run(t, ctx, "backtest", chromedp.Click(chromedp.CSS("#rules-backtest")))
+			until(t, ctx, "backtest changes", `document.querySelector('#rules-result .backtest-changes a[href="/moderation/comments/`+before+`"]')?.parentElement.textContent.includes('approve → reject')`)
+			if row := browsertest.Run(t, ctx, "turnips row", chromedp.Evaluate[string](`[...document.querySelectorAll('#rules-result .rule-report tbody tr')].find(r => r.querySelector('th').textContent === 'turnips')?.textContent ?? ''`)); !strings.Contains(row, "reject") {
+				t.Fatalf("the backtest's row for the turnips rule: %q", row)
+			}
+			if p := browsertest.Run(t, ctx, "layout with the report", chromedp.Evaluate[[]string](layoutProblems)); len(p) != 0 {
+				t.Fatalf("rules page with a backtest report at %d px:\n%s", width, strings.Join(p, "\n"))
+			}
+			// The shadow report, by keyboard.
+			browsertest.Run(t, ctx, "focus shadow", chromedp.Focus(chromedp.CSS("#rules-shadow")))
+			browsertest.Run(t, ctx, "enter shadow", chromedp.KeyEvent("\r"))
+			until(t, ctx, "shadow report", `document.querySelector('#rules-result p.ok')?.textContent.includes('decisions of the rules')`)
+
 			// Publish: the worker applies it to the next comment.
 			browsertest.Run(t, ctx, "publish", chromedp.Click(chromedp.CSS("#rules-publish")))
 			inForceNow := func(what, src string) {

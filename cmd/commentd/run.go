@@ -75,9 +75,10 @@ type app struct {
 	conns     []*conn
 	js        map[string]jetstream.JetStream // by identity (nats.go)
 	projector *projections.Projector
-	worker    *moderation.Worker     // nil without the worker role
-	holds     *commands.ReportsHold  // beside the worker
-	facts     *projections.FactsView // what the worker decides with
+	worker    *moderation.Worker          // nil without the worker role
+	holds     *commands.ReportsHold       // beside the worker
+	facts     *projections.FactsView      // what the worker decides with
+	search    *projections.RecentComments // the moderators' search, with the api
 	// watchers keep this process's copies of the views current (the
 	// api's queues and articles' settings, the worker's facts).
 	watchers []func(context.Context) error
@@ -200,15 +201,15 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		}
 		a.projector.Views = append(a.projector.Views, projections.NewArticleWriter(akv))
 		// And of the queues and facts views.
-		qw, err := projections.AttachQueuesWriter(sctx, rjs)
+		qkv, err := a.projector.Catalog.Bucket(sctx, projections.QueuesBucket)
 		if err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
-		fw, err := projections.AttachFactsWriter(sctx, rjs)
+		fkv, err := a.projector.Catalog.Bucket(sctx, projections.FactsBucket)
 		if err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
-		a.projector.Views = append(a.projector.Views, qw, fw)
+		a.projector.Views = append(a.projector.Views, projections.NewQueuesWriter(qkv), projections.NewFactsWriter(fkv))
 	}
 	// A worker alone keeps no read models: it decides with the facts
 	// view (below), so its memory follows authors and articles, not
@@ -240,7 +241,12 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// The rules read author facts and articles' settings from the
 		// facts view, all of it in memory: it grows with authors and
 		// articles, not with comments.
-		if a.facts, err = projections.AttachFacts(sctx, wjs, true); err != nil {
+		// In whichever bucket the catalog names: a rebuild moves it.
+		wcat, err := projections.AttachCatalog(sctx, wjs)
+		if err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		if a.facts, err = wcat.FollowFacts(ctx, true); err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
 		a.watchers = append(a.watchers, a.facts.Run)
@@ -298,15 +304,20 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		}
 		// The moderators' queues in memory (what waits: small), and
 		// articles' settings; authors and reports are read on demand.
-		qv, err := projections.AttachQueues(sctx, ajs)
+		qv, err := catalog.FollowQueues(ctx)
 		if err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
-		fv, err := projections.AttachFacts(sctx, ajs, false)
+		fv, err := catalog.FollowFacts(ctx, false)
 		if err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
-		a.watchers = append(a.watchers, qv.Run, fv.Run)
+		// The moderators' search: the comments changed most recently.
+		a.search = projections.NewRecentComments(ajs, cfg.SearchWindow, logger.With("component", "search"))
+		if err := catalog.Follow(ctx, projections.StatusBucket, a.search.SetBucket); err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		a.watchers = append(a.watchers, qv.Run, fv.Run, a.search.Run)
 		viewsReady = append(viewsReady, qv.Ready(), fv.Ready())
 		a.projector.Undecided = qv
 	}
@@ -327,7 +338,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// Readers: the address-hash key is the moderators' secret, kept
 		// in the SECRETS bucket, so every api process agrees on it.
 		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
-		MaxReplyDepth: cfg.MaxReplyDepth, TrustedProxies: cfg.TrustedProxies,
+		MaxReplyDepth: cfg.MaxReplyDepth, EditWindow: cfg.EditWindow, TrustedProxies: cfg.TrustedProxies,
 		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog,
 	}
 	if views != nil {
@@ -335,7 +346,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// approved view's watcher runs (serve).
 		restored = make(chan struct{})
 		a.restored = restored
-		wcfg.Views, wcfg.Articles, wcfg.Comments, wcfg.Restored = views, a.articles, statusView, restored
+		wcfg.Views, wcfg.Articles, wcfg.Comments, wcfg.Restored, wcfg.Search = views, a.articles, statusView, restored, a.search
 	}
 	a.web = web.New(wcfg)
 	a.handler = a.web

@@ -97,7 +97,7 @@ func checkRoles(t *testing.T, url string, password func(string) string) {
 	if got, err := accounts.Secret(ctx, op.js, natsperm.ReportersSecret); err != nil || !bytes.Equal(got, secret) {
 		t.Errorf("secret after the refusals: %v", err)
 	}
-	if info, err := op.js.Consumer(ctx, events.StreamName, moderation.ConsumerName); err != nil || info.CachedInfo().Config.FilterSubject != events.SubmittedSubjects {
+	if info, err := op.js.Consumer(ctx, events.StreamName, moderation.ConsumerName); err != nil || !slices.Equal(info.CachedInfo().Config.FilterSubjects, moderation.ConsumerConfig(1).FilterSubjects) {
 		t.Errorf("the worker's consumer after the refusals: %v", err)
 	}
 }
@@ -191,9 +191,7 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 		readsTheLog(c)
 		isNoOperator(c)
 		c.may("take a submission from its consumer and decide it", func(ctx context.Context) error {
-			cons, err := c.js.CreateOrUpdateConsumer(ctx, events.StreamName, jetstream.ConsumerConfig{
-				Durable: moderation.ConsumerName, FilterSubject: events.SubmittedSubjects, AckPolicy: jetstream.AckExplicitPolicy,
-			})
+			cons, err := c.js.CreateOrUpdateConsumer(ctx, events.StreamName, moderation.ConsumerConfig(1))
 			if err != nil {
 				return err
 			}

@@ -443,7 +443,7 @@
       var focusedDo = document.activeElement && document.activeElement.closest && document.activeElement.closest('#list [data-do], #list .pick');
       var focusItem = focusedDo && focusedDo.closest('.item');
       var focusKey = focusedDo && (focusedDo.dataset.do || 'pick');
-      fetch('/moderation/items' + location.search, { credentials: 'same-origin' }).then(function (resp) {
+      fetch((body.dataset.items || '/moderation/items') + location.search, { credentials: 'same-origin' }).then(function (resp) {
         if (resp.status === 401) { location.reload(); return null; }
         return resp.ok ? resp.text() : null;
       }).then(function (html) {
@@ -846,6 +846,126 @@
         });
         result.replaceChildren(p, ul);
       });
+    });
+    // The backtest and the shadow report read the part of the log the
+    // scope fields name.
+    function scope() {
+      var q = [], since = $('#backtest-since').value, article = $('#backtest-article').value.trim();
+      if (since) q.push('since=' + encodeURIComponent(since));
+      if (article) q.push('article=' + encodeURIComponent(article));
+      return q.length ? '?' + q.join('&') : '';
+    }
+    function el(tag, text, cls) {
+      var e = document.createElement(tag);
+      if (text !== undefined) e.textContent = text;
+      if (cls) e.className = cls;
+      return e;
+    }
+    // commentLinks lists comment ids as links to their moderation page.
+    function commentLinks(ids) {
+      var span = el('span', undefined, 'examples');
+      (ids || []).forEach(function (id, i) {
+        if (i) span.append(' ');
+        var a = el('a', id.slice(0, 8));
+        a.href = '/moderation/comments/' + encodeURIComponent(id);
+        a.title = id;
+        span.append(a);
+      });
+      return span;
+    }
+    function pct(x) { return x === null || x === undefined ? '–' : Math.round(x * 1000) / 10 + '%'; }
+    // ruleTable is one row per rule; cols names each column's header and
+    // the function that gives its cell.
+    function ruleTable(rules, cols) {
+      var table = el('table', undefined, 'rule-report');
+      var head = el('tr');
+      cols.forEach(function (c) { var th = el('th', c[0]); th.scope = 'col'; head.append(th); });
+      table.append(el('thead'));
+      table.tHead.append(head);
+      var body = el('tbody');
+      (rules || []).forEach(function (r) {
+        var tr = el('tr');
+        cols.forEach(function (c, i) {
+          var v = c[1](r), td = el(i ? 'td' : 'th');
+          if (!i) td.scope = 'row';
+          if (v instanceof Node) td.append(v); else td.textContent = v;
+          tr.append(td);
+        });
+        body.append(tr);
+      });
+      table.append(body);
+      var wrap = el('div', undefined, 'table-scroll'); // a phone scrolls the table, not the page
+      wrap.append(table);
+      return wrap;
+    }
+    function backtestReport(b) {
+      var out = [];
+      out.push(el('p', t('%d comments replayed (%d comments a second); %d would be decided differently',
+        b.comments, Math.round(b.comments_per_second || 0), b.changed), 'ok'));
+      var ul = el('ul', undefined, 'backtest-summary');
+      [[t('sent to the queue that were not held'), b.to_queue, b.to_queue_examples],
+        [t('saved from the queue'), b.saved_from_queue, b.saved_from_queue_examples],
+        [t('approved by a moderator, rejected by this set'), b.approvals_rejected, b.approvals_rejected_examples],
+        [t('rejected by a moderator, approved by this set'), b.rejections_approved, b.rejections_approved_examples],
+        [t('decided by a moderator (the labels)'), b.labeled]].forEach(function (row) {
+        var li = el('li', row[0] + ': ' + row[1]);
+        if (row[2] && row[2].length) { li.append(' '); li.append(commentLinks(row[2])); }
+        ul.append(li);
+      });
+      out.push(ul);
+      out.push(el('h3', t('Per rule')));
+      out.push(ruleTable(b.rules, [
+        [t('Rule'), function (r) { return r.rule; }],
+        [t('Action'), function (r) { return r.action ? t(r.action) + (r.mode && r.mode !== 'enforce' ? ' (' + r.mode + ')' : '') : t('not in this set'); }],
+        [t('Fires'), function (r) { return r.fired; }],
+        [t('Fired then'), function (r) { return r.fired_before; }],
+        [t('Changes'), function (r) { return r.changed; }],
+        [t('Precision'), function (r) { return pct(r.precision); }],
+        [t('Recall'), function (r) { return pct(r.recall); }],
+        [t('Examples'), function (r) { return commentLinks(r.examples); }]]));
+      if (b.changes && b.changes.length) {
+        out.push(el('h3', t('Changed decisions')));
+        var ol = el('ol', undefined, 'backtest-changes');
+        b.changes.forEach(function (c) {
+          var li = el('li');
+          var a = el('a', c.comment.slice(0, 8));
+          a.href = '/moderation/comments/' + encodeURIComponent(c.comment);
+          li.append(a, ' ' + t(c.was) + ' → ' + t(c.now));
+          if (c.rules && c.rules.length) li.append(' · ' + t('rules %s', c.rules.join(', ')));
+          if (c.human) li.append(' · ' + t('a moderator decided: %s', t(c.human)));
+          ol.append(li);
+        });
+        out.push(ol);
+      }
+      return out;
+    }
+    function reportOf(btn, method, url, data, render) {
+      btn.addEventListener('click', function () {
+        btn.disabled = true;
+        result.replaceChildren(t('Running on history…'));
+        api(method, url + scope(), data ? data() : undefined).then(function (r) {
+          if (r.status !== 200) {
+            if (r.body && r.body.error && r.body.error.code === 'invalid') validate();
+            else result.replaceChildren(errText(r));
+            return;
+          }
+          result.replaceChildren.apply(result, render(r.body));
+          result.focus();
+        }).finally(function () { btn.disabled = false; });
+      });
+    }
+    var backtestBtn = $('#rules-backtest');
+    if (backtestBtn) reportOf(backtestBtn, 'POST', '/api/moderation/rules/backtest', source, backtestReport);
+    reportOf($('#rules-shadow'), 'GET', '/api/moderation/rules/shadow', null, function (b) {
+      var out = [el('p', t('%d decisions of the rules, %d of them decided by a moderator too (%d rejected)', b.decisions, b.labeled, b.rejected), 'ok')];
+      if (!b.rules || !b.rules.length) { out.push(el('p', t('No shadow rule fired in this part of the log.'), 'muted')); return out; }
+      out.push(ruleTable(b.rules, [
+        [t('Rule'), function (r) { return r.rule; }],
+        [t('Would fire'), function (r) { return r.fired; }],
+        [t('Precision'), function (r) { return pct(r.precision); }],
+        [t('Recall'), function (r) { return pct(r.recall); }],
+        [t('Examples'), function (r) { return commentLinks(r.examples); }]]));
+      return out;
     });
     var publish = $('#rules-publish');
     function publishSource(text) {
