@@ -42,6 +42,9 @@ type Comment struct {
 	CreatedAt time.Time
 	State     State
 	Line      int // where the comment starts in the file
+	// parentLater: the parent comes later in the file (a streamed file
+	// is published in its own order; the reply waits for its parent).
+	parentLater bool
 }
 
 // Errors are every problem found in a file, each with its line; a file

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/imports"
 	"github.com/newsroom/commentd/internal/natstest"
@@ -257,5 +259,150 @@ func TestExportDisqusRoundTrip(t *testing.T) {
 	}
 	if !strings.Contains(doc, "<link>https://www.dailyplanet.example/a/election-night-2024</link>") {
 		t.Errorf("no thread link:\n%s", doc)
+	}
+}
+
+// A stream that refuses appends part-way (it is full: max messages,
+// discard new) stops the import with every comment it did not store
+// counted; once the stream takes appends again, the same import stores
+// the rest: every comment once, its decision once, every reply after
+// its parent.
+func TestImportRefusedHalfWayCompletesOnRerun(t *testing.T) {
+	ctx := context.Background()
+	_, js := natstest.Connect(t, natstest.Server(t))
+	l, err := events.Open(ctx, js, events.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 600
+	var src bytes.Buffer
+	if err := genDisqus(&src, n, 7); err != nil {
+		t.Fatal(err)
+	}
+	f, err := imports.Parse("disqus", bytes.NewReader(src.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setMax := func(m int64) {
+		t.Helper()
+		s, err := js.Stream(ctx, events.StreamName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := s.CachedInfo().Config
+		cfg.MaxMsgs, cfg.Discard = m, jetstream.DiscardNew
+		if _, err := js.UpdateStream(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setMax(501) // room for 250 comments and a submission
+	began := time.Now()
+	s, err := imports.Publish(ctx, l, f, nil)
+	t.Log("first run", time.Since(began))
+	if !errors.Is(err, imports.ErrIncomplete) {
+		t.Fatalf("an import into a full stream: %v", err)
+	}
+	if s.Failed == 0 || s.Imported+s.Failed != n || s.Refused["refused by the stream: maximum messages exceeded"] == 0 {
+		t.Errorf("summary %+v: every comment is stored or counted as failed", s)
+	}
+	if last, _ := l.LastSeq(ctx); last != 501 {
+		t.Errorf("the stream holds %d events", last)
+	}
+	setMax(-1)
+	again, err := imports.Publish(ctx, l, f, nil)
+	if err != nil {
+		t.Fatalf("the second run: %v (%+v)", err, again)
+	}
+	if again.Imported+again.Completed != s.Failed || again.Present != s.Imported || again.Failed != 0 {
+		t.Errorf("second run %+v after first %+v", again, s)
+	}
+	checkImported(t, l, f)
+	third, err := imports.Publish(ctx, l, f, nil)
+	if err != nil || third.Present != n {
+		t.Errorf("a third run: %+v %v", third, err)
+	}
+	checkImported(t, l, f)
+}
+
+// An import stopped by its caller (Ctrl-C) part-way is completed by the
+// next run.
+func TestImportCancelledCompletesOnRerun(t *testing.T) {
+	l := openLog(t)
+	var src bytes.Buffer
+	if err := genDisqus(&src, 400, 8); err != nil {
+		t.Fatal(err)
+	}
+	f, err := imports.Parse("disqus", bytes.NewReader(src.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := imports.Publish(ctx, l, f, func(done int) {
+		if done == 100 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, imports.ErrIncomplete) || !errors.Is(err, context.Canceled) || s.Imported+s.Failed != 400 || s.Failed == 0 {
+		t.Fatalf("a cancelled import: %v %+v", err, s)
+	}
+	if _, err := imports.Publish(context.Background(), l, f, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkImported(t, l, f)
+}
+
+// checkImported checks the log holds every comment of f once, with one
+// decision, the source's, and every reply stored after its parent.
+func checkImported(t *testing.T, l *events.Log, f imports.File) {
+	t.Helper()
+	subs, decs := map[string]uint64{}, map[string]int{}
+	parents := map[string]string{}
+	err := l.Replay(context.Background(), 1, nil, func(e events.Envelope) error {
+		switch e.Type {
+		case events.CommentSubmitted:
+			if _, dup := subs[e.Comment]; dup {
+				t.Errorf("%s submitted twice", e.Comment)
+			}
+			subs[e.Comment] = e.Seq
+			var p events.Submitted
+			if err := e.Payload(&p); err != nil {
+				t.Fatal(err)
+			}
+			if p.ParentID != "" {
+				if _, ok := subs[p.ParentID]; !ok {
+					t.Errorf("reply %s stored before its parent %s", e.Comment, p.ParentID)
+				}
+				parents[e.Comment] = p.ParentID
+			}
+		default:
+			if _, ok := subs[e.Comment]; !ok {
+				t.Errorf("%s decided before it was submitted", e.Comment)
+			}
+			decs[e.Comment]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(subs) != len(f.Comments) {
+		t.Errorf("%d comments stored, want %d", len(subs), len(f.Comments))
+	}
+	want := map[imports.State]projections.Status{imports.Approved: projections.Approved, imports.Held: projections.Held, imports.Rejected: projections.Rejected}
+	folded := fold(t, l)
+	replies := 0
+	for _, c := range f.Comments {
+		if decs[c.ID()] != 1 {
+			t.Errorf("%s has %d decisions", c.SourceID, decs[c.ID()])
+		}
+		if got := folded[c.ID()]; got.Status != want[c.State] {
+			t.Errorf("%s is %s, want %s", c.SourceID, got.Status, c.State)
+		}
+		if c.ParentID != "" {
+			replies++
+		}
+	}
+	if replies == 0 || len(parents) != replies {
+		t.Errorf("%d replies stored, %d in the file", len(parents), replies)
 	}
 }

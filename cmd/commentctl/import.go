@@ -71,6 +71,10 @@ func runImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 			fmt.Fprintln(stderr)
 		}
 		if err != nil {
+			fmt.Fprintf(stderr, "stored now: %d; already there: %d; completed: %d; NOT stored: %d\n", summary.Imported, summary.Present, summary.Completed, summary.Failed)
+			for _, why := range summary.RefusedReasons() {
+				fmt.Fprintf(stderr, "  %6d %s\n", summary.Refused[why], why)
+			}
 			return fmt.Errorf("import stopped after %d new comments (run it again to go on: nothing is stored twice): %w", summary.Imported+summary.Completed, err)
 		}
 	}
