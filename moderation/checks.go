@@ -183,6 +183,16 @@ func (k caps) eval(c *evalCtx) bool {
 			}
 			continue
 		}
+		if r >= 0x400 && r < 0x460 {
+			// Cyrillic (Russian, Ukrainian, Belarusian), the common case
+			// after ASCII, without the Unicode tables: all letters,
+			// capitals below а.
+			letters++
+			if r < 'а' {
+				upper++
+			}
+			continue
+		}
 		if unicode.IsLetter(r) {
 			letters++
 			if unicode.IsUpper(r) {
@@ -214,8 +224,10 @@ func (k repeated) eval(c *evalCtx) bool {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(t[i:])
-		if p, psize := utf8.DecodeLastRuneInString(t[:i]); psize > 0 && p == r && !unicode.IsSpace(r) {
+		// Runes are compared as bytes; only a repeated one is decoded
+		// (to tell a run of spaces from a run of letters).
+		size := runeLen(t, i)
+		if i >= size && t[i-size:i] == t[i:i+size] && !unicode.IsSpace(rune0(t[i:i+size])) {
 			run++
 		} else {
 			run, start = 1, i
@@ -227,6 +239,21 @@ func (k repeated) eval(c *evalCtx) bool {
 		i += size
 	}
 	return false
+}
+
+// runeLen is the length of the UTF-8 sequence at t[i], 1 for a byte
+// that starts none (as DecodeRuneInString reads it).
+func runeLen(t string, i int) int {
+	if b := t[i]; b >= 0xC2 && b < 0xE0 && i+1 < len(t) && t[i+1]&0xC0 == 0x80 {
+		return 2 // Cyrillic, Greek, Latin-1: no decoding
+	}
+	_, n := utf8.DecodeRuneInString(t[i:])
+	return n
+}
+
+func rune0(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
 }
 
 // links holds when the text has at least min links.

@@ -130,6 +130,12 @@ func detectLanguages(text string, segs []latinSeg) []string {
 			wordAt = i
 		}
 		if l == "" {
+			if r < utf8.RuneSelf {
+				if r < '0' || r > '9' {
+					flush()
+				}
+				continue
+			}
 			if !unicode.IsDigit(r) && !unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) {
 				flush()
 			}

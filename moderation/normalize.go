@@ -2,6 +2,7 @@ package moderation
 
 import (
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -70,6 +71,12 @@ func Normalize(text string) string {
 			_, n = utf8.DecodeRune(s.sym[i:])
 		}
 		switch {
+		case c == symCyrWord:
+			for _, r := range s.text[s.src[i]:s.end[i]] {
+				b.WriteString(lookup(r).out)
+			}
+			i++
+			continue
 		case c == 'I':
 			c = 'i'
 		case c == ' ' && (s.end[i]-s.src[i] > maxGap || s.hasNewline(int32(i))):
@@ -119,6 +126,12 @@ func (s *stream) scan(text string) {
 			}
 			i++
 			continue
+		}
+		if (c == 0xD0 || c == 0xD1) && len(s.word) == 0 {
+			if n := s.cyrillicWord(text, i); n > 0 {
+				i += n
+				continue
+			}
 		}
 		r, size := utf8.DecodeRuneInString(text[i:])
 		f := lookup(r)
@@ -578,6 +591,13 @@ func (s *stream) foldLookalikes() bool {
 		ws = append(ws, w)
 		i++ // the space
 	}
+	some := false
+	for _, w := range ws {
+		some = some || w.conf > 0 && (w.latin > 0 || w.foreign == 0 && latin > other)
+	}
+	if !some {
+		return false // a Russian comment: nothing to fold or move
+	}
 	folded := false
 	j := 0
 	for k, w := range ws {
@@ -636,4 +656,79 @@ func (s *stream) foldLookalikes() bool {
 // move copies symbol i to position j (j <= i).
 func (s *stream) move(j, i int) {
 	s.sym[j], s.cnt[j], s.src[j], s.end[j], s.soft[j] = s.sym[i], s.cnt[i], s.src[i], s.end[i], s.soft[i]
+}
+
+// symCyrWord stands in the stream for a whole word of Russian letters that
+// the Latin lists can never match: it has a letter without a Latin
+// look-alike ("привет"), so foldLookalikes would leave it as it is, and at
+// least two different letters, so it is not a spaced-out letter. Its count
+// is the word's letters (capped), which is what foldLookalikes weighs when
+// it decides whether a text is mostly Latin. 0xFE never occurs in UTF-8,
+// so it matches no entry. Reading such a word as one symbol instead of a
+// dozen bytes is most of the Latin stream's cost on Russian text.
+const symCyrWord = 0xFE
+
+// cyrKinds is lookup's kind for U+0400–U+045F, built on first use.
+var cyrKinds = sync.OnceValue(func() (t [0x60]uint8) {
+	for r := rune(0x400); r < 0x460; r++ {
+		t[r-0x400] = lookup(r).kind
+	}
+	return t
+})
+
+// cyrillicWord emits the word of Russian letters (А–я, Ё, ё) starting at
+// text[i] as one symCyrWord symbol and returns its length in bytes, or
+// returns 0 when the word is anything else (a one-letter or one-run word,
+// a word of look-alikes only, a word with Latin letters, digits, leet,
+// marks or invisible characters in it, or one that ends in such), which the
+// caller then reads rune by rune.
+func (s *stream) cyrillicWord(text string, i int) int {
+	kinds := cyrKinds()
+	j, letters, foreign := i, 0, false
+	var first rune
+	two := false
+loop:
+	for j+1 < len(text) {
+		b0, b1 := text[j], text[j+1]
+		var r rune
+		switch {
+		case b0 == 0xD0 && (b1 == 0x81 || b1 >= 0x90 && b1 <= 0xBF):
+			r = rune(b1) - 0x80 + 0x400
+		case b0 == 0xD1 && (b1 <= 0x8F && b1 >= 0x80 || b1 == 0x91):
+			r = rune(b1) - 0x80 + 0x440
+		default:
+			break loop
+		}
+		switch kinds[r-0x400] {
+		case kOther:
+			foreign = true
+		case kConf:
+		default:
+			return 0
+		}
+		if r >= 'А' && r <= 'Я' {
+			r += 'а' - 'А'
+		} else if r == 'Ё' {
+			r = 'ё'
+		}
+		if first == 0 {
+			first = r
+		} else if r != first {
+			two = true
+		}
+		letters++
+		j += 2
+	}
+	if !foreign || !two || j < len(text) && (text[j] >= utf8.RuneSelf || asciiFold[text[j]].kind != kSep) {
+		return 0
+	}
+	s.space(int32(i))
+	s.words = append(s.words, wordRec{start: int32(len(s.sym))})
+	s.singles = 0
+	s.sym = append(s.sym, symCyrWord)
+	s.cnt = append(s.cnt, uint8(min(letters, 255)))
+	s.src = append(s.src, int32(i))
+	s.end = append(s.end, int32(j))
+	s.soft = append(s.soft, 0)
+	return j - i
 }

@@ -30,8 +30,9 @@ type ArticleChange struct {
 	ID      string
 	Comment Comment
 	Removed bool
-	// New is false when the cache already showed the comment (a write
-	// that came again): nothing changed for a reader.
+	// New is false when the cache already showed the comment as it is (a
+	// write that came again): nothing changed for a reader. An approved
+	// edit is new: the text changed.
 	New bool
 	Seq uint64
 }
@@ -304,7 +305,8 @@ func (c *ArticleCache) apply(a *cachedArticle, e jetstream.KeyValueEntry, entry 
 	}
 	a.insert(it)
 	a.changed(c.version.Add(1))
-	return old == nil
+	// An approved edit changes the text readers see.
+	return old == nil || old.c.Text != it.c.Text || !old.c.EditedAt.Equal(it.c.EditedAt)
 }
 
 func (a *cachedArticle) changed(v uint64) { a.version, a.threads = v, nil }

@@ -38,7 +38,7 @@ func fillLogJS(b *testing.B, n int) (jetstream.JetStream, *events.Log) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			sub, _ := events.New(uuid.NewString(), events.CommentSubmitted, fmt.Sprintf("article-%d", i%50), uuid.NewString(), events.ActorReader, "", time.Now(),
-				events.Submitted{Author: "Reader", AuthorID: "name:reader", Text: "A typical comment of a sentence or two, about the talks in Berlin."})
+				events.Submitted{Author: "Reader", AuthorID: fmt.Sprintf("name:reader-%d", i%2000), Text: "A typical comment of a sentence or two, about the talks in Berlin."})
 			seq, err := l.Append(ctx, sub)
 			if err != nil {
 				b.Error(err)

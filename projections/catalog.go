@@ -168,6 +168,40 @@ func (c *Catalog) Follow(ctx context.Context, view string, moved func(jetstream.
 	return nil
 }
 
+// BucketConfig is the configuration of an existing view bucket, under
+// the name bucket: what its spare is made with.
+func BucketConfig(ctx context.Context, js jetstream.JetStream, from, bucket string) (jetstream.KeyValueConfig, error) {
+	s, err := js.Stream(ctx, "KV_"+from)
+	if err != nil {
+		return jetstream.KeyValueConfig{}, fmt.Errorf("projections: bucket %s: %w", from, err)
+	}
+	cfg := s.CachedInfo().Config
+	return jetstream.KeyValueConfig{
+		Bucket: bucket, Description: cfg.Description, Storage: cfg.Storage, Replicas: cfg.Replicas,
+		History: 1, MaxBytes: cfg.MaxBytes, Compression: cfg.Compression != jetstream.NoCompression,
+		// The queues view's removed keys leave markers that expire.
+		LimitMarkerTTL: cfg.SubjectDeleteMarkerTTL,
+	}, nil
+}
+
+// ProvisionSpares makes (or updates) each view's spare with the
+// configuration of the view's own bucket, just provisioned: for
+// provisioning (the operator), after the views' buckets. A projector
+// started with --rebuild-projections fills them (it may empty a bucket,
+// not make one).
+func ProvisionSpares(ctx context.Context, js jetstream.JetStream) error {
+	for _, view := range RebuildableViews {
+		cfg, err := BucketConfig(ctx, js, view, view+spareSuffix)
+		if err != nil {
+			return err
+		}
+		if _, err := js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
+			return fmt.Errorf("projections: spare %s: %w", cfg.Bucket, err)
+		}
+	}
+	return nil
+}
+
 // CatalogWrites are the subjects the projector publishes to in the
 // catalog: the current.<view> pointers and the progress answer, not the
 // operator's requests.
@@ -298,9 +332,33 @@ func AttachCurrentStatusView(ctx context.Context, c *Catalog) (*StatusView, erro
 	return &StatusView{js: c.js, kv: kv}, nil
 }
 
+// FollowQueues is the queues view in whichever bucket the catalog names,
+// following it until ctx ends; Run fills it.
+func (c *Catalog) FollowQueues(ctx context.Context) (*QueuesView, error) {
+	v := NewQueuesView()
+	if err := c.Follow(ctx, QueuesBucket, v.SetBucket); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// FollowFacts is the facts view in whichever bucket the catalog names,
+// following it until ctx ends; Run fills it. authors: see AttachFacts.
+func (c *Catalog) FollowFacts(ctx context.Context, authors bool) (*FactsView, error) {
+	v := NewFactsView(authors)
+	if err := c.Follow(ctx, FactsBucket, v.SetBucket); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
 // RebuildableViews are the views a projector can rebuild into a spare
-// while the old bucket serves (their writers are Rebuildable and their
-// readers follow the catalog). The queues and facts views are not yet:
-// their readers attach to fixed bucket names, so switching them would
-// leave readers on a deleted bucket.
-var RebuildableViews = []string{ArticlesBucket, StatusBucket}
+// while the old bucket serves: their writers are Rebuildable and their
+// readers follow the catalog.
+var RebuildableViews = []string{ArticlesBucket, FactsBucket, QueuesBucket, StatusBucket}
+
+var (
+	_ Rebuildable = (*ArticleWriter)(nil)
+	_ Rebuildable = (*QueuesWriter)(nil)
+	_ Rebuildable = (*FactsWriter)(nil)
+)

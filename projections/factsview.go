@@ -308,7 +308,10 @@ func AttachFactsWriter(ctx context.Context, js jetstream.JetStream) (*FactsWrite
 }
 
 func (w *FactsWriter) Bucket() jetstream.KeyValue { return w.kv }
-func (w *FactsWriter) Reset()                     { w.authors.clear() }
+
+// Into is the same view written into kv, for a rebuild (Rebuildable).
+func (w *FactsWriter) Into(kv jetstream.KeyValue) ViewWriter { return NewFactsWriter(kv) }
+func (w *FactsWriter) Reset()                                { w.authors.clear() }
 
 func (w *FactsWriter) load(ctx context.Context, tok string) (*AuthorEntry, error) {
 	if a, ok := w.authors.get(tok); ok {
@@ -390,31 +393,52 @@ func (a *AuthorFacts) count(st Status, by int) {
 	}
 }
 
-// FactsView is a process's copy of the facts it decides or serves with:
-// articles' settings always, every author's facts when it watches authors
-// (the worker), read on demand otherwise (the api).
-type FactsView struct {
-	kv          jetstream.KeyValue
-	withAuthors bool
-
-	mu       sync.RWMutex
+// factsCopy is one watch's copy of the facts.
+type factsCopy struct {
 	authors  map[string]AuthorFacts // by token (AuthorToken); with withAuthors
 	articles map[string]events.ArticleSettings
-	applied  uint64        // the checkpoint, as last watched (withAuthors)
-	moved    chan struct{} // closed and replaced when applied moves
-	ready    chan struct{}
+	applied  uint64 // the checkpoint, as last watched
 }
 
-// AttachFacts opens the provisioned bucket; Run fills the view. With
-// authors, it keeps every author's facts in memory (the worker), and
-// follows the view's checkpoint.
+func newFactsCopy() *factsCopy {
+	return &factsCopy{authors: make(map[string]AuthorFacts), articles: make(map[string]events.ArticleSettings)}
+}
+
+// FactsView is a process's copy of the facts it decides or serves with:
+// articles' settings always, every author's facts when it watches authors
+// (the worker), read on demand otherwise (the api). It follows the bucket
+// serving the view (SetBucket, Catalog.FollowFacts): after a rebuild, a
+// copy of the new bucket is made while the old copy keeps answering, and
+// replaces it once complete.
+type FactsView struct {
+	followed
+	withAuthors bool
+
+	mu    sync.RWMutex
+	cur   *factsCopy    // what reads see
+	next  *factsCopy    // being filled by a new watch, until complete
+	moved chan struct{} // closed and replaced when cur.applied moves
+	ready chan struct{}
+}
+
+// AttachFacts opens the provisioned bucket under its own name; Run fills
+// the view. With authors, it keeps every author's facts in memory (the
+// worker), and follows the view's checkpoint. A process that must follow
+// rebuilds uses Catalog.FollowFacts.
 func AttachFacts(ctx context.Context, js jetstream.JetStream, authors bool) (*FactsView, error) {
 	kv, err := attachView(ctx, js, FactsBucket)
 	if err != nil {
 		return nil, err
 	}
-	return &FactsView{kv: kv, withAuthors: authors, authors: make(map[string]AuthorFacts),
-		articles: make(map[string]events.ArticleSettings), moved: make(chan struct{}), ready: make(chan struct{})}, nil
+	v := NewFactsView(authors)
+	v.SetBucket(kv)
+	return v, nil
+}
+
+// NewFactsView is a view with no bucket yet: SetBucket gives it one.
+func NewFactsView(authors bool) *FactsView {
+	return &FactsView{followed: newFollowed(), withAuthors: authors, cur: newFactsCopy(),
+		moved: make(chan struct{}), ready: make(chan struct{})}
 }
 
 // Ready is closed once the watcher delivered every key that existed when
@@ -427,46 +451,67 @@ func (v *FactsView) Run(ctx context.Context) error {
 	if v.withAuthors {
 		filters = append(filters, authorPrefix+">")
 	}
-	return watchKeys(ctx, v.kv, filters, v.ready, v.reset, v.apply)
+	return watchKeys(ctx, &v.followed, filters, v.ready, v.begin, v.install, v.apply)
 }
 
-// reset drops the copy, before a new watch fills it again.
-func (v *FactsView) reset() {
+// begin starts a new copy, filled by a new watch while the current one
+// keeps answering.
+func (v *FactsView) begin() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	clear(v.authors)
-	clear(v.articles)
+	v.next = newFactsCopy()
+}
+
+// install makes the new copy, now complete, the one reads see.
+func (v *FactsView) install() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.next == nil {
+		return
+	}
+	moved := v.next.applied != v.cur.applied
+	v.cur, v.next = v.next, nil
+	if moved {
+		close(v.moved)
+		v.moved = make(chan struct{})
+	}
 }
 
 func (v *FactsView) apply(e jetstream.KeyValueEntry) {
 	del := e.Operation() != jetstream.KeyValuePut
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	st := v.next
+	if st == nil {
+		st = v.cur
+	}
 	switch key := e.Key(); {
 	case key == checkpointKey:
 		var seq uint64
 		if _, err := fmt.Sscan(string(e.Value()), &seq); err == nil && !del {
-			v.applied = seq
-			close(v.moved)
-			v.moved = make(chan struct{})
+			st.applied = seq
+			if st == v.cur {
+				close(v.moved)
+				v.moved = make(chan struct{})
+			}
 		}
 	case strings.HasPrefix(key, factsArticlePrefix):
 		id := key[len(factsArticlePrefix):]
 		var a ArticleFacts
 		if del || json.Unmarshal(e.Value(), &a) != nil {
-			delete(v.articles, id)
+			delete(st.articles, id)
 			return
 		}
-		v.articles[id] = a.ArticleSettings
+		st.articles[id] = a.ArticleSettings
 	case strings.HasPrefix(key, authorPrefix):
 		tok := key[len(authorPrefix):]
 		var a AuthorFacts
 		if del || json.Unmarshal(e.Value(), &a) != nil {
-			delete(v.authors, tok)
+			delete(st.authors, tok)
 			return
 		}
 		a.Name = "" // the rules never need it; kept small in memory
-		v.authors[tok] = a
+		st.authors[tok] = a
 	}
 }
 
@@ -475,7 +520,7 @@ func (v *FactsView) apply(e jetstream.KeyValueEntry) {
 func (v *FactsView) Applied() uint64 {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return v.applied
+	return v.cur.applied
 }
 
 // WaitApplied returns once the view reflects the stream up to seq (its
@@ -489,7 +534,7 @@ func (v *FactsView) WaitApplied(ctx context.Context, seq uint64) error {
 	}
 	for {
 		v.mu.RLock()
-		applied, moved := v.applied, v.moved
+		applied, moved := v.cur.applied, v.moved
 		v.mu.RUnlock()
 		if applied >= seq {
 			return nil
@@ -507,7 +552,7 @@ func (v *FactsView) WaitApplied(ctx context.Context, seq uint64) error {
 func (v *FactsView) ArticleSettings(article string) events.ArticleSettings {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return v.articles[article]
+	return v.cur.articles[article]
 }
 
 // Author is what is known of an author, from memory (a view that watches
@@ -515,7 +560,7 @@ func (v *FactsView) ArticleSettings(article string) events.ArticleSettings {
 func (v *FactsView) Author(authorID string) AuthorStats {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return v.authors[AuthorToken(authorID)].Stats()
+	return v.cur.authors[AuthorToken(authorID)].Stats()
 }
 
 // AuthorFacts reads one author's facts from the bucket; found is false
@@ -524,7 +569,7 @@ func (v *FactsView) AuthorFacts(ctx context.Context, authorID string) (a AuthorF
 	if authorID == "" {
 		return a, false, nil
 	}
-	found, err = getJSON(ctx, v.kv, authorPrefix+AuthorToken(authorID), &a)
+	found, err = getJSON(ctx, v.bucket(), authorPrefix+AuthorToken(authorID), &a)
 	a.ID = authorID
 	return a, found, err
 }
@@ -535,11 +580,11 @@ func (v *FactsView) AuthorComments(ctx context.Context, authorID string) (Author
 	if authorID == "" {
 		return c, nil
 	}
-	_, err := getJSON(ctx, v.kv, authoredPrefix+AuthorToken(authorID), &c)
+	_, err := getJSON(ctx, v.bucket(), authoredPrefix+AuthorToken(authorID), &c)
 	return c, err
 }
 
 // Checkpoint reads the view's checkpoint from the bucket.
 func (v *FactsView) Checkpoint(ctx context.Context) (uint64, error) {
-	return readCheckpoint(ctx, v.kv)
+	return readCheckpoint(ctx, v.bucket())
 }

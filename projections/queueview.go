@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -168,7 +169,10 @@ func AttachQueuesWriter(ctx context.Context, js jetstream.JetStream) (*QueuesWri
 }
 
 func (w *QueuesWriter) Bucket() jetstream.KeyValue { return w.kv }
-func (w *QueuesWriter) Reset()                     { w.reports.clear() }
+
+// Into is the same view written into kv, for a rebuild (Rebuildable).
+func (w *QueuesWriter) Into(kv jetstream.KeyValue) ViewWriter { return NewQueuesWriter(kv) }
+func (w *QueuesWriter) Reset()                                { w.reports.clear() }
 
 func (w *QueuesWriter) loadReports(ctx context.Context, id string) (*reportsState, error) {
 	if rs, ok := w.reports.get(id); ok {
@@ -374,29 +378,50 @@ type queueIndex struct {
 	order sortedQueue
 }
 
-// QueuesView is an api process's copy of the queues and pending keys of
-// VIEW_QUEUES, kept current by one watcher; reports are read on demand.
-type QueuesView struct {
-	kv jetstream.KeyValue
-
-	mu      sync.RWMutex
+// queuesCopy is one watch's copy of the queues and pending keys.
+type queuesCopy struct {
 	queues  map[Queue]*queueIndex
 	pending map[string]time.Time
 	applied uint64 // the checkpoint, as last watched
-	ready   chan struct{}
 }
 
-// AttachQueues opens the provisioned bucket; Run fills the view.
+func newQueuesCopy() *queuesCopy {
+	c := &queuesCopy{queues: make(map[Queue]*queueIndex), pending: make(map[string]time.Time)}
+	for _, q := range Queues {
+		c.queues[q] = &queueIndex{byID: make(map[string]*QueueEntry)}
+	}
+	return c
+}
+
+// QueuesView is an api process's copy of the queues and pending keys of
+// VIEW_QUEUES, kept current by one watcher; reports are read on demand.
+// It follows the bucket serving the view (SetBucket, Catalog.FollowQueues):
+// after a rebuild, a copy of the new bucket is made while the old copy
+// keeps answering, and replaces it once complete.
+type QueuesView struct {
+	followed
+
+	mu    sync.RWMutex
+	cur   *queuesCopy // what reads see
+	next  *queuesCopy // being filled by a new watch, until complete
+	ready chan struct{}
+}
+
+// AttachQueues opens the provisioned bucket under its own name; Run fills
+// the view. A process that must follow rebuilds uses Catalog.FollowQueues.
 func AttachQueues(ctx context.Context, js jetstream.JetStream) (*QueuesView, error) {
 	kv, err := attachView(ctx, js, QueuesBucket)
 	if err != nil {
 		return nil, err
 	}
-	v := &QueuesView{kv: kv, queues: make(map[Queue]*queueIndex), pending: make(map[string]time.Time), ready: make(chan struct{})}
-	for _, q := range Queues {
-		v.queues[q] = &queueIndex{byID: make(map[string]*QueueEntry)}
-	}
+	v := NewQueuesView()
+	v.SetBucket(kv)
 	return v, nil
+}
+
+// NewQueuesView is a view with no bucket yet: SetBucket gives it one.
+func NewQueuesView() *QueuesView {
+	return &QueuesView{followed: newFollowed(), cur: newQueuesCopy(), ready: make(chan struct{})}
 }
 
 // Ready is closed once the watcher delivered every key that existed when
@@ -405,29 +430,83 @@ func (v *QueuesView) Ready() <-chan struct{} { return v.ready }
 
 // Run watches the queues and pending keys until ctx ends.
 func (v *QueuesView) Run(ctx context.Context) error {
-	return watchKeys(ctx, v.kv, []string{string(QueueHeld) + ".>", string(QueueReported) + ".>", pendingPrefix + ">", checkpointKey}, v.ready, v.reset, v.apply)
+	return watchKeys(ctx, &v.followed, []string{string(QueueHeld) + ".>", string(QueueReported) + ".>", pendingPrefix + ">", checkpointKey}, v.ready, v.begin, v.install, v.apply)
 }
 
-// reset drops the copy, before a new watch fills it again.
-func (v *QueuesView) reset() {
+// begin starts a new copy, filled by a new watch while the current one
+// keeps answering.
+func (v *QueuesView) begin() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for _, q := range Queues {
-		v.queues[q] = &queueIndex{byID: make(map[string]*QueueEntry)}
-	}
-	clear(v.pending)
+	v.next = newQueuesCopy()
 }
 
+// install makes the new copy, now complete, the one reads see.
+func (v *QueuesView) install() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.next != nil {
+		v.cur, v.next = v.next, nil
+	}
+}
+
+// followed is the bucket a watched view reads: a rebuild moves the view
+// to another bucket (SetBucket), and the watcher starts over there.
+type followed struct {
+	kv       atomic.Pointer[jetstream.KeyValue]
+	switched chan struct{} // a new bucket was set
+}
+
+func newFollowed() followed { return followed{switched: make(chan struct{}, 1)} }
+
+// SetBucket makes kv the bucket the view reads (Catalog.Follow calls it
+// after a rebuild): the watcher copies it, and the copy replaces the old
+// one once complete; reads on demand go to kv at once.
+func (f *followed) SetBucket(kv jetstream.KeyValue) {
+	f.kv.Store(&kv)
+	select {
+	case f.switched <- struct{}{}:
+	default:
+	}
+}
+
+func (f *followed) bucket() jetstream.KeyValue {
+	if p := f.kv.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// errSwitched ends a watch whose bucket no longer serves the view.
+var errSwitched = errors.New("projections: the view moved to another bucket")
+
 // watchKeys feeds apply every current value of the keys matching filters
-// (which name the checkpoint key), closes ready after the last of them,
-// then feeds every change until ctx ends. A watch that falls silent while
-// the bucket's checkpoint moves on (its consumer lost with a server, and
-// not recovered) is made anew: reset drops what the copy holds, and the
-// new watch delivers every current value again.
-func watchKeys(ctx context.Context, kv jetstream.KeyValue, filters []string, ready chan struct{}, reset func(), apply func(jetstream.KeyValueEntry)) error {
+// (which name the checkpoint key) into a new copy (begin), makes it the
+// one that answers once complete (install), closes ready after the first
+// such copy, then feeds every change until ctx ends. A watch is made anew,
+// into a new copy while the old one keeps answering, when the view moves
+// to another bucket (SetBucket), and when it falls silent while the
+// bucket's checkpoint moves on (its consumer lost with a server, and not
+// recovered).
+func watchKeys(ctx context.Context, f *followed, filters []string, ready chan struct{}, begin, install func(), apply func(jetstream.KeyValueEntry)) error {
 	first := true
 	for {
-		err := watchOnce(ctx, kv, filters, func() {
+		kv := f.bucket()
+		for kv == nil {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-f.switched:
+			}
+			kv = f.bucket()
+		}
+		select {
+		case <-f.switched: // kv is the newest
+		default:
+		}
+		begin()
+		err := watchOnce(ctx, kv, filters, f.switched, func() {
+			install()
 			if first {
 				first = false
 				close(ready)
@@ -436,13 +515,16 @@ func watchKeys(ctx context.Context, kv jetstream.KeyValue, filters []string, rea
 		if ctx.Err() != nil {
 			return nil
 		}
+		if errors.Is(err, errSwitched) {
+			slog.Default().Info("view moved; watching the new bucket", "from", kv.Bucket(), "to", f.bucket().Bucket())
+			continue
+		}
 		slog.Default().Warn("view watch stalled or ended; watching again", "bucket", kv.Bucket(), "err", err)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(250 * time.Millisecond):
 		}
-		reset()
 	}
 }
 
@@ -450,8 +532,9 @@ func watchKeys(ctx context.Context, kv jetstream.KeyValue, filters []string, rea
 // bucket's.
 const stallCheck = 2 * time.Second
 
-func watchOnce(ctx context.Context, kv jetstream.KeyValue, filters []string, loaded func(), apply func(jetstream.KeyValueEntry)) error {
-	w, err := kv.WatchFiltered(ctx, filters)
+func watchOnce(ctx context.Context, kv jetstream.KeyValue, filters []string, switched chan struct{}, loaded func(), apply func(jetstream.KeyValueEntry)) error {
+	// WatchFiltered writes the bucket's prefix into the slice it is given.
+	w, err := kv.WatchFiltered(ctx, slices.Clone(filters))
 	if err != nil {
 		return fmt.Errorf("projections: watch %s: %w", kv.Bucket(), err)
 	}
@@ -463,6 +546,13 @@ func watchOnce(ctx context.Context, kv jetstream.KeyValue, filters []string, loa
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-switched:
+			// Put back for watchKeys, which takes the new bucket.
+			select {
+			case switched <- struct{}{}:
+			default:
+			}
+			return errSwitched
 		case <-tick.C:
 			stored, err := readCheckpoint(ctx, kv)
 			switch {
@@ -497,24 +587,28 @@ func (v *QueuesView) apply(e jetstream.KeyValueEntry) {
 	del := e.Operation() != jetstream.KeyValuePut
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	st := v.next
+	if st == nil {
+		st = v.cur
+	}
 	if e.Key() == checkpointKey {
 		if seq, err := strconv.ParseUint(string(e.Value()), 10, 64); err == nil && !del {
-			v.applied = seq
+			st.applied = seq
 		}
 		return
 	}
 	if prefix+"." == pendingPrefix {
 		if del {
-			delete(v.pending, id)
+			delete(st.pending, id)
 			return
 		}
 		var p PendingEntry
 		if json.Unmarshal(e.Value(), &p) == nil {
-			v.pending[id] = p.CreatedAt
+			st.pending[id] = p.CreatedAt
 		}
 		return
 	}
-	q := v.queues[Queue(prefix)]
+	q := st.queues[Queue(prefix)]
 	if q == nil {
 		return
 	}
@@ -538,7 +632,7 @@ func (v *QueuesView) apply(e jetstream.KeyValueEntry) {
 func (v *QueuesView) Applied() uint64 {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return v.applied
+	return v.cur.applied
 }
 
 // Queue returns up to limit entries of queue q after the cursor (a
@@ -548,7 +642,7 @@ func (v *QueuesView) Applied() uint64 {
 func (v *QueuesView) Queue(q Queue, article string, after uint64, limit int) QueuePage {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	idx := v.queues[q]
+	idx := v.cur.queues[q]
 	if idx == nil {
 		return QueuePage{}
 	}
@@ -584,8 +678,8 @@ func (v *QueuesView) Queue(q Queue, article string, after uint64, limit int) Que
 func (v *QueuesView) QueueCounts(article string) map[Queue]int {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	out := make(map[Queue]int, len(v.queues))
-	for q, idx := range v.queues {
+	out := make(map[Queue]int, len(v.cur.queues))
+	for q, idx := range v.cur.queues {
 		if article == "" {
 			out[q] = len(idx.order)
 			continue
@@ -604,7 +698,7 @@ func (v *QueuesView) QueueCounts(article string) map[Queue]int {
 func (v *QueuesView) OldestUndecided() (at time.Time, ok bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	for _, t := range v.pending {
+	for _, t := range v.cur.pending {
 		if !ok || t.Before(at) {
 			at, ok = t, true
 		}
@@ -618,6 +712,6 @@ func (v *QueuesView) Reports(ctx context.Context, id string) (ReportsEntry, erro
 	if !ValidCommentKey(id) {
 		return r, nil
 	}
-	_, err := getJSON(ctx, v.kv, reportsPrefix+id, &r)
+	_, err := getJSON(ctx, v.bucket(), reportsPrefix+id, &r)
 	return r, err
 }

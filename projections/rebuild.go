@@ -30,7 +30,7 @@ const maxSwapGap = 2048
 // rebuildCheckpointEvery is a rebuild's checkpoint step: each checkpoint
 // waits for every write in flight, and a rebuild that restarts only
 // redoes this many events. The comment cache holds four times as many.
-const rebuildCheckpointEvery = 4096
+var rebuildCheckpointEvery = 4096
 
 // serveRebuilds performs the operator's rebuild requests, one at a time,
 // until ctx ends. A request already answered (switched or failed) is not
@@ -43,6 +43,24 @@ func (p *Projector) serveRebuilds(ctx context.Context) {
 		return
 	}
 	defer w.Stop()
+	var superseded uint64 // the revision of a request the startup rebuild replaces
+	if p.Rebuild {
+		if e, err := p.Catalog.kv.Get(ctx, rebuildKey); err == nil {
+			superseded = e.Revision()
+		}
+		// --rebuild-projections: every view, before any request.
+		req, err := p.rebuildEveryView(ctx)
+		if err == nil {
+			p.Logger.Info("rebuilding every view from sequence 1 (--rebuild-projections)", "request", req.ID, "into", req.Into)
+			p.perform(ctx, req)
+		} else if ctx.Err() == nil {
+			p.Logger.Error("views not rebuilt (--rebuild-projections); the current buckets keep serving", "err", err)
+			_ = p.Catalog.setProgress(ctx, RebuildProgress{ID: req.ID, State: RebuildFailed, Error: err.Error()})
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
 	for {
 		var e jetstream.KeyValueEntry
 		select {
@@ -50,7 +68,7 @@ func (p *Projector) serveRebuilds(ctx context.Context) {
 			return
 		case e = <-w.Updates():
 		}
-		if e == nil || e.Operation() != jetstream.KeyValuePut {
+		if e == nil || e.Operation() != jetstream.KeyValuePut || e.Revision() <= superseded {
 			continue
 		}
 		var req RebuildRequest
@@ -62,18 +80,60 @@ func (p *Projector) serveRebuilds(ctx context.Context) {
 			continue
 		}
 		p.Logger.Info("rebuilding views", "request", req.ID, "into", req.Into)
-		prog, err := p.rebuild(ctx, req)
+		p.perform(ctx, req)
 		if ctx.Err() != nil {
 			return // resumed at the next start
 		}
-		if err != nil {
-			p.Logger.Error("rebuild failed; the old buckets keep serving", "request", req.ID, "err", err)
-			prog.State, prog.Error = RebuildFailed, err.Error()
-		}
-		if err := p.Catalog.setProgress(ctx, prog); err != nil {
-			p.Logger.Error("rebuild progress not saved", "err", err)
-		}
 	}
+}
+
+// perform rebuilds what req asks and records the outcome in the catalog.
+func (p *Projector) perform(ctx context.Context, req RebuildRequest) {
+	prog, err := p.rebuild(ctx, req)
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		p.Logger.Error("rebuild failed; the old buckets keep serving", "request", req.ID, "err", err)
+		prog.State, prog.Error = RebuildFailed, err.Error()
+	}
+	if err := p.Catalog.setProgress(ctx, prog); err != nil {
+		p.Logger.Error("rebuild progress not saved", "err", err)
+	}
+}
+
+// rebuildEveryView empties the spare of every view this projector writes
+// (each view's bucket that does not serve it now; provisioning makes
+// them) and asks for all of them to be rebuilt there: what
+// --rebuild-projections means.
+func (p *Projector) rebuildEveryView(ctx context.Context) (RebuildRequest, error) {
+	req := RebuildRequest{ID: "rebuild-projections-" + time.Now().UTC().Format("20060102T150405.000Z"), Into: map[string]string{}, RequestedAt: time.Now().UTC()}
+	views := []string{StatusBucket}
+	p.pipe.applyMu.Lock()
+	for _, v := range p.pipe.views[1:] {
+		views = append(views, ViewOf(v.w.Bucket().Bucket()))
+	}
+	p.pipe.applyMu.Unlock()
+	js := p.Status.js
+	for _, view := range views {
+		cur, err := p.Catalog.Current(ctx, view)
+		if err != nil {
+			return req, err
+		}
+		spare := SpareOf(cur)
+		s, err := js.Stream(ctx, "KV_"+spare)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return req, fmt.Errorf("projections: the spare bucket %s of %s does not exist: provisioning makes it (commentd --roles setup, or the all-in-one at start), or run commentctl rebuild --all", spare, view)
+		}
+		if err == nil {
+			err = s.Purge(ctx)
+		}
+		if err != nil {
+			return req, fmt.Errorf("projections: empty the spare %s of %s: %w", spare, view, err)
+		}
+		req.Into[view] = spare
+	}
+	return req, nil
 }
 
 // rebuild fills req's buckets from sequence 1 with a pipeline of its own,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,19 +13,21 @@ import (
 	"github.com/newsroom/commentd/projections"
 )
 
-// BenchmarkRebuildView: the projector rebuilds the comment view into its
-// spare from sequence 1 and switches to it (what commentctl rebuild asks),
-// beside a raw ordered-consumer replay of the same stream in the same run.
+// BenchmarkRebuildView: a projector writing the four views rebuilds one
+// of them (or all four, "all": commentctl rebuild --all) into its spare
+// from sequence 1 and switches to it, beside a raw ordered-consumer replay
+// of the same stream in the same run.
 //
-//	go test -run '^$' -bench RebuildView -benchtime 3x ./projections/
+//	go test -run '^$' -bench RebuildView -benchtime 2x ./projections/
 func BenchmarkRebuildView(b *testing.B) {
 	js, l := fillLogJS(b, rebuildComments)
 	ctx := context.Background()
-	if err := projections.OpenCatalog(ctx, js, 1); err != nil {
-		b.Fatal(err)
-	}
-	if err := projections.OpenStatusView(ctx, js, 1); err != nil {
-		b.Fatal(err)
+	for _, open := range []func(context.Context, jetstream.JetStream, int) error{
+		projections.OpenCatalog, projections.OpenStatusView, projections.OpenArticleView, projections.OpenQueuesView, projections.OpenFactsView,
+	} {
+		if err := open(ctx, js, 1); err != nil {
+			b.Fatal(err)
+		}
 	}
 	catalog, err := projections.AttachCatalog(ctx, js)
 	if err != nil {
@@ -34,7 +37,22 @@ func BenchmarkRebuildView(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := &projections.Projector{Log: l, Store: projections.NewStore(), Status: status, Catalog: catalog}
+	var views []projections.ViewWriter
+	for _, v := range []struct {
+		view  string
+		write func(jetstream.KeyValue) projections.ViewWriter
+	}{
+		{projections.ArticlesBucket, func(kv jetstream.KeyValue) projections.ViewWriter { return projections.NewArticleWriter(kv) }},
+		{projections.QueuesBucket, func(kv jetstream.KeyValue) projections.ViewWriter { return projections.NewQueuesWriter(kv) }},
+		{projections.FactsBucket, func(kv jetstream.KeyValue) projections.ViewWriter { return projections.NewFactsWriter(kv) }},
+	} {
+		kv, err := catalog.Bucket(ctx, v.view)
+		if err != nil {
+			b.Fatal(err)
+		}
+		views = append(views, v.write(kv))
+	}
+	p := &projections.Projector{Log: l, Store: projections.NewStore(), Status: status, Catalog: catalog, Views: views}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- p.Run(rctx) }()
@@ -46,41 +64,60 @@ func BenchmarkRebuildView(b *testing.B) {
 	}()
 	<-p.CaughtUp()
 
-	var rebuilt, raw float64 // events/s, summed over the runs
-	b.ResetTimer()
-	for i := range b.N {
-		cur, err := catalog.Current(ctx, projections.StatusBucket)
+	spare := func(view string) string {
+		cur, err := catalog.Current(ctx, view)
 		if err != nil {
 			b.Fatal(err)
 		}
-		spare := projections.SpareOf(cur)
-		if err := js.DeleteKeyValue(ctx, spare); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		name := projections.SpareOf(cur)
+		if err := js.DeleteKeyValue(ctx, name); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			b.Fatal(err)
 		}
-		if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: spare, History: 1, Storage: jetstream.FileStorage}); err != nil {
+		cfg, err := projections.BucketConfig(ctx, js, cur, name)
+		if err != nil {
 			b.Fatal(err)
 		}
-		id := fmt.Sprintf("bench-%d", i)
-		if err := catalog.Request(ctx, projections.RebuildRequest{ID: id, Into: map[string]string{projections.StatusBucket: spare}}); err != nil {
+		if _, err := js.CreateKeyValue(ctx, cfg); err != nil {
 			b.Fatal(err)
 		}
-		var prog projections.RebuildProgress
-		for prog.ID != id || prog.State == projections.RebuildBuilding {
-			time.Sleep(20 * time.Millisecond)
-			if prog, err = catalog.Progress(ctx); err != nil && prog.ID != "" {
-				b.Fatal(err)
-			}
-		}
-		if prog.State != projections.RebuildSwitched {
-			b.Fatalf("rebuild %+v", prog)
-		}
-		rebuilt += float64(prog.Events) / prog.Seconds
-		raw += rawReplay(b, l.Stream())
+		return name
 	}
-	b.StopTimer()
-	b.ReportMetric(rebuilt/float64(b.N), "events/s")
-	b.ReportMetric(raw/float64(b.N), "raw-events/s")
-	b.ReportMetric(rebuilt/raw, "ratio")
+	for _, which := range append(slices.Clone(projections.RebuildableViews), "all") {
+		b.Run(which, func(b *testing.B) {
+			var rebuilt, raw float64 // events/s, summed over the runs
+			for i := range b.N {
+				req := projections.RebuildRequest{ID: fmt.Sprintf("bench-%s-%d", which, i), Into: map[string]string{}}
+				if which == "all" {
+					for _, v := range projections.RebuildableViews {
+						req.Into[v] = spare(v)
+					}
+				} else {
+					req.Into[which] = spare(which)
+					if which != projections.StatusBucket {
+						req.Scratch = spare(projections.StatusBucket)
+					}
+				}
+				if err := catalog.Request(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+				var prog projections.RebuildProgress
+				for prog.ID != req.ID || prog.State == projections.RebuildBuilding {
+					time.Sleep(20 * time.Millisecond)
+					if prog, err = catalog.Progress(ctx); err != nil && prog.ID != "" {
+						b.Fatal(err)
+					}
+				}
+				if prog.State != projections.RebuildSwitched {
+					b.Fatalf("rebuild %+v", prog)
+				}
+				rebuilt += float64(prog.Events) / prog.Seconds
+				raw += rawReplay(b, l.Stream())
+			}
+			b.ReportMetric(rebuilt/float64(b.N), "events/s")
+			b.ReportMetric(raw/float64(b.N), "raw-events/s")
+			b.ReportMetric(rebuilt/raw, "ratio")
+		})
+	}
 }
 
 // rawReplay reads the whole stream with an ordered consumer, doing nothing

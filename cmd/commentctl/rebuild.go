@@ -32,14 +32,14 @@ func runRebuild(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	var conn connection
 	conn.flags(fs)
 	all := fs.Bool("all", false, "rebuild every view that can be rebuilt (projections.RebuildableViews)")
-	grace := fs.Duration("grace", 30*time.Second, "how long the old buckets stay after the switch, for reads in flight, before they are deleted")
+	grace := fs.Duration("grace", 30*time.Second, "how long the old buckets keep their keys after the switch, for reads in flight, before they are emptied")
 	compare := fs.Bool("compare", true, "after the switch, replay the stream with a bare ordered consumer and print its events/s beside the rebuild's")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: commentctl rebuild [--all | VIEW...] [--grace 30s] --nats-url URL\n\n"+
 			"The projector rebuilds each view into its spare bucket (VIEW_STATUS <-> VIEW_STATUS_B)\n"+
 			"from sequence 1 while the old bucket keeps serving, switches to it once caught up,\n"+
 			"and points the catalog (bucket VIEWS) there; readers follow. The old bucket is\n"+
-			"deleted --grace after the switch.")
+			"emptied --grace after the switch and is the view's spare from then on.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -133,10 +133,10 @@ func runRebuild(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		raw := float64(n) / took.Seconds()
 		fmt.Fprintf(stdout, "raw ordered-consumer replay of the same stream, now: %d events in %.1fs, %.0f events/s (the rebuild ran at %.2fx)\n", n, took.Seconds(), raw, rate/raw)
 	}
-	fmt.Fprintf(stdout, "readers follow the catalog; the old buckets go in %s\n", *grace)
+	fmt.Fprintf(stdout, "readers follow the catalog; the old buckets are emptied in %s\n", *grace)
 	select {
 	case <-ctx.Done():
-		return fmt.Errorf("interrupted before the old buckets were deleted (%s): delete them with nats kv del once readers moved", describe(prog.Old))
+		return fmt.Errorf("interrupted before the old buckets were emptied (%s): purge them (nats stream purge KV_<bucket>) once readers moved", describe(prog.Old))
 	case <-time.After(*grace):
 	}
 	old := make([]string, 0, len(prog.Old)+1)
@@ -147,12 +147,21 @@ func runRebuild(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		old = append(old, req.Scratch)
 	}
 	slices.Sort(old)
+	// Emptied, not deleted: each stays its view's spare, which the next
+	// rebuild (or a projector started with --rebuild-projections) fills.
 	for _, b := range old {
-		if err := js.DeleteKeyValue(ctx, b); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
-			return fmt.Errorf("delete the old bucket %s: %w", b, err)
+		s, err := js.Stream(ctx, "KV_"+b)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			continue
+		}
+		if err == nil {
+			err = s.Purge(ctx)
+		}
+		if err != nil {
+			return fmt.Errorf("empty the old bucket %s: %w", b, err)
 		}
 	}
-	fmt.Fprintf(stdout, "deleted %s\n", strings.Join(old, ", "))
+	fmt.Fprintf(stdout, "emptied %s (now the spares)\n", strings.Join(old, ", "))
 	return nil
 }
 
@@ -183,18 +192,14 @@ func knownViews(ctx context.Context, js jetstream.JetStream) ([]string, error) {
 // (it serves nobody) and makes it again, empty, with cur's configuration.
 func freshSpare(ctx context.Context, js jetstream.JetStream, cur string) (string, error) {
 	spare := projections.SpareOf(cur)
-	s, err := js.Stream(ctx, "KV_"+cur)
+	cfg, err := projections.BucketConfig(ctx, js, cur, spare)
 	if err != nil {
 		return "", fmt.Errorf("the serving bucket %s: %w", cur, err)
 	}
-	cfg := s.CachedInfo().Config
 	if err := js.DeleteKeyValue(ctx, spare); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return "", fmt.Errorf("clear the spare %s: %w", spare, err)
 	}
-	_, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: spare, Description: cfg.Description, Storage: cfg.Storage, Replicas: cfg.Replicas,
-		History: 1, MaxBytes: cfg.MaxBytes, Compression: cfg.Compression != jetstream.NoCompression,
-	})
+	_, err = js.CreateKeyValue(ctx, cfg)
 	if err != nil {
 		return "", fmt.Errorf("make the spare %s: %w", spare, err)
 	}

@@ -34,13 +34,23 @@ func TestRebuildSwitchesTheView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	articles, err := catalog.Bucket(ctx, projections.ArticlesBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The views commentd's projector writes.
-	p := &projections.Projector{Log: h.log, Store: projections.NewStore(), Status: status, Catalog: catalog,
-		Views: []projections.ViewWriter{projections.NewArticleWriter(articles)}}
+	var views []projections.ViewWriter
+	for _, v := range []struct {
+		view  string
+		write func(jetstream.KeyValue) projections.ViewWriter
+	}{
+		{projections.ArticlesBucket, func(kv jetstream.KeyValue) projections.ViewWriter { return projections.NewArticleWriter(kv) }},
+		{projections.QueuesBucket, func(kv jetstream.KeyValue) projections.ViewWriter { return projections.NewQueuesWriter(kv) }},
+		{projections.FactsBucket, func(kv jetstream.KeyValue) projections.ViewWriter { return projections.NewFactsWriter(kv) }},
+	} {
+		kv, err := catalog.Bucket(ctx, v.view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		views = append(views, v.write(kv))
+	}
+	p := &projections.Projector{Log: h.log, Store: projections.NewStore(), Status: status, Catalog: catalog, Views: views}
 	rctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -65,7 +75,7 @@ func TestRebuildSwitchesTheView(t *testing.T) {
 		"VIEW_STATUS into VIEW_STATUS_B",
 		"rebuilt to sequence 8 and switched: ",
 		"raw ordered-consumer replay of the same stream, now: 8 events",
-		"deleted VIEW_STATUS\n",
+		"emptied VIEW_STATUS (now the spares)\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("rebuild output lacks %q:\n%s", want, out)
@@ -74,8 +84,10 @@ func TestRebuildSwitchesTheView(t *testing.T) {
 	if cur, err := catalog.Current(ctx, projections.StatusBucket); err != nil || cur != "VIEW_STATUS_B" {
 		t.Errorf("catalog names %q, %v", cur, err)
 	}
-	if _, err := h.js.KeyValue(ctx, "VIEW_STATUS"); !errors.Is(err, jetstream.ErrBucketNotFound) {
-		t.Errorf("old bucket: %v, want deleted", err)
+	if kv, err := h.js.KeyValue(ctx, "VIEW_STATUS"); err != nil {
+		t.Errorf("old bucket: %v, want kept as the spare", err)
+	} else if st, err := kv.Status(ctx); err != nil || st.Values() != 0 {
+		t.Errorf("old bucket: %v values (%v), want emptied", st, err)
 	}
 	// The rebuilt view answers for the comments of the log.
 	reader, err := catalog.FollowStatus(ctx)
@@ -96,11 +108,31 @@ func TestRebuildSwitchesTheView(t *testing.T) {
 	if err != nil {
 		t.Fatalf("rebuild --all: %v\n%s%s", err, out, stderr)
 	}
-	if !strings.Contains(out, "requested: VIEW_ARTICLES into VIEW_ARTICLES_B, VIEW_STATUS into VIEW_STATUS\n") || !strings.Contains(out, "deleted VIEW_ARTICLES, VIEW_STATUS_B\n") || strings.Contains(out, "raw ordered-consumer") {
+	if !strings.Contains(out, "requested: VIEW_ARTICLES into VIEW_ARTICLES_B, VIEW_FACTS into VIEW_FACTS_B, VIEW_QUEUES into VIEW_QUEUES_B, VIEW_STATUS into VIEW_STATUS\n") || !strings.Contains(out, "emptied VIEW_ARTICLES, VIEW_FACTS, VIEW_QUEUES, VIEW_STATUS_B (now the spares)\n") || strings.Contains(out, "raw ordered-consumer") {
 		t.Errorf("rebuild --all:\n%s", out)
 	}
 	if cur, _ := catalog.Current(ctx, projections.StatusBucket); cur != "VIEW_STATUS" {
 		t.Errorf("catalog names %q after the second rebuild", cur)
+	}
+	// The queues view's spare was made like the bucket it replaces: its
+	// removed keys leave markers that expire.
+	if kv, err := catalog.Bucket(ctx, projections.QueuesBucket); err != nil || kv.Bucket() != "VIEW_QUEUES_B" {
+		t.Errorf("queues view in %v (%v), want VIEW_QUEUES_B", kv, err)
+	} else if st, err := kv.Status(ctx); err != nil || st.(*jetstream.KeyValueBucketStatus).LimitMarkerTTL() == 0 {
+		t.Errorf("the rebuilt queues bucket keeps removal markers for ever (%v)", err)
+	}
+	// commentctl status finds each view where the catalog says.
+	out, _, err = runCtl(t, "", "status", "--nats-url", h.url)
+	if err != nil && !errors.Is(err, errUnhealthy) {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"VIEW_ARTICLES_B", "VIEW_QUEUES_B", "VIEW_FACTS_B", "VIEW_STATUS"} {
+		if !strings.Contains(out, b) {
+			t.Errorf("status does not show %s:\n%s", b, out)
+		}
+	}
+	if strings.Contains(out, "not present") {
+		t.Errorf("status misses a view:\n%s", out)
 	}
 }
 

@@ -45,7 +45,8 @@ func ask(ctx context.Context) (context.Context, context.CancelFunc) {
 var errUnhealthy = errors.New("unhealthy")
 
 // viewBuckets are the read side's KV views (docs/operations.md, Views),
-// in the order status shows them. A bucket not provisioned yet is shown
+// in the order status shows them; each is read in the bucket the catalog
+// names for it. A bucket not provisioned yet is shown
 // as absent, not as a fault: the views arrive one release at a time.
 var viewBuckets = []string{projections.StatusBucket, "VIEW_ARTICLES", "VIEW_QUEUES", "VIEW_FACTS"}
 
@@ -481,7 +482,23 @@ func filterOf(c jetstream.ConsumerConfig) string {
 // lacks an event stored more than maxDelay ago is not being kept current.
 func readViews(ctx context.Context, js jetstream.JetStream, stream jetstream.Stream, log streamStatus, now time.Time, maxDelay time.Duration, h *health) []viewStatus {
 	var out []viewStatus
-	for _, bucket := range viewBuckets {
+	// Each view in the bucket that serves it now: a rebuild moves a view
+	// to its spare (VIEW_STATUS_B) and the catalog says so.
+	cctx, cancel := ask(ctx)
+	catalog, cerr := projections.AttachCatalog(cctx, js)
+	cancel()
+	for _, view := range viewBuckets {
+		bucket := view
+		if cerr == nil {
+			cctx, cancel := ask(ctx)
+			cur, err := catalog.Current(cctx, view)
+			cancel()
+			if err != nil {
+				h.warn("view %s: the catalog does not say which bucket serves it: %v", view, err)
+			} else {
+				bucket = cur
+			}
+		}
 		out = append(out, readView(ctx, js, stream, bucket, log, now, maxDelay, h))
 	}
 	return out

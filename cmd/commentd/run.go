@@ -201,15 +201,15 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		}
 		a.projector.Views = append(a.projector.Views, projections.NewArticleWriter(akv))
 		// And of the queues and facts views.
-		qw, err := projections.AttachQueuesWriter(sctx, rjs)
+		qkv, err := a.projector.Catalog.Bucket(sctx, projections.QueuesBucket)
 		if err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
-		fw, err := projections.AttachFactsWriter(sctx, rjs)
+		fkv, err := a.projector.Catalog.Bucket(sctx, projections.FactsBucket)
 		if err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
-		a.projector.Views = append(a.projector.Views, qw, fw)
+		a.projector.Views = append(a.projector.Views, projections.NewQueuesWriter(qkv), projections.NewFactsWriter(fkv))
 	}
 	// A worker alone keeps no read models: it decides with the facts
 	// view (below), so its memory follows authors and articles, not
@@ -241,7 +241,12 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		// The rules read author facts and articles' settings from the
 		// facts view, all of it in memory: it grows with authors and
 		// articles, not with comments.
-		if a.facts, err = projections.AttachFacts(sctx, wjs, true); err != nil {
+		// In whichever bucket the catalog names: a rebuild moves it.
+		wcat, err := projections.AttachCatalog(sctx, wjs)
+		if err != nil {
+			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		}
+		if a.facts, err = wcat.FollowFacts(ctx, true); err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
 		a.watchers = append(a.watchers, a.facts.Run)
@@ -299,11 +304,11 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		}
 		// The moderators' queues in memory (what waits: small), and
 		// articles' settings; authors and reports are read on demand.
-		qv, err := projections.AttachQueues(sctx, ajs)
+		qv, err := catalog.FollowQueues(ctx)
 		if err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
-		fv, err := projections.AttachFacts(sctx, ajs, false)
+		fv, err := catalog.FollowFacts(ctx, false)
 		if err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}

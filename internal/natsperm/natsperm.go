@@ -124,11 +124,13 @@ func readView(view string) []string {
 	return out
 }
 
-// writeView is writing a view's keys in either of its buckets.
+// writeView is writing a view's keys in either of its buckets, and
+// emptying one (the spare, before --rebuild-projections fills it).
 func writeView(view string) []string {
 	var out []string
 	for _, b := range projections.ViewBuckets(view) {
 		out = append(out, kv(b)...)
+		out = append(out, "$JS.API.STREAM.PURGE.KV_"+b)
 	}
 	return out
 }

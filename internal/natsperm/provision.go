@@ -52,7 +52,11 @@ func Provision(ctx context.Context, js jetstream.JetStream, s Setup) error {
 	if err := projections.OpenStatusView(ctx, js, s.Replicas); err != nil {
 		return err
 	}
-	return projections.OpenArticleView(ctx, js, s.Replicas)
+	if err := projections.OpenArticleView(ctx, js, s.Replicas); err != nil {
+		return err
+	}
+	// Each view's spare, which a rebuild fills while the other serves.
+	return projections.ProvisionSpares(ctx, js)
 }
 
 // ReportersSecret names the key behind the address hashes.

@@ -28,6 +28,10 @@
     '.c{padding:.55rem 0;border-top:1px solid var(--c-line)}',
     '.meta{font-size:.85rem;color:var(--c-muted)}',
     '.meta strong{color:var(--c-fg)}',
+    '.meta a.permalink{color:inherit}',
+    '.c.target{background:var(--c-pending-bg);box-shadow:0 0 0 4px var(--c-pending-bg)}',
+    '.text a{color:var(--c-accent)}',
+    '.edit-box textarea{width:100%;box-sizing:border-box;min-height:4.5rem;font:inherit;color:var(--c-field-fg);background:var(--c-field-bg);border:1px solid var(--c-field-border);border-radius:4px;padding:.4rem}',
     '.vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}',
     '.signed-in{display:inline-block;padding:0 .35em;margin-left:.3em;border-radius:.6em;background:#1d5e2e;color:#fff;font-weight:700;font-size:.75rem}',
     '.text{white-space:pre-wrap;overflow-wrap:anywhere;margin:.2rem 0}',
@@ -83,6 +87,30 @@
       n.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
     });
     return n;
+  }
+
+  // linked is a comment's text as nodes, its http and https addresses as
+  // links (as the server's page does, web/links.go): every piece of the
+  // text is a text node, and an anchor's href is what URL parsed.
+  var LINK = /\bhttps?:\/\/[^\s<>"'`\u00a0\u2000-\u200f\u2028-\u202f\u3000]+/gi;
+  function linked(text) {
+    var out = [], at = 0, m;
+    LINK.lastIndex = 0;
+    while ((m = LINK.exec(text)) !== null) {
+      var s = m[0];
+      while (s.length && '.,;:!?*'.indexOf(s.charAt(s.length - 1)) >= 0 ||
+        s.charAt(s.length - 1) === ')' && s.split('(').length < s.split(')').length ||
+        s.charAt(s.length - 1) === ']' && s.split('[').length < s.split(']').length) s = s.slice(0, -1);
+      var u = null;
+      try { u = new URL(s); } catch (e) {}
+      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || !u.host || u.username || u.password || s.length > 2048) continue;
+      out.push(text.slice(at, m.index));
+      out.push(el('a', { href: u.href, rel: 'nofollow ugc noopener', target: '_blank' }, [s]));
+      at = m.index + s.length;
+      LINK.lastIndex = at;
+    }
+    out.push(text.slice(at));
+    return out;
   }
 
   // store keeps the reader's own pending comments; localStorage may be
@@ -153,6 +181,14 @@
       'Reply': 'Ответить',
       'Reported \u2014 thank you': 'Жалоба отправлена \u2014 спасибо',
       'Report': 'Пожаловаться',
+      'Link to this comment': 'Ссылка на этот комментарий',
+      'edited': 'изменён',
+      'Edit': 'Изменить',
+      'Edit your comment': 'Измените комментарий',
+      'Save edit': 'Сохранить правку',
+      'Your edit could not be saved ({0}).': 'Правку не удалось сохранить ({0}).',
+      'Your edit is awaiting review; readers see the published text until then.': 'Правка ждёт проверки; до тех пор читатели видят опубликованный текст.',
+      'Your edit is awaiting review.': 'Правка ждёт проверки.',
       'Choose a reason': 'Выберите причину',
       'Send report': 'Отправить жалобу',
       'Report the comment by {0}': 'Пожаловаться на комментарий {0}',
@@ -230,6 +266,13 @@
     // Comments this reader reported, so the thanks outlive a reload (the
     // server counts a reader once per comment anyway).
     this.reports = store('commentd:reported:' + base.host + ':' + this.article);
+    // The edit tokens of the reader's comments ({id, token, at}): what
+    // proves they wrote them, for the server's edit window.
+    this.edits = store('commentd:edits:' + base.host + ':' + this.article);
+    this.edits.save(this.edits.load().filter(function (x) { return x && Date.now() - x.at < 864e5; }));
+    // A permalink (#comment-<id>) to find once the comments load.
+    var h = /^#comment-([0-9A-Za-z-]{1,64})$/.exec(window.location.hash || '');
+    this.seek = h ? h[1] : '';
     this.nodes = {};    // id -> {li, kids, c}
     this.total = 0;
     this.cursor = '';
@@ -330,6 +373,11 @@
         return;
       }
       f.key = f.keySig = null; // the next comment is another one
+      if (res.body.edit_token) {
+        var eds = self.edits.load();
+        eds.push({ id: res.body.id, token: res.body.edit_token, at: Date.now() });
+        self.edits.save(eds);
+      }
       var mine = { id: res.body.id, parent_id: parentID, author: author || ssoName(self.token), signed_in: !!self.token, text: text,
         created_at: new Date().toISOString(), status: 'pending' };
       var list = self.pending();
@@ -367,14 +415,19 @@
       }
     }
     n.c = c;
+    if (n.edited && c.status === 'approved' && c.text === n.edited) n.edited = n.note = null; // the edit is published
     var body = n.li.firstChild;
     body.textContent = '';
     // A signed-in reader's mark: an anonymous reader can take any name,
     // never this.
     var mark = c.signed_in ? el('span', { class: 'signed-in', title: self.t('Signed in with this site') }, ['\u2713',
       el('span', { class: 'vh' }, [' signed in'])]) : null;
+    // The date is the comment's permalink: this page, at the comment.
+    var here = window.location.href.split('#')[0] + '#comment-' + c.id;
     var meta = el('div', { class: 'meta' }, [el('strong', null, [String(c.author)]), mark, ' · ',
-      el('time', { datetime: c.created_at }, [when(c.created_at, self.lang)])]);
+      el('a', { class: 'permalink', href: here, title: self.t('Link to this comment') },
+        [el('time', { datetime: c.created_at }, [when(c.created_at, self.lang)])]),
+      c.edited_at ? ' · ' + self.t('edited') : null]);
     var reason = null;
     if (c.status === 'pending' || c.status === 'held') {
       meta.appendChild(el('span', { class: 'badge' }, [self.t('Awaiting review')]));
@@ -398,9 +451,74 @@
           onclick: function () { self.openReport(c.id); } }, [self.t('Report')]));
       }
     }
+    if (c.status !== 'rejected' && this.editToken(c.id)) {
+      meta.appendChild(el('button', { type: 'button', class: 'link edit', onclick: function () { self.openEdit(c.id); } }, [self.t('Edit')]));
+    }
     body.appendChild(meta);
-    body.appendChild(el('div', { class: 'text' }, [String(c.text)]));
+    body.appendChild(el('div', { class: 'text' }, c.status === 'approved' ? linked(String(c.text)) : [String(c.text)]));
     if (reason) body.appendChild(reason);
+    if (n.note) body.appendChild(el('p', { class: 'why' + (n.note.bad ? ' bad' : '') }, [n.note.text]));
+    if (this.seek === c.id) this.found(n);
+    if (n.target) body.className += ' target';
+  };
+
+  Widget.prototype.editToken = function (id) {
+    var t = '';
+    this.edits.load().forEach(function (x) { if (x.id === id) t = x.token; });
+    return t;
+  };
+
+  // found scrolls to the comment a permalink named and marks it.
+  Widget.prototype.found = function (n) {
+    this.seek = '';
+    n.target = true;
+    var a = n.li.firstChild;
+    setTimeout(function () { a.scrollIntoView({ block: 'center' }); }, 0);
+  };
+
+  // openEdit turns a comment of the reader's into a form for its new text.
+  Widget.prototype.openEdit = function (id) {
+    var self = this, n = this.nodes[id];
+    if (!n) return;
+    var body = n.li.firstChild, old = body.querySelector('.text');
+    var ta = el('textarea', { 'aria-label': self.t('Edit your comment'), maxlength: '5000' });
+    ta.value = n.edited || String(n.c.text);
+    var msg = el('p', { class: 'why', 'aria-live': 'polite' });
+    var save = el('button', { type: 'submit' }, [self.t('Save edit')]);
+    var box = el('form', { class: 'edit-box' }, [ta, save,
+      el('button', { type: 'button', class: 'cancel', onclick: function () { self.place(n.c); } }, [self.t('Cancel')]), msg]);
+    box.addEventListener('submit', function (ev) { ev.preventDefault(); self.edit(n, ta.value, msg, save); });
+    body.replaceChild(box, old);
+    ta.focus();
+  };
+
+  Widget.prototype.edit = function (n, text, msg, button) {
+    var self = this, id = n.c.id;
+    if (!text.trim()) { msg.textContent = self.t('Please write a comment first.'); return; }
+    button.disabled = true;
+    var headers = { 'Content-Type': 'application/json' };
+    if (this.token) headers.Authorization = 'Bearer ' + this.token;
+    fetch(this.api('api/comments/' + encodeURIComponent(id) + '/edit'), {
+      method: 'POST', credentials: 'omit', headers: headers,
+      body: JSON.stringify({ text: text, edit_token: this.editToken(id) })
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) { return { r: r, body: body }; });
+    }).then(function (res) {
+      button.disabled = false;
+      var e = res.body && res.body.error;
+      if (e) {
+        if (res.r.status === 410 || res.r.status === 403) self.edits.save(self.edits.load().filter(function (x) { return x.id !== id; }));
+        msg.textContent = e.message || self.t('Your edit could not be saved ({0}).', res.r.status);
+        return;
+      }
+      n.edited = text;
+      if (n.c.status !== 'approved') n.c.text = text; // not shown to others yet: the text is the comment
+      n.note = { text: n.c.status === 'approved' ? self.t('Your edit is awaiting review; readers see the published text until then.') : self.t('Your edit is awaiting review.') };
+      self.place(n.c);
+    }, function () {
+      button.disabled = false;
+      msg.textContent = self.t('The comment could not be sent. Check your connection and try again.');
+    });
   };
 
   Widget.prototype.insert = function (n) {
@@ -558,6 +676,9 @@
           self.cursor = page.next_cursor || '';
           self.more.hidden = !self.cursor;
         }
+        // A permalink to a comment on a later page: load pages until it
+        // shows (at most 50).
+        if (self.seek && self.cursor && (self.seekPages = (self.seekPages || 0) + 1) < 50) return self.loadPage(self.cursor);
       }, function () { self.say(self.form, self.t('Comments could not be loaded.'), true); });
   };
 
