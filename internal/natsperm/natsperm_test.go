@@ -191,8 +191,11 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 		readsTheLog(c)
 		isNoOperator(c)
 		c.may("take a submission from its consumer and decide it", func(ctx context.Context) error {
-			cons, err := c.js.CreateOrUpdateConsumer(ctx, events.StreamName, moderation.ConsumerConfig(1))
-			if err != nil {
+			var cons jetstream.Consumer
+			if err := answered(ctx, func() (err error) {
+				cons, err = c.js.CreateOrUpdateConsumer(ctx, events.StreamName, moderation.ConsumerConfig(1))
+				return err
+			}); err != nil {
 				return err
 			}
 			// A new consumer on a cluster elects its leader before it
@@ -208,19 +211,21 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 				case <-time.After(50 * time.Millisecond):
 				}
 			}
-			msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
-			if err != nil {
+			var msg jetstream.Msg
+			if err := answered(ctx, func() (err error) { msg, err = cons.Next(jetstream.FetchMaxWait(5 * time.Second)); return err }); err != nil {
 				return err
 			}
-			if err := msg.DoubleAck(ctx); err != nil {
+			if err := answered(ctx, func() error { return msg.DoubleAck(ctx) }); err != nil {
 				return err
 			}
-			log, err := events.Attach(ctx, c.js)
-			if err != nil {
+			var log *events.Log
+			if err := answered(ctx, func() (err error) { log, err = events.Attach(ctx, c.js); return err }); err != nil {
 				return err
 			}
-			_, err = appendTo(ctx, log, seed, events.CommentApproved, events.RulesActor("1"), events.Decision{Reason: "clean"})
-			return err
+			return answered(ctx, func() error {
+				_, err := appendTo(ctx, log, seed, events.CommentApproved, events.RulesActor("1"), events.Decision{Reason: "clean"})
+				return err
+			})
 		})
 		c.mayNot("submit a comment", "comments.a1.", func(ctx context.Context) error {
 			return c.publish(ctx, "comments.a1.c1.submitted", "{}")
@@ -496,6 +501,23 @@ func dial(t *testing.T, url, role string, password func(string) string) *client 
 }
 
 // may runs f, which must succeed, and must not be refused anything.
+// answered calls f again while the cluster has no responder for it (a
+// leader being elected or moved, seconds on a loaded machine): what it
+// may do must not fail for that, and a refusal is a different error.
+func answered(ctx context.Context, f func() error) error {
+	for {
+		err := f()
+		if !errors.Is(err, nats.ErrNoResponders) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 func (c *client) may(what string, f func(context.Context) error) {
 	c.t.Helper()
 	c.reset()
