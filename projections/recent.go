@@ -313,10 +313,11 @@ func (r *RecentComments) Search(q Search) SearchPage {
 	return page
 }
 
-// Matches reports whether c is a comment q asks for, its cursor aside:
-// the one test of both the window's search and an article's.
-func (q Search) Matches(c Comment) bool {
-	return q.matcher().match(&c, fold(c.Author+"\n"+c.Text))
+// Matcher is q's test of a comment, its cursor aside: the one test of
+// both the window's search and an article's. Make it once per search.
+func (q Search) Matcher() func(Comment) bool {
+	m := q.matcher()
+	return func(c Comment) bool { return m.match(&c, fold(c.Author+"\n"+c.Text)) }
 }
 
 type matcher struct {

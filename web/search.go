@@ -142,8 +142,9 @@ func (s *Server) searchArticle(ctx context.Context, q searchQuery) ([]projection
 	}
 	slices.Reverse(all) // newest first
 	var out []projections.Comment
+	matches := q.Matcher()
 	for _, c := range all {
-		if q.Before != 0 && c.SubmittedSeq >= q.Before || !q.Matches(c) {
+		if q.Before != 0 && c.SubmittedSeq >= q.Before || !matches(c) {
 			continue
 		}
 		if len(out) == q.Limit {
