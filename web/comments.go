@@ -260,8 +260,8 @@ func (s *Server) handleListComments() http.HandlerFunc {
 type pageCache struct {
 	notifications bool // listResponse.Notifications
 	mu            sync.RWMutex
-	pages map[listQuery]cachedPage
-	bytes int // the bodies' total size
+	pages         map[listQuery]cachedPage
+	bytes         int // the bodies' total size
 }
 
 type cachedPage struct {
