@@ -15,6 +15,7 @@ import (
 	"net/mail"
 	"net/smtp"
 	"net/textproto"
+	"os"
 	"strings"
 	"time"
 )
@@ -170,6 +171,9 @@ func (m *SMTP) Send(ctx context.Context, from, to string, msg []byte) error {
 		return smtpErr("greeting", err)
 	}
 	defer c.Close()
+	if err := c.Hello(helloName()); err != nil {
+		return smtpErr("ehlo", err)
+	}
 	if m.TLS == StartTLS {
 		if ok, _ := c.Extension("STARTTLS"); !ok {
 			return errors.New("notify: the smtp server offers no STARTTLS (use --smtp-tls tls for port 465)")
@@ -201,6 +205,15 @@ func (m *SMTP) Send(ctx context.Context, from, to string, msg []byte) error {
 	}
 	_ = c.Quit() // the message is taken once DATA is answered
 	return nil
+}
+
+// helloName is this machine's name for EHLO: some servers refuse
+// "localhost" from elsewhere.
+func helloName() string {
+	if h, err := os.Hostname(); err == nil && h != "" && !strings.ContainsAny(h, " \t\r\n") {
+		return h
+	}
+	return "localhost"
 }
 
 // smtpErr marks the server's permanent refusals (5xx) as ErrRejected,

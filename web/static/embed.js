@@ -363,7 +363,7 @@
     if (!this.token && !author) { this.say(f, self.t('Please give a name.'), true); f.author.focus(); return; }
     try { if (author) window.localStorage.setItem('commentd:name', author); } catch (e) {}
     var email = f.emailBox && !f.emailBox.hidden ? f.email.value.trim() : '';
-    try { window.localStorage.setItem('commentd:email', email); } catch (e) {}
+    try { if (f.emailBox && !f.emailBox.hidden) window.localStorage.setItem('commentd:email', email); } catch (e) {}
     // One key per comment, kept across retries: a POST that was stored but
     // whose answer was lost is then recognised, not posted twice.
     var sig = author + '\n' + parentID + '\n' + text;
