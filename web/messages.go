@@ -85,6 +85,22 @@ var catalogue = map[string]map[string]string{
 		"Too many reports from here just now; please try again later.":              "Слишком много жалоб отсюда; попробуйте позже.",
 		"The report could not be read.":                                             "Жалобу не удалось прочитать.",
 		"The comment is too long.":                                                  "Комментарий слишком длинный.",
+		// Editing from the page without JavaScript (pageedits.go).
+		"Edit":                      "Изменить",
+		" your comment":             " ваш комментарий",
+		"Edit your comment":         "Измените комментарий",
+		"Save edit":                 "Сохранить правку",
+		"You can edit it until %s.": "Изменить его можно до %s.",
+		"An edit is checked again, as a new comment is, before readers see it.":                                      "Правка проходит проверку, как новый комментарий, прежде чем её увидят читатели.",
+		"Only its author can edit this comment, from the browser it was posted from.":                                "Изменить комментарий может только его автор, из того браузера, откуда он отправлен.",
+		"The time to edit this comment has passed.":                                                                  "Время, когда комментарий можно было изменить, прошло.",
+		"This comment cannot be edited now: it was not published, or a moderator is reviewing it or your last edit.": "Этот комментарий сейчас нельзя изменить: он не опубликован или модератор проверяет его или вашу прошлую правку.",
+		"The comment is empty.":                                                    "Комментарий пуст.",
+		"We could not save your edit just now. Please try again.":                  "Сейчас не удалось сохранить правку. Попробуйте ещё раз.",
+		"Your edit is published.":                                                  "Правка опубликована.",
+		"Your edit was not published; readers see the earlier text.":               "Правка не опубликована; читатели видят прежний текст.",
+		"Your edit is awaiting review; readers see the published text until then.": "Правка ждёт проверки; до тех пор читатели видят опубликованный текст.",
+		"Your edit is awaiting review.":                                            "Правка ждёт проверки.",
 	},
 }
 
