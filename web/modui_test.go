@@ -178,3 +178,25 @@ func TestAuthorPageSaysHowLongTheBanLasts(t *testing.T) {
 		t.Errorf("in Russian:\n%s", b)
 	}
 }
+
+// Every moderation page has one h1, its title, for screen readers'
+// heading navigation.
+func TestEveryModerationPageHasOneH1(t *testing.T) {
+	f := newModFixture(t, web.ModerationConfig{})
+	id := f.held("a1", "Ann", "darn it")
+	browser := f.signedIn()
+	for _, path := range []string{"/moderation/", "/moderation/?queue=reported", "/moderation/comments?status=all&q=darn",
+		"/moderation/authors/name:ann", "/moderation/comments/" + id, "/moderation/accounts", "/moderation/rules",
+		"/moderation/articles/", "/moderation/articles/a1", "/moderation/no-such-page"} {
+		_, _, body := f.page(browser, path)
+		if n := strings.Count(body, "<h1"); n != 1 {
+			t.Errorf("%s: %d h1", path, n)
+		}
+	}
+	for _, path := range []string{"/moderation/login", "/moderation/setup?token=wrong"} {
+		_, _, body := f.page(http.DefaultClient, path)
+		if n := strings.Count(body, "<h1"); n != 1 {
+			t.Errorf("%s signed out: %d h1", path, n)
+		}
+	}
+}

@@ -845,7 +845,8 @@
         var p = document.createElement('p');
         var changed = 0;
         Object.keys(r.body.counts || {}).forEach(function (k) { changed += r.body.counts[k]; });
-        p.textContent = t('On %d comments of the log, %d would be decided differently', r.body.comments, changed);
+        // One counted phrase per number, so each takes its own plural.
+        p.textContent = tn('On %d comments of the log', r.body.comments) + ', ' + tn('%d would be decided differently', changed);
         var ul = document.createElement('ul');
         Object.keys(r.body.counts || {}).sort().forEach(function (k) {
           var li = document.createElement('li');
@@ -908,8 +909,8 @@
     }
     function backtestReport(b) {
       var out = [];
-      out.push(el('p', t('%d comments replayed (%d comments a second); %d would be decided differently',
-        b.comments, Math.round(b.comments_per_second || 0), b.changed), 'ok'));
+      out.push(el('p', tn('%d comments replayed', b.comments) + ' (' + t('%d a second', Math.round(b.comments_per_second || 0)) + '); ' +
+        tn('%d would be decided differently', b.changed), 'ok'));
       var ul = el('ul', undefined, 'backtest-summary');
       [[t('sent to the queue that were not held'), b.to_queue, b.to_queue_examples],
         [t('saved from the queue'), b.saved_from_queue, b.saved_from_queue_examples],
