@@ -57,6 +57,15 @@ var families = []family{
 		})
 		return out, out != w
 	}},
+	{"leet outside the table", false, func(w string) (string, bool) {
+		out := mapIndex(w, func(_ int, r rune) string {
+			if l, ok := leetMoreOf[r]; ok {
+				return l
+			}
+			return string(r)
+		})
+		return out, out != w
+	}},
 	{"star for a vowel", false, func(w string) (string, bool) {
 		i := strings.IndexAny(w[1:], "aeiou")
 		if i < 0 {
@@ -97,9 +106,11 @@ var families = []family{
 }
 
 var (
-	leetOf   = map[rune]string{'a': "4", 'e': "3", 'i': "1", 'o': "0", 's': "$", 't': "7"}
-	cyrillic = map[rune]rune{'a': 'а', 'c': 'с', 'e': 'е', 'o': 'о', 'p': 'р', 'x': 'х', 'y': 'у', 'i': 'і', 's': 'ѕ', 'h': 'һ', 'k': 'к'}
-	greek    = map[rune]rune{'a': 'α', 'i': 'ι', 'k': 'κ', 'o': 'ο', 'p': 'ρ', 't': 'τ', 'u': 'υ', 'v': 'ν', 'x': 'χ'}
+	leetOf = map[rune]string{'a': "4", 'e': "3", 'i': "1", 'o': "0", 's': "$", 't': "7"}
+	// leetMoreOf: the symbols the first leet table did not have (issue 10).
+	leetMoreOf = map[rune]string{'z': "2", 't': "+", 'e': "€", 'c': "¢", 'u': "µ", 's': "§", 'i': "¡"}
+	cyrillic   = map[rune]rune{'a': 'а', 'c': 'с', 'e': 'е', 'o': 'о', 'p': 'р', 'x': 'х', 'y': 'у', 'i': 'і', 's': 'ѕ', 'h': 'һ', 'k': 'к'}
+	greek      = map[rune]rune{'a': 'α', 'i': 'ι', 'k': 'κ', 'o': 'ο', 'p': 'ρ', 't': 'τ', 'u': 'υ', 'v': 'ν', 'x': 'χ'}
 )
 
 func mapIndex(w string, f func(i int, r rune) string) string {
@@ -363,6 +374,28 @@ func TestSplitWords(t *testing.T) {
 			if strings.Contains(e.Match, " ") {
 				t.Errorf("%q: split match %q", text, e.Match)
 			}
+		}
+	}
+}
+
+// The leet symbols added for issue 10 ('2', '+', '€', '¢', '§', '¡') are
+// letters only beside letters: numbers, sums, prices and paragraphs stay
+// numbers, and an opening parenthesis with its closing one is not a 'c'.
+func TestNumbersAreNotWords(t *testing.T) {
+	rs := DefaultRuleset()
+	for _, text := range []string{
+		"2 + 2 = 4", "2+2=4", "1+1=2", "14+88", "€20", "20€", "€ 5 bn", "§ 5", "§§ 3–5 StGB", "Art. 5 § 2",
+		"5¢", "99¢ store", "C++", "C++ (or C)", "+44 20 7946 0958", "A+ grade", "the G20 summit", "B2B sales",
+		"H2O", "the 2nd time", "10µm", "¡Hola, amigos!", "¡Qué bien!", "(until then) it was fine",
+		"(unter Einschluß der Wohnung)", "un hueso si le quieres", "Muckefuck: Genervter Discobesucher",
+	} {
+		if v := rs.Evaluate(Input{Text: text}); v.Action != Approve {
+			t.Errorf("Evaluate(%q) = %v %v", text, v.Action, v.Evidence)
+		}
+	}
+	for text, want := range map[string]string{"2+2": "2 2", "14+88": "14 88", "€20": "20", "§ 5": "5", "5¢": "5"} {
+		if got := Normalize(text); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", text, got, want)
 		}
 	}
 }

@@ -118,6 +118,13 @@ func (s *stream) scan(text string) {
 					i += 2
 					continue
 				}
+				if c == '(' && len(s.word) == 0 && strings.IndexByte(text[i+1:], ')') >= 0 {
+					// An opening parenthesis with its closing one later:
+					// "(until then)", "(unter Einschluß …)" are not "cunt".
+					s.endWord()
+					i++
+					continue
+				}
 				s.word = append(s.word, elem{kind: kLeet, r: rune(leet[c]), src: int32(i), end: int32(i + 1)})
 			case kStar:
 				s.word = append(s.word, elem{kind: kStar, r: '*', src: int32(i), end: int32(i + 1)})
@@ -149,6 +156,8 @@ func (s *stream) scan(text string) {
 			}
 		case kDigit:
 			s.word = append(s.word, elem{kind: kDigit, r: rune(f.out[0]), src: from, end: to})
+		case kLeet:
+			s.word = append(s.word, elem{kind: kLeet, r: rune(f.out[0]), src: from, end: to})
 		case kOther, kConf:
 			for _, fr := range f.out {
 				s.word = append(s.word, elem{kind: f.kind, r: fr, src: from, end: to})
@@ -198,6 +207,22 @@ func (s *stream) endWord() {
 			w = w[:k]
 		}
 	}
+	// "Керри!", "рубль!": a '!' after a word without Latin letters is
+	// punctuation, not a leet i that would make it a mixed-script word
+	// and fold its look-alike letters to Latin.
+	if n := len(w); n > 1 && w[n-1].kind == kLeet && s.text[w[n-1].src] == '!' {
+		k := n
+		for k > 0 && w[k-1].kind == kLeet && s.text[w[k-1].src] == '!' {
+			k--
+		}
+		foreign := k > 0
+		for i := 0; i < k; i++ {
+			foreign = foreign && (w[i].kind == kConf || w[i].kind == kOther)
+		}
+		if foreign {
+			w = w[:k]
+		}
+	}
 	letters, latin := 0, 0
 	for i := range w {
 		switch w[i].kind {
@@ -216,7 +241,7 @@ func (s *stream) endWord() {
 		return
 	}
 	if letters == 0 {
-		if !leetOnly(w) {
+		if !s.leetOnly(w) {
 			// Numbers and symbols alone: "2024", "!!!" and "$5" are not words.
 			s.emitDigits(w)
 			return
@@ -230,8 +255,11 @@ func (s *stream) endWord() {
 	for len(w) > 0 && w[0].kind == kStar {
 		w = w[1:]
 	}
-	if starSeparated(w) {
-		// "f*u*c*k": the stars separate letters.
+	if s.separated(w) {
+		// "f*u*c*k", "f+u+c+k": the stars or plus signs separate letters.
+		for i := 1; i < len(w); i += 2 {
+			w[i].kind = kStar
+		}
 		for i := range w {
 			if w[i].kind != kStar {
 				s.emitWord(w[i : i+1])
@@ -243,15 +271,16 @@ func (s *stream) endWord() {
 }
 
 // leetOnly reports whether a word without letters reads as leetspeak: not
-// all digits, every character a leet one, at least two different letters.
-func leetOnly(w []elem) bool {
+// all digits, every character a strong leet one, at least two different
+// letters.
+func (s *stream) leetOnly(w []elem) bool {
 	digits := 0
 	var first rune
 	two := false
 	for i := range w {
 		e := &w[i]
 		l := leetLetter(e)
-		if l == 0 || e.kind == kStar {
+		if l == 0 || e.kind == kStar || s.weakLeet(e) {
 			return false
 		}
 		if e.kind == kDigit {
@@ -279,25 +308,49 @@ func leetLetter(e *elem) rune {
 	return 0
 }
 
-// starSeparated reports whether w is single letters separated by stars.
-func starSeparated(w []elem) bool {
+// weakLeet reports whether e is a leet symbol that is a letter only
+// beside letters: '2' (z), '+' (t) and the symbols of leetExtra. Numbers,
+// sums and prices are written with them ("2+2", "€20", "§ 5", "5¢"), so
+// a word of digits and symbols alone never reads them as letters.
+func (s *stream) weakLeet(e *elem) bool {
+	switch e.kind {
+	case kDigit:
+		return e.r == '2'
+	case kLeet:
+		c := s.text[e.src]
+		return c == '+' || c >= utf8.RuneSelf
+	}
+	return false
+}
+
+// separated reports whether w is single letters separated by stars or by
+// plus signs ("f*u*c*k", "f+u+c+k"), one kind of separator throughout.
+func (s *stream) separated(w []elem) bool {
 	n := 0
+	var sep byte
 	for i := range w {
-		star := w[i].kind == kStar
-		if star != (i%2 == 1) {
+		if i%2 == 0 {
+			if !isLetter(w[i].kind) && w[i].kind != kDigit && w[i].kind != kLeet {
+				return false
+			}
+			n++
+			continue
+		}
+		c := s.text[w[i].src]
+		if w[i].kind != kStar && c != '+' || sep != 0 && c != sep {
 			return false
 		}
-		if !star {
-			n++
-		}
+		sep = c
 	}
-	return n >= minSpaced
+	return n >= minSpaced && len(w)%2 == 1
 }
 
 func (s *stream) emitDigits(w []elem) {
 	started := false
 	for i := range w {
 		if w[i].kind != kDigit {
+			// "2+2", "14+88": a weak symbol between numbers separates them.
+			started = started && !s.weakLeet(&w[i])
 			continue
 		}
 		if !started {
@@ -719,7 +772,7 @@ loop:
 		letters++
 		j += 2
 	}
-	if !foreign || !two || j < len(text) && (text[j] >= utf8.RuneSelf || asciiFold[text[j]].kind != kSep) {
+	if !foreign || !two || j < len(text) && (text[j] >= utf8.RuneSelf || asciiFold[text[j]].kind != kSep && text[j] != '!') {
 		return 0
 	}
 	s.space(int32(i))
