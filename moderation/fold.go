@@ -182,6 +182,14 @@ func foldRune(r rune) fold {
 		if c == 0 && utf8.RuneCountInString(s) == 1 {
 			c = confusable[first]
 		}
+		// Other scripts' look-alikes (Armenian "օ", Cherokee "Ꮪ", Lisu
+		// "ꓝ"), generated from Unicode's confusables.txt.
+		if c == 0 {
+			c = confusableTable[r]
+		}
+		if c == 0 && utf8.RuneCountInString(s) == 1 {
+			c = confusableTable[first]
+		}
 		if c != 0 {
 			return fold{kind: kConf, conf: c, out: s}
 		}

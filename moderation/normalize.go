@@ -223,6 +223,9 @@ func (s *stream) endWord() {
 			w = w[:k]
 		}
 	}
+	if s.turned(w) {
+		return
+	}
 	letters, latin := 0, 0
 	for i := range w {
 		switch w[i].kind {
@@ -268,6 +271,56 @@ func (s *stream) endWord() {
 		return
 	}
 	s.emitWord(w)
+}
+
+// turnedLetters are the letters of text written upside down ("ʞɔnɟ" is
+// "fuck" turned through 180°): the turned forms, and the Latin letters
+// that read as another when turned. A word is upside down when it has a
+// turned form and every letter is one of these.
+var (
+	turnedForm = map[rune]byte{
+		'ɐ': 'a', 'ɔ': 'c', 'ǝ': 'e', 'ə': 'e', 'ɟ': 'f', 'ƃ': 'g', 'ᵷ': 'g', 'ɥ': 'h', 'ᴉ': 'i', 'ɾ': 'j',
+		'ʞ': 'k', 'ꞁ': 'l', 'ɯ': 'm', 'ɹ': 'r', 'ʇ': 't', 'ʌ': 'v', 'ʍ': 'w', 'ʎ': 'y',
+	}
+	turnedLatin = [128]byte{'b': 'q', 'd': 'p', 'p': 'd', 'q': 'b', 'n': 'u', 'u': 'n', 'o': 'o', 's': 's', 'x': 'x', 'z': 'z', 'l': 'l', 'i': 'i'}
+)
+
+// turned emits an upside-down word as the word it shows, turned back:
+// each letter read the right way up and the order reversed, so "ʞɔnɟ"
+// is "fuck" (and "ɟnɔʞ", turned letters without reversing, "kcuf", which
+// the reversed list holds). Every symbol spans the whole word, since the
+// letters are no longer in the text's order. It reports whether w was
+// such a word.
+func (s *stream) turned(w []elem) bool {
+	form := false
+	for i := range w {
+		e := &w[i]
+		switch {
+		case e.kind == kLatin && e.r < utf8.RuneSelf && turnedLatin[e.r] != 0:
+		case (e.kind == kOther || e.kind == kConf) && turnedForm[e.r] != 0:
+			form = true
+		default:
+			return false
+		}
+	}
+	if !form {
+		return false
+	}
+	from, to := w[0].src, w[len(w)-1].end
+	for i, j := 0, len(w)-1; i <= j; i, j = i+1, j-1 {
+		w[i], w[j] = w[j], w[i]
+	}
+	for i := range w {
+		e := &w[i]
+		if e.kind == kLatin {
+			e.r = rune(turnedLatin[e.r])
+		} else {
+			e.r = rune(turnedForm[e.r])
+		}
+		e.kind, e.src, e.end = kLatin, from, to
+	}
+	s.emitPlain(w)
+	return true
 }
 
 // leetOnly reports whether a word without letters reads as leetspeak: not
