@@ -223,9 +223,6 @@ func (s *stream) endWord() {
 			w = w[:k]
 		}
 	}
-	if s.turned(w) {
-		return
-	}
 	letters, latin := 0, 0
 	for i := range w {
 		switch w[i].kind {
@@ -241,6 +238,9 @@ func (s *stream) endWord() {
 	}
 	if latin == len(w) {
 		s.emitPlain(w)
+		return
+	}
+	if letters > latin && s.turned(w) { // a turned form is not a Latin letter
 		return
 	}
 	if letters == 0 {
