@@ -106,6 +106,7 @@ func (s *Server) routes() {
 	}))
 	s.mux.Handle("POST /articles/{article}", form.Handler(s.handleArticleForm()))
 	s.mux.Handle("POST /articles/{article}/reports", form.Handler(s.handleArticleReport()))
+	s.mux.Handle("POST /articles/{article}/edit", form.Handler(s.handleArticleEdit()))
 	s.mux.Handle("GET /embed.js", s.handleEmbedJS())
 	// The links of notification mails (notify.go): signed, so no
 	// cross-origin check (a mail program's one-click POST has no origin).
