@@ -260,6 +260,11 @@ func TestBrowserWidgetEmailField(t *testing.T) {
 			if err := hist[0].Payload(&p); err != nil || p.Email != "reader@example.com" {
 				t.Fatalf("stored address %q (%v)", p.Email, err)
 			}
+			if browsertest.Shots() {
+				browsertest.Screenshot(t, "widget-email-ru", browsertest.Run(t, ctx, "shot", chromedp.CaptureScreenshot()))
+				browsertest.Run(t, ctx, "page", chromedp.Navigate(f.srv.URL+"/articles/mailme"))
+				browsertest.Screenshot(t, "article-email", browsertest.Run(t, ctx, "page shot", chromedp.FullScreenshot(100)))
+			}
 		})
 	}
 }
