@@ -11,6 +11,7 @@ import (
 type Metrics struct {
 	mailsSent    *prometheus.CounterVec
 	mailsFailed  *prometheus.CounterVec
+	staleEvents  prometheus.Counter
 	consumedVec  *prometheus.CounterVec
 	redeliveries prometheus.Counter
 	terminations *prometheus.CounterVec
@@ -26,6 +27,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		mailsFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "comments_notify_mails_failed_total", Help: "Notification mails that failed, by kind and error: temporary (retried with back-off) or permanent (refused, not retried).",
 		}, []string{"kind", "error"}),
+		staleEvents: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "comments_notify_stale_events_total", Help: "Events the notifier told nobody of because they were stored more than a week before it read them.",
+		}),
 		consumedVec: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "comments_events_consumed_total", Help: "Events consumed, by consumer and event type.", ConstLabels: consumer,
 		}, []string{"type"}),
@@ -47,7 +51,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, r := range []string{"no_metadata", "undecodable"} {
 		m.terminations.WithLabelValues(r)
 	}
-	reg.MustRegister(m.mailsSent, m.mailsFailed, m.consumedVec, m.redeliveries, m.terminations)
+	reg.MustRegister(m.mailsSent, m.mailsFailed, m.staleEvents, m.consumedVec, m.redeliveries, m.terminations)
 	return m
 }
 
@@ -60,6 +64,12 @@ func (m *Metrics) sent(k Kind) {
 func (m *Metrics) failed(k Kind, kind string) {
 	if m != nil {
 		m.mailsFailed.WithLabelValues(string(k), kind).Inc()
+	}
+}
+
+func (m *Metrics) stale() {
+	if m != nil {
+		m.staleEvents.Inc()
 	}
 }
 

@@ -143,6 +143,10 @@ func (n *Notifier) Run(ctx context.Context) error {
 
 const maxDeliver = 100
 
+// StaleAfter: an event stored longer ago than this is told to nobody
+// (well past the day a failing mail is retried).
+const StaleAfter = 7 * 24 * time.Hour
+
 // retryDelay is the back-off of the n-th failed delivery: 5 s doubling to
 // 15 minutes.
 func retryDelay(n uint64) time.Duration {
@@ -164,6 +168,17 @@ func (n *Notifier) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	if meta.NumDelivered > 1 {
 		n.Metrics.redelivered()
+	}
+	if age := n.now().Sub(meta.Timestamp); age > StaleAfter {
+		// A notifier turned off for weeks and on again: news that old
+		// is no news, and a verification for a comment long gone is
+		// confusing.
+		n.Logger.Debug("event too old to tell; no mail", "subject", msg.Subject(), "age", age)
+		n.Metrics.stale()
+		if err := msg.Ack(); err != nil {
+			n.Logger.Warn("ack", "subject", msg.Subject(), "err", err)
+		}
+		return
 	}
 	e, err := n.log.Decode(ctx, msg.Data())
 	if errors.Is(err, events.ErrInvalid) {

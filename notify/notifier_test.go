@@ -57,13 +57,19 @@ func newFixture(t *testing.T) *fixture {
 // nil), stopped at the end of the test.
 func (f *fixture) run(mailer Mailer) *Notifier {
 	f.t.Helper()
+	return f.runAt(mailer, nil)
+}
+
+// runAt is run with the notifier's clock (nil: the real one).
+func (f *fixture) runAt(mailer Mailer, now func() time.Time) *Notifier {
+	f.t.Helper()
 	if mailer == nil {
 		mailer = &SMTP{Addr: f.smtp.Addr, TLS: NoTLS}
 	}
 	n := &Notifier{
 		Log: f.log, State: f.state, Keys: f.keys, Mailer: mailer,
 		From: &mail.Address{Name: "Comments", Address: "comments@example.com"}, PublicURL: "https://comments.example.com/",
-		Metrics: f.metrics,
+		Metrics: f.metrics, now: now,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -448,5 +454,18 @@ func TestLinks(t *testing.T) {
 		if _, err := k.Open(PurposeVerify, bad, now); err != ErrBadLink {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+func TestStaleEventsAreToldToNobody(t *testing.T) {
+	f := newFixture(t)
+	f.runAt(nil, func() time.Time { return time.Now().Add(StaleAfter + time.Hour) })
+	f.submit("Old", "old@example.com", "en", "")
+	f.settled()
+	if n := len(f.smtp.Messages()); n != 0 {
+		t.Fatalf("%d mails for an event older than a week", n)
+	}
+	if got := testutil.ToFloat64(f.metrics.staleEvents); got != 1 {
+		t.Fatalf("stale events = %v", got)
 	}
 }
