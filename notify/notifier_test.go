@@ -32,6 +32,9 @@ type fixture struct {
 	keys    Keys
 	smtp    *smtptest.Server
 	metrics *Metrics
+	// told is the sequence of the newest event appended that the
+	// notifier reads (settled waits for its ack).
+	told uint64
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -103,8 +106,12 @@ func (f *fixture) append(typ events.Type, comment, actor string, payload any) ev
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if _, err := f.log.Append(context.Background(), e); err != nil {
+	seq, err := f.log.Append(context.Background(), e)
+	if err != nil {
 		f.t.Fatal(err)
+	}
+	if typ != events.CommentHeld {
+		f.told = seq
 	}
 	return e
 }
@@ -122,17 +129,17 @@ func (f *fixture) decide(typ events.Type, comment, actor string, d events.Decisi
 	return f.append(typ, comment, actor, d)
 }
 
-// settled waits until the notifier acknowledged every event it was
-// given: then a mail it did not send will not come.
+// settled waits until the notifier acknowledged every event it reads
+// that the test appended: then a mail it did not send will not come.
 func (f *fixture) settled() {
 	f.t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := f.log.Stream().Consumer(ctx, ConsumerName)
 		if err == nil {
 			info, err := c.Info(ctx)
-			if err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
+			if err == nil && info.AckFloor.Stream >= f.told && info.NumPending == 0 && info.NumAckPending == 0 {
 				return
 			}
 		}
@@ -176,7 +183,7 @@ func TestVerificationThenReplyThenUnsubscribe(t *testing.T) {
 	f.run(nil)
 
 	parent := f.submit("Anna", "Anna@Example.com", "en", "")
-	m := f.smtp.Wait(t, 1, 10*time.Second)
+	m := f.smtp.Wait(t, 1, 30*time.Second)
 	if got := m.To; len(got) != 1 || got[0] != "Anna@Example.com" {
 		t.Fatalf("verification to %v", got)
 	}
@@ -205,7 +212,7 @@ func TestVerificationThenReplyThenUnsubscribe(t *testing.T) {
 	hash := f.verifyFrom(m)
 	reply := f.submit("Boris", "", "ru", parent)
 	f.decide(events.CommentApproved, reply, "rules@v1", events.Decision{Reason: "clean"})
-	r := f.smtp.Wait(t, 2, 10*time.Second)
+	r := f.smtp.Wait(t, 2, 30*time.Second)
 	if !strings.Contains(r.Header.Get("Subject"), "Boris replied") || !strings.Contains(r.Body, "Words of Boris") ||
 		!strings.Contains(r.Body, "https://comments.example.com/articles/a1/comments/"+reply) {
 		t.Fatalf("reply mail:\n%s", r.Body)
@@ -254,10 +261,10 @@ func TestDecisionOnHeldComment(t *testing.T) {
 	f := newFixture(t)
 	f.run(nil)
 	held := f.submit("Ivan", "ivan@example.com", "ru", "")
-	f.verifyFrom(f.smtp.Wait(t, 1, 10*time.Second))
+	f.verifyFrom(f.smtp.Wait(t, 1, 30*time.Second))
 	f.decide(events.CommentHeld, held, "rules@v1", events.Decision{Reason: "links"})
 	f.decide(events.CommentRejected, held, "moderator:m1", events.Decision{Reason: "spam", Message: "Реклама запрещена."})
-	m := f.smtp.Wait(t, 2, 10*time.Second)
+	m := f.smtp.Wait(t, 2, 30*time.Second)
 	if !strings.Contains(m.Header.Get("Subject"), "=?utf-8?") || m.Header.Get("Content-Language") != "ru" {
 		t.Fatalf("a Russian reader's mail: subject %q, language %q", m.Header.Get("Subject"), m.Header.Get("Content-Language"))
 	}
@@ -270,7 +277,7 @@ func TestDecisionOnHeldComment(t *testing.T) {
 	other := f.submit("Ivan", "ivan@example.com", "en", "")
 	f.decide(events.CommentHeld, other, "rules@v1", events.Decision{Reason: "premoderated"})
 	f.decide(events.CommentApproved, other, "moderator:m1", events.Decision{Reason: "ok"})
-	a := f.smtp.Wait(t, 3, 10*time.Second)
+	a := f.smtp.Wait(t, 3, 30*time.Second)
 	if !strings.Contains(a.Body, "published it") || !strings.Contains(a.Body, "/comments/"+other) {
 		t.Fatalf("approval mail:\n%s", a.Body)
 	}
@@ -290,7 +297,7 @@ func TestErasedAuthorGetsNothing(t *testing.T) {
 	f.run(nil)
 	ctx := context.Background()
 	parent := f.submit("Olga", "olga@example.com", "en", "")
-	f.verifyFrom(f.smtp.Wait(t, 1, 10*time.Second))
+	f.verifyFrom(f.smtp.Wait(t, 1, 30*time.Second))
 	held := f.submit("Olga", "olga@example.com", "en", "")
 	f.decide(events.CommentHeld, held, "rules@v1", events.Decision{Reason: "links"})
 	f.settled()
