@@ -126,6 +126,18 @@ func (s *Service) mayEdit(in Edit, c projections.Comment) error {
 		return &Error{Err: ErrForbidden, Code: "not_your_comment", Message: "only the comment's author can edit it, from the browser or the account it was posted from"}
 	case in.Now.After(c.CreatedAt.Add(in.Window)):
 		return &Error{Err: ErrExpired, Code: "edit_window_passed", Message: fmt.Sprintf("a comment can be edited for %s after it is posted", humanDuration(in.Window))}
+	}
+	return editableState(c)
+}
+
+// Editable reports whether comment c, as it stands, may take an edit from
+// its author (the window and the proof aside): what a page asks before it
+// offers an edit form.
+func Editable(c projections.Comment) bool { return !c.Erased && editableState(c) == nil }
+
+// editableState refuses an edit for the state the comment is in.
+func editableState(c projections.Comment) error {
+	switch {
 	case c.Status == projections.Rejected:
 		return &Error{Err: events.ErrConflict, Code: "not_editable", Message: "a comment that was not published cannot be edited"}
 	case c.Status == projections.Held && !strings.HasPrefix(c.DecidedBy, events.RulesActor("")):

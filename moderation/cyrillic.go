@@ -108,6 +108,11 @@ func (s *stream) scanCyrillic(text string) {
 			case kLatin, kDigit:
 				s.word = append(s.word, elem{kind: kLatin, r: rune(c), src: int32(i), end: int32(i + 1)})
 			case kLeet:
+				if c == '+' { // "слово+слово": two words, as before '+' was leet in Latin words
+					s.endCyrillic(cyr)
+					cyr = false
+					break
+				}
 				s.word = append(s.word, elem{kind: kLeet, r: rune(c), src: int32(i), end: int32(i + 1)})
 			case kStar:
 				s.word = append(s.word, elem{kind: kStar, r: '*', src: int32(i), end: int32(i + 1)})
@@ -135,7 +140,7 @@ func (s *stream) scanCyrillic(text string) {
 		}
 		switch f := lookup(r); f.kind {
 		case kDrop:
-		case kSep, kSym:
+		case kSep, kSym, kLeet: // "€", "§": punctuation beside Cyrillic words
 			s.endCyrillic(cyr)
 			cyr = false
 		case kLatin:

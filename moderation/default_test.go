@@ -211,7 +211,7 @@ func rates(rs *Ruleset, texts []string) rate {
 		default:
 			continue
 		}
-		if len(r.examples) < 10 {
+		if len(r.examples) < 20 {
 			r.examples = append(r.examples, v.Action.String()+" "+strings.Join(v.Rules, ",")+" "+evidenceString(v))
 		}
 	}

@@ -48,9 +48,33 @@ var families = []family{
 	{"cyrillic letters", false, lookalike(cyrillic, false)},
 	{"greek letters", false, lookalike(greek, false)},
 	{"cyrillic word in English text", true, lookalike(cyrillic, true)},
+	{"armenian letters", false, lookalike(armenian, false)},
+	{"cherokee letters", false, lookalike(cherokee, false)},
+	{"lisu letters", false, lookalike(lisu, false)},
+	{"cherokee word in English text", true, lookalike(cherokee, true)},
+	{"upside down", false, func(w string) (string, bool) {
+		r := []rune(w)
+		slices.Reverse(r)
+		ok := true
+		out := mapIndex(string(r), func(_ int, c rune) string {
+			u, known := upsideDown[c]
+			ok = ok && known // "scheiße", "négro": no turned form for ß or é
+			return string(u)
+		})
+		return out, ok
+	}},
 	{"leetspeak", false, func(w string) (string, bool) {
 		out := mapIndex(w, func(_ int, r rune) string {
 			if l, ok := leetOf[r]; ok {
+				return l
+			}
+			return string(r)
+		})
+		return out, out != w
+	}},
+	{"leet outside the table", false, func(w string) (string, bool) {
+		out := mapIndex(w, func(_ int, r rune) string {
+			if l, ok := leetMoreOf[r]; ok {
 				return l
 			}
 			return string(r)
@@ -97,9 +121,23 @@ var families = []family{
 }
 
 var (
-	leetOf   = map[rune]string{'a': "4", 'e': "3", 'i': "1", 'o': "0", 's': "$", 't': "7"}
-	cyrillic = map[rune]rune{'a': 'а', 'c': 'с', 'e': 'е', 'o': 'о', 'p': 'р', 'x': 'х', 'y': 'у', 'i': 'і', 's': 'ѕ', 'h': 'һ', 'k': 'к'}
-	greek    = map[rune]rune{'a': 'α', 'i': 'ι', 'k': 'κ', 'o': 'ο', 'p': 'ρ', 't': 'τ', 'u': 'υ', 'v': 'ν', 'x': 'χ'}
+	leetOf = map[rune]string{'a': "4", 'e': "3", 'i': "1", 'o': "0", 's': "$", 't': "7"}
+	// leetMoreOf: the symbols the first leet table did not have (issue 10).
+	leetMoreOf = map[rune]string{'z': "2", 't': "+", 'e': "€", 'c': "¢", 'u': "µ", 's': "§", 'i': "¡"}
+	cyrillic   = map[rune]rune{'a': 'а', 'c': 'с', 'e': 'е', 'o': 'о', 'p': 'р', 'x': 'х', 'y': 'у', 'i': 'і', 's': 'ѕ', 'h': 'һ', 'k': 'к'}
+	greek      = map[rune]rune{'a': 'α', 'i': 'ι', 'k': 'κ', 'o': 'ο', 'p': 'ρ', 't': 'τ', 'u': 'υ', 'v': 'ν', 'x': 'χ'}
+	// Look-alikes from the generated confusables table.
+	armenian = map[rune]rune{'o': 'օ', 'u': 'ս', 'h': 'հ', 'n': 'ո', 'q': 'զ', 'g': 'ց', 'f': 'ք', 'w': 'ա'}
+	cherokee = map[rune]rune{'a': 'Ꭺ', 'b': 'Ᏼ', 'c': 'Ꮯ', 'd': 'Ꭰ', 'e': 'Ꭼ', 'g': 'Ꮐ', 'h': 'Ꮋ', 'i': 'Ꭵ', 'j': 'Ꭻ', 'k': 'Ꮶ',
+		'l': 'Ꮮ', 'm': 'Ꮇ', 'p': 'Ꮲ', 'r': 'Ꭱ', 's': 'Ꮪ', 't': 'Ꭲ', 'v': 'Ꮩ', 'w': 'Ꮃ', 'y': 'Ꭹ', 'z': 'Ꮓ'}
+	lisu = map[rune]rune{'a': 'ꓮ', 'b': 'ꓐ', 'c': 'ꓚ', 'd': 'ꓓ', 'e': 'ꓰ', 'f': 'ꓝ', 'g': 'ꓖ', 'h': 'ꓧ', 'j': 'ꓙ', 'k': 'ꓗ',
+		'l': 'ꓡ', 'm': 'ꓟ', 'n': 'ꓠ', 'o': 'ꓳ', 'p': 'ꓑ', 'r': 'ꓣ', 's': 'ꓢ', 't': 'ꓔ', 'u': 'ꓴ', 'v': 'ꓦ', 'w': 'ꓪ',
+		'x': 'ꓫ', 'y': 'ꓬ', 'z': 'ꓜ'}
+	// upsideDown is how an upside-down text generator writes each letter
+	// (and it reverses the word).
+	upsideDown = map[rune]rune{'a': 'ɐ', 'b': 'q', 'c': 'ɔ', 'd': 'p', 'e': 'ǝ', 'f': 'ɟ', 'g': 'ƃ', 'h': 'ɥ', 'i': 'ᴉ',
+		'j': 'ɾ', 'k': 'ʞ', 'l': 'l', 'm': 'ɯ', 'n': 'u', 'o': 'o', 'p': 'd', 'q': 'b', 'r': 'ɹ', 's': 's', 't': 'ʇ',
+		'u': 'n', 'v': 'ʌ', 'w': 'ʍ', 'x': 'x', 'y': 'ʎ', 'z': 'z'}
 )
 
 func mapIndex(w string, f func(i int, r rune) string) string {
@@ -283,7 +321,12 @@ func TestDisguiseFamilies(t *testing.T) {
 // A word written wholly in Cyrillic, alone, is Russian and is not matched
 // against English lists, even when its letters look Latin.
 func TestCyrillicAloneIsNotDisguise(t *testing.T) {
-	for _, text := range []string{"соск", "сосна и море", "Привет, как дела?"} {
+	for _, text := range []string{"соск", "сосна и море", "Привет, как дела?",
+		// Armenian, Cherokee and Lisu text is that language too, though
+		// many of its letters are in the generated look-alike table.
+		"Բարև, ինչպե՞ս ես։ Սա հոդված է։", "ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ", "ᏌᏊ ᏔᎵ ᏦᎢ ᏅᎩ", "ꓡꓳ ꓟꓴ ꓢꓲ",
+		// IPA is not upside-down text.
+		"/ɹʌn/, /ʃɪp/ and /kʌnt/ in IPA", "the schwa ə in sofa /ˈsəʊfə/"} {
 		if v := DefaultRuleset().Evaluate(Input{Text: text}); v.Action != Approve {
 			t.Errorf("Evaluate(%q) = %v %v, want approve", text, v.Action, v.Evidence)
 		}
@@ -363,6 +406,28 @@ func TestSplitWords(t *testing.T) {
 			if strings.Contains(e.Match, " ") {
 				t.Errorf("%q: split match %q", text, e.Match)
 			}
+		}
+	}
+}
+
+// The leet symbols added for issue 10 ('2', '+', '€', '¢', '§', '¡') are
+// letters only beside letters: numbers, sums, prices and paragraphs stay
+// numbers, and an opening parenthesis with its closing one is not a 'c'.
+func TestNumbersAreNotWords(t *testing.T) {
+	rs := DefaultRuleset()
+	for _, text := range []string{
+		"2 + 2 = 4", "2+2=4", "1+1=2", "14+88", "€20", "20€", "€ 5 bn", "§ 5", "§§ 3–5 StGB", "Art. 5 § 2",
+		"5¢", "99¢ store", "C++", "C++ (or C)", "+44 20 7946 0958", "A+ grade", "the G20 summit", "B2B sales",
+		"H2O", "the 2nd time", "10µm", "¡Hola, amigos!", "¡Qué bien!", "(until then) it was fine",
+		"(unter Einschluß der Wohnung)", "un hueso si le quieres", "Muckefuck: Genervter Discobesucher",
+	} {
+		if v := rs.Evaluate(Input{Text: text}); v.Action != Approve {
+			t.Errorf("Evaluate(%q) = %v %v", text, v.Action, v.Evidence)
+		}
+	}
+	for text, want := range map[string]string{"2+2": "2 2", "14+88": "14 88", "€20": "20", "§ 5": "5", "5¢": "5"} {
+		if got := Normalize(text); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", text, got, want)
 		}
 	}
 }

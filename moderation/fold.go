@@ -18,7 +18,7 @@ const (
 	kOther              // letter or digit of another script, kept (other lists may match it)
 	kConf               // Cyrillic or Greek letter that has a Latin look-alike
 	kDigit              // ASCII digit; may stand for a letter inside a word
-	kLeet               // ASCII symbol that may stand for a letter inside a word
+	kLeet               // symbol that may stand for a letter inside a word
 	kStar               // '*', a wildcard letter inside a word
 	kSym                // pictograph: a word of its own (🖕)
 )
@@ -27,7 +27,7 @@ const (
 type fold struct {
 	kind uint8
 	conf byte   // kConf: the Latin look-alike
-	out  string // kLatin: lowercase a–z; kOther, kConf: the folded rune(s); kDigit: the digit
+	out  string // kLatin: lowercase a–z; kOther, kConf: the folded rune(s); kDigit: the digit; kLeet (non-ASCII): the letter
 }
 
 // asciiFold covers the common case without a table lookup through a slice of
@@ -37,7 +37,13 @@ var (
 	leet      = [128]byte{
 		'4': 'a', '@': 'a', '3': 'e', '1': 'I', '!': 'I', '|': 'I',
 		'0': 'o', '5': 's', '$': 's', '7': 't', '8': 'b', '9': 'g', '(': 'c', '*': '*',
+		'2': 'z', '+': 't',
 	}
+	// leetExtra are symbols outside ASCII that stand for a letter inside a
+	// word ("¢unt", "a§§", "b¡tch", "fr€€"). Like '2' and '+' they are
+	// weak (see weakLeet): in a word without letters they are numbers,
+	// prices and signs ("€20", "§ 5", "2+2"), never letters.
+	leetExtra = map[rune]byte{'€': 'e', '¢': 'c', '§': 's', '¡': 'I'}
 )
 
 func init() {
@@ -128,6 +134,9 @@ func foldRune(r rune) fold {
 	if l, ok := latinExtra[r]; ok {
 		return fold{kind: kLatin, out: l}
 	}
+	if l := leetExtra[r]; l != 0 {
+		return fold{kind: kLeet, out: string(l)}
+	}
 	s := string(r)
 	folder.Lock()
 	seen := []string{s}
@@ -172,6 +181,14 @@ func foldRune(r rune) fold {
 		c := confusable[r]
 		if c == 0 && utf8.RuneCountInString(s) == 1 {
 			c = confusable[first]
+		}
+		// Other scripts' look-alikes (Armenian "օ", Cherokee "Ꮪ", Lisu
+		// "ꓝ"), generated from Unicode's confusables.txt.
+		if c == 0 {
+			c = confusableTable[r]
+		}
+		if c == 0 && utf8.RuneCountInString(s) == 1 {
+			c = confusableTable[first]
 		}
 		if c != 0 {
 			return fold{kind: kConf, conf: c, out: s}

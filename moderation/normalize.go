@@ -118,6 +118,13 @@ func (s *stream) scan(text string) {
 					i += 2
 					continue
 				}
+				if c == '(' && len(s.word) == 0 && strings.IndexByte(text[i+1:], ')') >= 0 {
+					// An opening parenthesis with its closing one later:
+					// "(until then)", "(unter Einschluß …)" are not "cunt".
+					s.endWord()
+					i++
+					continue
+				}
 				s.word = append(s.word, elem{kind: kLeet, r: rune(leet[c]), src: int32(i), end: int32(i + 1)})
 			case kStar:
 				s.word = append(s.word, elem{kind: kStar, r: '*', src: int32(i), end: int32(i + 1)})
@@ -149,6 +156,8 @@ func (s *stream) scan(text string) {
 			}
 		case kDigit:
 			s.word = append(s.word, elem{kind: kDigit, r: rune(f.out[0]), src: from, end: to})
+		case kLeet:
+			s.word = append(s.word, elem{kind: kLeet, r: rune(f.out[0]), src: from, end: to})
 		case kOther, kConf:
 			for _, fr := range f.out {
 				s.word = append(s.word, elem{kind: f.kind, r: fr, src: from, end: to})
@@ -198,6 +207,22 @@ func (s *stream) endWord() {
 			w = w[:k]
 		}
 	}
+	// "Керри!", "рубль!": a '!' after a word without Latin letters is
+	// punctuation, not a leet i that would make it a mixed-script word
+	// and fold its look-alike letters to Latin.
+	if n := len(w); n > 1 && w[n-1].kind == kLeet && s.text[w[n-1].src] == '!' {
+		k := n
+		for k > 0 && w[k-1].kind == kLeet && s.text[w[k-1].src] == '!' {
+			k--
+		}
+		foreign := k > 0
+		for i := 0; i < k; i++ {
+			foreign = foreign && (w[i].kind == kConf || w[i].kind == kOther)
+		}
+		if foreign {
+			w = w[:k]
+		}
+	}
 	letters, latin := 0, 0
 	for i := range w {
 		switch w[i].kind {
@@ -215,8 +240,11 @@ func (s *stream) endWord() {
 		s.emitPlain(w)
 		return
 	}
+	if letters > latin && s.turned(w) { // a turned form is not a Latin letter
+		return
+	}
 	if letters == 0 {
-		if !leetOnly(w) {
+		if !s.leetOnly(w) {
 			// Numbers and symbols alone: "2024", "!!!" and "$5" are not words.
 			s.emitDigits(w)
 			return
@@ -230,8 +258,11 @@ func (s *stream) endWord() {
 	for len(w) > 0 && w[0].kind == kStar {
 		w = w[1:]
 	}
-	if starSeparated(w) {
-		// "f*u*c*k": the stars separate letters.
+	if s.separated(w) {
+		// "f*u*c*k", "f+u+c+k": the stars or plus signs separate letters.
+		for i := 1; i < len(w); i += 2 {
+			w[i].kind = kStar
+		}
 		for i := range w {
 			if w[i].kind != kStar {
 				s.emitWord(w[i : i+1])
@@ -242,16 +273,67 @@ func (s *stream) endWord() {
 	s.emitWord(w)
 }
 
+// turnedLetters are the letters of text written upside down ("ʞɔnɟ" is
+// "fuck" turned through 180°): the turned forms, and the Latin letters
+// that read as another when turned. A word is upside down when it has a
+// turned form and every letter is one of these.
+var (
+	turnedForm = map[rune]byte{
+		'ɐ': 'a', 'ɔ': 'c', 'ǝ': 'e', 'ə': 'e', 'ɟ': 'f', 'ƃ': 'g', 'ᵷ': 'g', 'ɥ': 'h', 'ᴉ': 'i', 'ɾ': 'j',
+		'ʞ': 'k', 'ꞁ': 'l', 'ɯ': 'm', 'ɹ': 'r', 'ʇ': 't', 'ʌ': 'v', 'ʍ': 'w', 'ʎ': 'y',
+	}
+	turnedLatin = [128]byte{'b': 'q', 'd': 'p', 'p': 'd', 'q': 'b', 'n': 'u', 'u': 'n', 'o': 'o', 's': 's', 'x': 'x', 'z': 'z', 'l': 'l', 'i': 'i'}
+)
+
+// turned emits an upside-down word as the word it shows, turned back:
+// each letter read the right way up and the order reversed, so "ʞɔnɟ"
+// is "fuck" (and "ɟnɔʞ", turned letters without reversing, "kcuf", which
+// the reversed list holds). Every symbol spans the whole word, since the
+// letters are no longer in the text's order. It reports whether w was
+// such a word.
+func (s *stream) turned(w []elem) bool {
+	form := false
+	for i := range w {
+		e := &w[i]
+		switch {
+		case e.kind == kLatin && e.r < utf8.RuneSelf && turnedLatin[e.r] != 0:
+		case (e.kind == kOther || e.kind == kConf) && turnedForm[e.r] != 0:
+			form = true
+		default:
+			return false
+		}
+	}
+	if !form {
+		return false
+	}
+	from, to := w[0].src, w[len(w)-1].end
+	for i, j := 0, len(w)-1; i <= j; i, j = i+1, j-1 {
+		w[i], w[j] = w[j], w[i]
+	}
+	for i := range w {
+		e := &w[i]
+		if e.kind == kLatin {
+			e.r = rune(turnedLatin[e.r])
+		} else {
+			e.r = rune(turnedForm[e.r])
+		}
+		e.kind, e.src, e.end = kLatin, from, to
+	}
+	s.emitPlain(w)
+	return true
+}
+
 // leetOnly reports whether a word without letters reads as leetspeak: not
-// all digits, every character a leet one, at least two different letters.
-func leetOnly(w []elem) bool {
+// all digits, every character a strong leet one, at least two different
+// letters.
+func (s *stream) leetOnly(w []elem) bool {
 	digits := 0
 	var first rune
 	two := false
 	for i := range w {
 		e := &w[i]
 		l := leetLetter(e)
-		if l == 0 || e.kind == kStar {
+		if l == 0 || e.kind == kStar || s.weakLeet(e) {
 			return false
 		}
 		if e.kind == kDigit {
@@ -279,25 +361,49 @@ func leetLetter(e *elem) rune {
 	return 0
 }
 
-// starSeparated reports whether w is single letters separated by stars.
-func starSeparated(w []elem) bool {
+// weakLeet reports whether e is a leet symbol that is a letter only
+// beside letters: '2' (z), '+' (t) and the symbols of leetExtra. Numbers,
+// sums and prices are written with them ("2+2", "€20", "§ 5", "5¢"), so
+// a word of digits and symbols alone never reads them as letters.
+func (s *stream) weakLeet(e *elem) bool {
+	switch e.kind {
+	case kDigit:
+		return e.r == '2'
+	case kLeet:
+		c := s.text[e.src]
+		return c == '+' || c >= utf8.RuneSelf
+	}
+	return false
+}
+
+// separated reports whether w is single letters separated by stars or by
+// plus signs ("f*u*c*k", "f+u+c+k"), one kind of separator throughout.
+func (s *stream) separated(w []elem) bool {
 	n := 0
+	var sep byte
 	for i := range w {
-		star := w[i].kind == kStar
-		if star != (i%2 == 1) {
+		if i%2 == 0 {
+			if !isLetter(w[i].kind) && w[i].kind != kDigit && w[i].kind != kLeet {
+				return false
+			}
+			n++
+			continue
+		}
+		c := s.text[w[i].src]
+		if w[i].kind != kStar && c != '+' || sep != 0 && c != sep {
 			return false
 		}
-		if !star {
-			n++
-		}
+		sep = c
 	}
-	return n >= minSpaced
+	return n >= minSpaced && len(w)%2 == 1
 }
 
 func (s *stream) emitDigits(w []elem) {
 	started := false
 	for i := range w {
 		if w[i].kind != kDigit {
+			// "2+2", "14+88": a weak symbol between numbers separates them.
+			started = started && !s.weakLeet(&w[i])
 			continue
 		}
 		if !started {
@@ -719,7 +825,7 @@ loop:
 		letters++
 		j += 2
 	}
-	if !foreign || !two || j < len(text) && (text[j] >= utf8.RuneSelf || asciiFold[text[j]].kind != kSep) {
+	if !foreign || !two || j < len(text) && (text[j] >= utf8.RuneSelf || asciiFold[text[j]].kind != kSep && text[j] != '!') {
 		return 0
 	}
 	s.space(int32(i))

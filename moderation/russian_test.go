@@ -69,6 +69,13 @@ func TestRussianProfanityCaught(t *testing.T) {
 // Clean Russian comments, many with words that contain a root of the
 // lists, and the names of the demo article.
 var russianClean = []string{
+	// A '!' after a word is punctuation, not a leet i: "Керри!" must
+	// not become a mixed-script word that folds to Latin "keppui".
+	"Керри!",
+	"Лавров! Керри! Херсон!",
+	"Рубль!!! Опять упал.",
+	"Вот это Керри! А Лавров молчит!",
+	"Соска! Рука! Нос!",
 	"Лавров встретился с Керри в Женеве, но договориться не удалось.",
 	"Керри и Лавров обсудили Херсон и Крым.",
 	"В Херсоне снова отключили свет, херсонцы ждут зимы.",
@@ -200,6 +207,20 @@ func TestStretchPerLetter(t *testing.T) {
 	} {
 		if v := rs.Evaluate(Input{Text: text}); v.Action != want {
 			t.Errorf("%q: %v by %v, want %v", text, v.Action, v.Rules, want)
+		}
+	}
+}
+
+// A Cyrillic word followed by '!' reads as the word: the '!' is not a
+// leet i that makes it a mixed-script word, whose look-alike letters would
+// then fold to Latin ("Керри!" as "keppui").
+func TestCyrillicWordThenBang(t *testing.T) {
+	for _, w := range []string{"Керри", "Херсон", "рубль", "Соска", "Лавров", "сосок", "хер"} {
+		for _, text := range []string{w + "!", w + "!!!", "Вот " + w + "! Да."} {
+			want := Normalize(strings.ReplaceAll(text, "!", ""))
+			if got := Normalize(text); got != want {
+				t.Errorf("Normalize(%q) = %q, want %q", text, got, want)
+			}
 		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/newsroom/commentd/moderation/internal/hunspell"
 )
 
-var update = flag.Bool("update", false, "rewrite rules/trigrams.bin from the hunspell dictionaries")
+var update = flag.Bool("update", false, "rewrite the generated files: rules/trigrams.bin from the hunspell dictionaries (TestTrigramTable), confusables_table.go from testdata/unicode/confusables.txt (TestConfusablesTable)")
 
 // latinDicts are the dictionaries the trigram table is learnt from, in
 // latinLangs order (Debian packages hunspell-en-us, hunspell-de-de,

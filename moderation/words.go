@@ -346,12 +346,17 @@ func (m *matcher) splitWords(s *stream, hits []hit) []hit {
 	return hits
 }
 
-// shortWord reports whether a word of one or two symbols is an English
-// word ("put a" is not "puta", "is it" not a split word).
+// shortWord reports whether a word of one or two symbols is a word of
+// English, German, French or Spanish ("put a" is not "puta", "is it" not a
+// split word, "un hueso si" not "huesos"). 'I' is a leet i or l.
 func shortWord(w []byte) bool {
 	switch string(w) {
 	case "a", "I", "i", "o", "y", "e", "u", "is", "It", "it", "to", "of", "In", "in", "on", "at", "an", "as", "be", "by",
-		"he", "me", "my", "no", "or", "so", "up", "us", "we", "do", "go", "if", "am", "ok", "oh", "hi", "ah", "eh":
+		"he", "me", "my", "no", "or", "so", "up", "us", "we", "do", "go", "if", "am", "ok", "oh", "hi", "ah", "eh",
+		// German, French, Spanish
+		// ("ni" is Spanish too, but "ni gger" is the split it stands for)
+		"da", "du", "er", "es", "ob", "zu", "wo", "im", "um", "ja", "je", "le", "la", "de", "ce", "se", "ne", "te", "et",
+		"il", "ou", "sa", "ta", "si", "el", "lo", "mi", "tu", "ya", "un", "su", "en":
 		return true
 	}
 	return false

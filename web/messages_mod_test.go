@@ -89,3 +89,22 @@ func TestPluralForms(t *testing.T) {
 		}
 	}
 }
+
+// Every string the article page translates has its Russian.
+func TestArticlePageCatalogueComplete(t *testing.T) {
+	var keys []string
+	for _, m := range regexp.MustCompile(`call \$?\.T "((?:[^"\\]|\\.)*)"`).FindAllStringSubmatch(articleHTML, -1) {
+		keys = append(keys, m[1])
+	}
+	for _, m := range editMessages {
+		keys = append(keys, m)
+	}
+	if len(keys) < 20 {
+		t.Fatalf("found %d strings: the pattern no longer matches the template", len(keys))
+	}
+	for _, k := range keys {
+		if _, ok := catalogue["ru"][k]; !ok {
+			t.Errorf("no Russian for %q", k)
+		}
+	}
+}

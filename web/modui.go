@@ -67,6 +67,9 @@ type modPage struct {
 	Search  *searchPage // the search screens
 	Reasons []string
 	Record  projections.AuthorRecord
+	// Now is when the page was made: a timed ban that ended before it
+	// shows as no ban.
+	Now time.Time
 }
 
 // uiItem is a queue item as the UI shows it.
@@ -141,7 +144,7 @@ func (s *Server) uiItem(ctx context.Context, it projections.QueueItem) uiItem {
 
 func (s *Server) modPage(r *http.Request, title string) modPage {
 	p := principalOf(r.Context())
-	pg := modPage{i18n: pageI18n(r), Title: title, Me: viewer{Name: p.Name, Role: p.Role, Actor: p.Actor}, Reasons: ReasonCodes, Queue: projections.QueueHeld}
+	pg := modPage{i18n: pageI18n(r), Title: title, Me: viewer{Name: p.Name, Role: p.Role, Actor: p.Actor}, Reasons: ReasonCodes, Queue: projections.QueueHeld, Now: time.Now()}
 	if p.Session != nil {
 		pg.CSRF = p.Session.CSRF
 	}

@@ -102,6 +102,10 @@ type articlePage struct {
 	T       func(string, ...any) string
 	Date    func(time.Time) string
 	Reasons []struct{ Code, Label string }
+	// EditTop is an edit form of the reader's that has no comment on
+	// the page (pageedits.go).
+	EditTop    *pageEdit
+	editWindow time.Duration
 }
 
 // pageComment is a comment as the page shows it.
@@ -110,6 +114,11 @@ type pageComment struct {
 	Indent    int // visual depth, capped so deep threads stay readable on a phone
 	CanReply  bool
 	ReplyOpen bool // the reply form comes back open, with an error
+	// CanEdit: the reader wrote it from this browser and may still edit
+	// it; EditOpen, the edit form comes back open with EditText.
+	CanEdit  bool
+	EditOpen bool
+	EditText string
 }
 
 // SignedIn: the page marks signed-in readers, whose name an anonymous
@@ -153,15 +162,23 @@ func (s *Server) handleArticlePage() http.HandlerFunc {
 			return
 		}
 		var n *notice
+		var ed pageEdit
 		q := r.URL.Query()
 		if id := q.Get("posted"); id != "" {
 			if n = s.postedNotice(r.Context(), readerLang(r), id); n != nil {
 				n.For = q.Get("reply_to")
 			}
+			ed, _ = s.postedEdit(r.Context(), readPageEdits(r), id)
 		} else if id := q.Get("reported"); id != "" {
 			n = &notice{Text: tr(readerLang(r), "Thank you. A moderator will look at the comment."), For: id}
+		} else if id := q.Get("edited"); id != "" {
+			seq, _ := strconv.ParseUint(q.Get("seq"), 10, 64)
+			if n = s.editedNotice(r.Context(), readerLang(r), id, seq); n != nil {
+				n.For = id
+			}
+			ed, _ = s.postedEdit(r.Context(), readPageEdits(r), id)
 		}
-		s.renderArticle(w, r, http.StatusOK, article, n, newComment{})
+		s.renderArticleEdit(w, r, http.StatusOK, article, n, ed)
 	}
 }
 
@@ -205,6 +222,16 @@ func newArticleCache() *viewCache[articleQuery, articleStamp, [][]byte] {
 var keyMark = []byte(uuid.NewString())
 
 func (s *Server) renderArticle(w http.ResponseWriter, r *http.Request, status int, article string, n *notice, form newComment) {
+	s.renderArticlePage(w, r, status, article, n, form, pageEdit{})
+}
+
+// renderArticleEdit renders the article page with an edit form of the
+// reader's (pageedits.go).
+func (s *Server) renderArticleEdit(w http.ResponseWriter, r *http.Request, status int, article string, n *notice, ed pageEdit) {
+	s.renderArticlePage(w, r, status, article, n, newComment{}, ed)
+}
+
+func (s *Server) renderArticlePage(w http.ResponseWriter, r *http.Request, status int, article string, n *notice, form newComment, ed pageEdit) {
 	q := r.URL.Query()
 	aq := articleQuery{article: article, newest: q.Get("sort") == "newest", lang: readerLang(r)}
 	if c := q.Get("cursor"); c != "" {
@@ -222,17 +249,20 @@ func (s *Server) renderArticle(w http.ResponseWriter, r *http.Request, status in
 	}
 	stamp := articleStamp{version, s.cfg.Views.ArticleSettings(article)}
 	name := readerName(r)
+	edits := readPageEdits(r)
 	// Kept are the pages every reader opens: first pages of articles with
 	// comments. A notice or a form given back is one reader's; later
 	// pages, and articles nobody commented on (any id is an article), are
 	// what a client walking cursors or ids would fill the cache with.
-	// A reader whose name is remembered gets a page of their own too.
-	if n != nil || form != (newComment{}) || name != "" || status != http.StatusOK || aq.after != 0 || stamp.version == 0 {
+	// A reader whose name is remembered, or who may edit a comment, gets
+	// a page of their own too.
+	if n != nil || form != (newComment{}) || name != "" || len(edits.ids) > 0 || ed != (pageEdit{}) || status != http.StatusOK || aq.after != 0 || stamp.version == 0 {
 		data, err := s.articleData(r.Context(), aq, stamp.settings, n, form, uuid.NewString())
 		if err != nil {
 			s.pageError(w, r, err)
 			return
 		}
+		data.markEditable(edits, s.editWindow(), time.Now(), ed)
 		w.WriteHeader(status)
 		data.Name = name
 		if err := articleTemplate.Execute(w, data); err != nil {
@@ -429,6 +459,7 @@ func (s *Server) handleArticleForm() http.HandlerFunc {
 			return
 		}
 		s.rememberName(w, events.CleanName(in.Author))
+		s.rememberEdit(w, r, res.ID, res.EditToken)
 		to := "/articles/" + article + "?posted=" + url.QueryEscape(res.ID)
 		if in.ParentID != "" {
 			to += "&reply_to=" + url.QueryEscape(in.ParentID)

@@ -106,5 +106,6 @@ func (s *Server) routes() {
 	}))
 	s.mux.Handle("POST /articles/{article}", form.Handler(s.handleArticleForm()))
 	s.mux.Handle("POST /articles/{article}/reports", form.Handler(s.handleArticleReport()))
+	s.mux.Handle("POST /articles/{article}/edit", form.Handler(s.handleArticleEdit()))
 	s.mux.Handle("GET /embed.js", s.handleEmbedJS())
 }

@@ -157,13 +157,14 @@ func signIn(t *testing.T, ctx context.Context, url string) {
 
 // layoutProblems lists what is wrong with the page's layout at this
 // width: horizontal overflow, controls off the screen, tap targets under
-// 44 px, a page without an h1.
+// 44 px (buttons, tabs, fields, the links that act as buttons; not links
+// inside text), a page without an h1.
 const layoutProblems = `(() => {
 	const out = [], w = document.documentElement.clientWidth;
 	if (document.documentElement.scrollWidth > w) out.push('the page is ' + document.documentElement.scrollWidth + ' px wide in ' + w);
 	if (document.querySelectorAll('h1').length !== 1) out.push(document.querySelectorAll('h1').length + ' h1');
-	for (const el of document.querySelectorAll('button, a.tab, .check, .reason')) {
-		if (el.closest('[hidden], dialog:not([open])') || el.offsetParent === null) continue;
+	for (const el of document.querySelectorAll('button, a.tab, a.status-link, a.button-link, .more a, .chip a, .check, .reason, select, input:not([type=hidden]):not([type=checkbox]):not([type=radio])')) {
+		if (el.closest('[hidden], dialog:not([open]), .sr-only') || el.offsetParent === null) continue; // .sr-only: a control its label stands for
 		const r = el.getBoundingClientRect();
 		const name = (el.id || el.className || el.tagName) + ' "' + el.textContent.trim().slice(0, 20) + '"';
 		if (r.right > w + 0.5 || r.left < -0.5) out.push(name + ' is off the screen (' + r.left + '..' + r.right + ')');

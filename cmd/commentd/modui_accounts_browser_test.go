@@ -38,8 +38,8 @@ func TestModerationUIAccounts(t *testing.T) {
 			if p := browsertest.Run(t, ctx, "layout", chromedp.Evaluate[[]string](layoutProblems)); len(p) != 0 {
 				t.Fatalf("accounts page at %d px:\n%s", width, strings.Join(p, "\n"))
 			}
-			if browsertest.Shots() && width == 390 {
-				browsertest.Screenshot(t, "moderation-accounts-390px", browsertest.Run(t, ctx, "shot", chromedp.FullScreenshot(100)))
+			if browsertest.Shots() {
+				browsertest.Screenshot(t, fmt.Sprintf("moderation-accounts-%dpx", width), browsertest.Run(t, ctx, "shot", chromedp.CaptureScreenshot()))
 			}
 			if st, _ := api(t, nil, "POST", c.url+"/api/moderation/login", "", `{"name":"`+name+`","password":"amber lantern in the fog"}`); st != 200 {
 				t.Fatalf("the new account signs in: %d", st)

@@ -89,6 +89,10 @@ func TestModerationUIRules(t *testing.T) {
 			if p := browsertest.Run(t, ctx, "layout with the report", chromedp.Evaluate[[]string](layoutProblems)); len(p) != 0 {
 				t.Fatalf("rules page with a backtest report at %d px:\n%s", width, strings.Join(p, "\n"))
 			}
+			if browsertest.Shots() {
+				browsertest.Run(t, ctx, "to the report", chromedp.Evaluate[chromedp.Void](`document.getElementById('rules-result').scrollIntoView()`))
+				browsertest.Screenshot(t, fmt.Sprintf("moderation-backtest-%dpx", width), browsertest.Run(t, ctx, "shot", chromedp.CaptureScreenshot()))
+			}
 			// The shadow report, by keyboard.
 			browsertest.Run(t, ctx, "focus shadow", chromedp.Focus(chromedp.CSS("#rules-shadow")))
 			browsertest.Run(t, ctx, "enter shadow", chromedp.KeyEvent("\r"))

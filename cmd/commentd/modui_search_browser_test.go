@@ -59,6 +59,9 @@ func TestModerationUISearch(t *testing.T) {
 			if got := found(); len(got) != 1 || got[0] != rain {
 				t.Fatalf("approved with ДОЖДЬ: %v, want [%s]", got, rain)
 			}
+			if browsertest.Shots() {
+				browsertest.Screenshot(t, fmt.Sprintf("moderation-search-%dpx", width), browsertest.Run(t, ctx, "shot", chromedp.CaptureScreenshot()))
+			}
 
 			// A section: every status, the articles whose ids start alike.
 			browsertest.Run(t, ctx, "all statuses", chromedp.Navigate(c.url+"/moderation/comments?status=all&article="+section+"-*"))

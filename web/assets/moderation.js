@@ -105,6 +105,11 @@
       return r;
     });
   }
+  // banned says who was banned, and until when (the ban API's until, in
+  // the moderator's locale) or that it has no end.
+  function banned(who, until) {
+    return until ? t('Banned %s until %s', who, formatDate(until)) : t('Banned %s permanently', who);
+  }
   function errText(r) {
     return (r.body && r.body.error && r.body.error.message) || t('failed (%d)', r.status);
   }
@@ -312,11 +317,13 @@
       });
     }
 
-    function ban(el, reason, rejectPending) {
+    // ban bans the item's author for duration (the ban API's "7d", or
+    // "permanent").
+    function ban(el, reason, rejectPending, duration) {
       if (!el) return;
       api('POST', '/api/moderation/authors/' + encodeURIComponent(el.dataset.author) + '/ban',
-        { reason: reason, reject_pending: rejectPending }).then(function (r) {
-        if (r.status === 200) toast(t('Banned %s', el.dataset.authorName) + (rejectPending ? '; ' + tn('%d waiting comments rejected', r.body.rejected.length) : ''));
+        { reason: reason, reject_pending: rejectPending, duration: duration }).then(function (r) {
+        if (r.status === 200) toast(banned(el.dataset.authorName, r.body.until) + (rejectPending ? '; ' + tn('%d waiting comments rejected', r.body.rejected.length) : ''));
         else toast(errText(r));
         refresh();
       });
@@ -338,7 +345,7 @@
           : el.dataset.status === 'approved' ? t('Remove the published comment by %s for which reason?', who)
             : t('Reject the comment by %s for which reason?', who);
       $('#message-field').hidden = mode === 'ban';
-      $('#reject-pending-field').hidden = mode !== 'ban';
+      $('#ban-fields').hidden = mode !== 'ban';
       $('#decide-submit').textContent = mode === 'ban' ? t('Ban') : el && el.dataset.status === 'approved' ? t('Remove') : t('Reject');
       dialog.showModal();
       form.querySelector('input[name=reason]').focus();
@@ -348,10 +355,11 @@
       if (!p) return;
       var message = form.elements.message.value.trim();
       var rejectPending = form.elements.reject_pending.checked;
+      var duration = form.elements.duration.value || 'permanent';
       pending = null;
       dialog.close();
       if (p.fromButton && p.mode === 'reject') lastAction = 'reject';
-      if (p.mode === 'ban') ban(p.el, reason, rejectPending);
+      if (p.mode === 'ban') ban(p.el, reason, rejectPending, duration);
       else if (p.mode === 'bulk') decideBulk('reject', reason, message);
       else decide(p.el, 'reject', reason, message);
     }
@@ -538,7 +546,7 @@
     var form = $('#ban-form');
     if (form) form.addEventListener('submit', function (e) {
       e.preventDefault();
-      api('POST', url + '/ban', { reason: form.elements.reason.value, reject_pending: form.elements.reject_pending.checked }).then(function (r) {
+      api('POST', url + '/ban', { reason: form.elements.reason.value, reject_pending: form.elements.reject_pending.checked, duration: form.elements.duration.value || 'permanent' }).then(function (r) {
         if (r.status === 200) location.reload(); else toast(errText(r));
       });
     });
@@ -837,7 +845,8 @@
         var p = document.createElement('p');
         var changed = 0;
         Object.keys(r.body.counts || {}).forEach(function (k) { changed += r.body.counts[k]; });
-        p.textContent = t('On %d comments of the log, %d would be decided differently', r.body.comments, changed);
+        // One counted phrase per number, so each takes its own plural.
+        p.textContent = tn('On %d comments of the log', r.body.comments) + ', ' + tn('%d would be decided differently', changed);
         var ul = document.createElement('ul');
         Object.keys(r.body.counts || {}).sort().forEach(function (k) {
           var li = document.createElement('li');
@@ -900,8 +909,8 @@
     }
     function backtestReport(b) {
       var out = [];
-      out.push(el('p', t('%d comments replayed (%d comments a second); %d would be decided differently',
-        b.comments, Math.round(b.comments_per_second || 0), b.changed), 'ok'));
+      out.push(el('p', tn('%d comments replayed', b.comments) + ' (' + t('%d a second', Math.round(b.comments_per_second || 0)) + '); ' +
+        tn('%d would be decided differently', b.changed), 'ok'));
       var ul = el('ul', undefined, 'backtest-summary');
       [[t('sent to the queue that were not held'), b.to_queue, b.to_queue_examples],
         [t('saved from the queue'), b.saved_from_queue, b.saved_from_queue_examples],
