@@ -54,8 +54,10 @@ func TestArticlePageEditWithoutJavaScript(t *testing.T) {
 		t.Errorf("the article page with the edit form open at 390 px:\n%s", strings.Join(p, "\n"))
 	}
 	browsertest.Run(t, ctx, "save", chromedp.Click(chromedp.CSS(fmt.Sprintf("#edit-form-%s button[type=submit]", id))))
-	browsertest.Run(t, ctx, "edit notice", chromedp.WaitVisible(chromedp.CSS("#status")))
-	if n := browsertest.Run(t, ctx, "edit notice text", chromedp.Text(chromedp.CSS("#status"))); n != "Your edit is published." {
+	// The edit's notice is under the comment (the post's was above the
+	// form, on the page before).
+	browsertest.Run(t, ctx, "edit notice", chromedp.WaitVisible(chromedp.CSS("#c-"+id+" #status")))
+	if n := browsertest.Run(t, ctx, "edit notice text", chromedp.Text(chromedp.CSS("#c-"+id+" #status"))); n != "Your edit is published." {
 		t.Fatalf("after the edit: %q", n)
 	}
 	if ran := browsertest.Run(t, ctx, "scripts", chromedp.Evaluate[int](`document.scripts.length`)); ran != 0 {
