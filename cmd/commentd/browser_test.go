@@ -206,7 +206,7 @@ func TestModerationUIMouseAndKeyboard(t *testing.T) {
 			browsertest.Run(t, ctx, "filter", chromedp.Navigate(c.url+"/moderation/?queue=held&article="+article))
 			until(t, ctx, "five items", `document.querySelectorAll('#items .item').length === 5`)
 			if browsertest.Shots() {
-				browsertest.Screenshot(t, fmt.Sprintf("moderation-%dpx", width), browsertest.Run(t, ctx, "shot", chromedp.FullScreenshot(100)))
+				browsertest.Screenshot(t, fmt.Sprintf("moderation-%dpx", width), browsertest.Run(t, ctx, "shot", chromedp.CaptureScreenshot()))
 			}
 			if p := browsertest.Run(t, ctx, "layout", chromedp.Evaluate[[]string](layoutProblems)); len(p) != 0 {
 				t.Fatalf("layout at %d px:\n%s", width, strings.Join(p, "\n"))
