@@ -17,6 +17,8 @@ require github.com/goccy/go-json v0.12.0
 
 require (
 	github.com/dlclark/regexp2 v1.12.0 // indirect
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	github.com/emersion/go-smtp v0.26.0
 	github.com/trustelem/zxcvbn v1.0.1 // indirect
 )
 

@@ -164,7 +164,8 @@ type corpus struct {
 }
 
 // cleanCorpora are clean English texts: our own typical comments, the demo
-// article and Newton's Opticks (public domain, shipped with Go), by sentence.
+// article and Newton's Opticks (public domain, shipped with Go), by
+// sentence, and Opticks again by paragraph as it is laid out in lines.
 func cleanCorpora(t testing.TB) []corpus {
 	cs := []corpus{{"comments", readLines(t, "testdata/comments.txt")}}
 	if b, err := os.ReadFile(filepath.Join(dataDir, "demo-article.txt")); err == nil {
@@ -174,6 +175,15 @@ func cleanCorpora(t testing.TB) []corpus {
 		p := filepath.Join(strings.TrimSpace(string(goroot)), "src", "testdata", "Isaac.Newton-Opticks.txt")
 		if b, err := os.ReadFile(p); err == nil {
 			cs = append(cs, corpus{"opticks", sentences(string(b))})
+			// By paragraph with its line breaks, some of them hyphenated
+			// ("re-\nfracted"): what joins words across lines reads it.
+			var paras []string
+			for _, para := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n\n") {
+				if len(strings.TrimSpace(para)) > 20 {
+					paras = append(paras, para)
+				}
+			}
+			cs = append(cs, corpus{"opticks-lines", paras})
 		}
 	}
 	return cs

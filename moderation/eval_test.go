@@ -115,6 +115,15 @@ var families = []family{
 	}},
 	{"hangul filler", false, join("\u3164")},
 	{"braille blank", false, join("\u2800")},
+	{"hashtag in camel case", false, func(w string) (string, bool) {
+		return "#YouAreA" + strings.ToUpper(w[:1]) + w[1:] + "Today", true
+	}},
+	{"word broken at a line's end", false, func(w string) (string, bool) {
+		if len(w) < 4 {
+			return w, false
+		}
+		return w[:len(w)/2] + "-\n" + w[len(w)/2:], true
+	}},
 	{"doubled letters", false, func(w string) (string, bool) {
 		return mapIndex(w, func(_ int, r rune) string { return string(r) + string(r) }), true
 	}},
@@ -428,6 +437,27 @@ func TestNumbersAreNotWords(t *testing.T) {
 	for text, want := range map[string]string{"2+2": "2 2", "14+88": "14 88", "€20": "20", "§ 5": "5", "5¢": "5"} {
 		if got := Normalize(text); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
+
+// Hashtags in camel case are read as their words: listed words in them
+// are caught, allowed names and phrases stay allowed. A hyphen at a line's
+// end joins the word it breaks.
+func TestHashtagsAndLineBreaks(t *testing.T) {
+	rs := DefaultRuleset()
+	for _, d := range []string{"#PutinIsACunt", "#PutinIsAFuckingIdiot", "#FuCk", "#YouBitch", "fuc-\nking", "mother-\r\nfucker", "bit-\n  ch"} {
+		text := "honestly " + d + " everyone knows it"
+		at := strings.Index(text, d)
+		if !caught(rs.Evaluate(Input{Text: text}), at, at+len(d)) {
+			t.Errorf("%q not caught", text)
+		}
+	}
+	for _, text := range []string{"#DickCheney", "#MobyDick", "#PussyRiot", "#ScunthorpeUnited", "#HancockPark", "#iPhone",
+		"#IAmAGod", "#NHSCrisis", "#CumLaude", "#Cockermouth", "a cock-\ntail", "Scun-\nthorpe", "as-\nsessment",
+		"Dick-\nens", "the end of the line -\nthen more", "a list:\n- one\n- two"} {
+		if v := rs.Evaluate(Input{Text: text}); v.Action != Approve {
+			t.Errorf("Evaluate(%q) = %v %v", text, v.Action, v.Evidence)
 		}
 	}
 }

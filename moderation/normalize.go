@@ -3,6 +3,7 @@ package moderation
 import (
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -129,6 +130,10 @@ func (s *stream) scan(text string) {
 			case kStar:
 				s.word = append(s.word, elem{kind: kStar, r: '*', src: int32(i), end: int32(i + 1)})
 			case kSep:
+				if n := lineBreakHyphen(text, i); n > 0 && len(s.word) > 0 {
+					i += n // "fuc-\nking", "Scun-\nthorpe": one word
+					continue
+				}
 				s.endWord()
 			}
 			i++
@@ -254,7 +259,9 @@ func (s *stream) endWord() {
 			w[i].kind, w[i].r = kLatin, leetLetter(&w[i])
 		}
 	}
-	// Leading stars are decoration ("**bold**"), not letters.
+	// Leading stars are decoration ("**bold**"), not letters; a leading
+	// '#' makes a hashtag, whose capitals start its words.
+	hashtag := len(w) > 0 && w[0].kind == kStar && s.text[w[0].src] == '#'
 	for len(w) > 0 && w[0].kind == kStar {
 		w = w[1:]
 	}
@@ -270,7 +277,37 @@ func (s *stream) endWord() {
 		}
 		return
 	}
+	if hashtag {
+		// "#PutinIsACunt" is the words "Putin Is A Cunt": each is
+		// matched, allowed ("#DickCheney", "#MobyDick") and joined as
+		// words are.
+		start := 0
+		for i := 1; i < len(w); i++ {
+			if s.camelStart(w, i) {
+				s.emitWord(w[start:i])
+				start = i
+			}
+		}
+		w = w[start:]
+	}
 	s.emitWord(w)
+}
+
+// camelStart reports whether w[i] starts a word of a hashtag written in
+// camel case: a capital after a small letter, or a capital before a small
+// letter after another capital ("ACunt", "HTMLCode").
+func (s *stream) camelStart(w []elem, i int) bool {
+	if w[i].kind != kLatin || !s.upper(&w[i]) || w[i-1].kind != kLatin {
+		return false
+	}
+	return !s.upper(&w[i-1]) || i+1 < len(w) && w[i+1].kind == kLatin && !s.upper(&w[i+1])
+}
+
+// upper reports whether the letter e was read from is a capital ("N",
+// "É"); hashtags are rare, so the Unicode table costs nothing here.
+func (s *stream) upper(e *elem) bool {
+	r, _ := utf8.DecodeRuneInString(s.text[e.src:])
+	return unicode.IsUpper(r)
 }
 
 // turnedLetters are the letters of text written upside down ("ʞɔnɟ" is
@@ -645,6 +682,31 @@ func (s *stream) indexWords() {
 		s.words = append(s.words, w)
 		i++
 	}
+}
+
+// lineBreakHyphen returns the length of a hyphen that breaks a word at a
+// line's end, text[i] being '-': the hyphen, blanks with one line break,
+// then a letter (or 0 when it is anything else). Such a word is one word
+// ("fuc-\nking"), as a reader dehyphenates it; a blank line after the
+// hyphen ends the word.
+func lineBreakHyphen(text string, i int) int {
+	if text[i] != '-' {
+		return 0
+	}
+	j, lines := i+1, 0
+	for j < len(text) && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r' || text[j] == '\n') {
+		if text[j] == '\n' {
+			lines++
+		}
+		j++
+	}
+	if lines != 1 || j == len(text) {
+		return 0
+	}
+	if c := text[j]; c < utf8.RuneSelf && asciiFold[c].kind != kLatin {
+		return 0
+	}
+	return j - i
 }
 
 // hasNewline reports whether the gap recorded by the space symbol at i

@@ -280,7 +280,8 @@ func (m *matcher) verify(s *stream, pi int32, end int32) (hit, bool) {
 const maxSplit = 10
 
 // splitWords finds entries split in two by one space or punctuation mark
-// ("fu ck", "f uck", "fu.ck", "fu'ck", "bit ch"): two neighbouring words,
+// ("fu ck", "f uck", "fu.ck", "fu'ck", "bit ch") or by a capital in a
+// hashtag ("#FuCk", no gap at all): two neighbouring words,
 // one of them at most two symbols long, are read as one word, and an entry
 // found across the split counts. One short word is what makes it cheap and
 // keeps it off prose ("as is", "of the"); TestDefaultCleanProse and the
@@ -307,7 +308,7 @@ func (m *matcher) splitWords(s *stream, hits []hit) []hit {
 			if lb < la {
 				short = s.sym[bStart:bEnd]
 			}
-			if min(la, lb) <= 2 && la+lb <= maxSplit && gap == 1 && s.soft[bStart]&softJoin == 0 && !shortWord(short) {
+			if min(la, lb) <= 2 && la+lb <= maxSplit && gap <= 1 && s.soft[bStart]&softJoin == 0 && !shortWord(short) {
 				n := la + lb
 				tmp.sym = append(buf[0][:0], s.sym[aStart:aEnd]...)
 				tmp.sym = append(tmp.sym, s.sym[bStart:bEnd]...)

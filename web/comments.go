@@ -23,6 +23,10 @@ type newComment struct {
 	Author   string `json:"author"`
 	Text     string `json:"text"`
 	ParentID string `json:"parent_id"`
+	// Email is where the author asks to be told of replies and of the
+	// decision on a held comment (optional; never shown; with
+	// notifications on only).
+	Email string `json:"email,omitempty"`
 }
 
 type accepted struct {
@@ -70,9 +74,17 @@ func (s *Server) submit(ctx context.Context, r *http.Request, article string, in
 	if err != nil {
 		return accepted{}, err
 	}
+	email, err := s.contact(in) // notify.go
+	if err != nil {
+		return accepted{}, err
+	}
+	lang := ""
+	if email != "" {
+		lang = readerLang(r) // the mails speak the language the reader reads
+	}
 	res, err := s.cmd.Submit(ctx, commands.Submission{
 		Article: article, Author: who.Author, AuthorID: who.AuthorID, Text: in.Text, ParentID: in.ParentID,
-		Key: key, Source: s.addressKey(r),
+		Key: key, Source: s.addressKey(r), Email: email, Lang: lang,
 		Admit: func() error { return s.allow(r, who.AuthorID) },
 	})
 	if err != nil {
@@ -152,6 +164,9 @@ type listResponse struct {
 	// Settings are the article's settings at that moment (only with
 	// AsOf): whether it was closed or pre-moderated then.
 	Settings *events.ArticleSettings `json:"settings,omitempty"`
+	// Notifications: readers may leave an e-mail address with a comment
+	// (the widget then shows the field).
+	Notifications bool `json:"notifications,omitempty"`
 }
 
 type publicComment struct {
@@ -243,9 +258,10 @@ func (s *Server) handleListComments() http.HandlerFunc {
 // pageCache keeps encoded pages of approved comments until the article's
 // view changes, so a popular article is served without re-encoding.
 type pageCache struct {
-	mu    sync.RWMutex
-	pages map[listQuery]cachedPage
-	bytes int // the bodies' total size
+	notifications bool // listResponse.Notifications
+	mu            sync.RWMutex
+	pages         map[listQuery]cachedPage
+	bytes         int // the bodies' total size
 }
 
 type cachedPage struct {
@@ -276,7 +292,7 @@ func (c *pageCache) get(ctx context.Context, views ArticleViews, q listQuery) ([
 	if err != nil {
 		return nil, err
 	}
-	resp := listResponse{Article: q.article, Total: page.Total, Comments: make([]publicComment, len(page.Comments))}
+	resp := listResponse{Article: q.article, Total: page.Total, Comments: make([]publicComment, len(page.Comments)), Notifications: c.notifications}
 	for i, c := range page.Comments {
 		resp.Comments[i] = toPublic(c)
 	}

@@ -95,6 +95,8 @@ type articlePage struct {
 	Key string
 	// Name is the name the reader last posted under, for the forms.
 	Name string
+	// Notify: the forms offer an e-mail field (notifications are on).
+	Notify bool
 	// Lang is the reader's language ("en", "ru"); T translates a string
 	// of the catalogue into it (messages.go), Date writes a time in it.
 	Lang    string
@@ -320,7 +322,7 @@ func (s *Server) articleData(ctx context.Context, q articleQuery, settings event
 	data := articlePage{
 		Article: q.article, Title: title, Paragraphs: paras, Total: page.Total, Threads: page.Threads,
 		Newest: q.newest, Notice: n, Form: form, Closed: settings.Closed, Premoderated: settings.Premoderated,
-		Comments: make([]pageComment, len(page.Comments)), Key: key, Reasons: reportReasons,
+		Comments: make([]pageComment, len(page.Comments)), Key: key, Reasons: reportReasons, Notify: s.cfg.Notify != nil,
 		Lang: q.lang, Count: commentsCount(q.lang, page.Total),
 		T:    func(en string, args ...any) string { return tr(q.lang, en, args...) },
 		Date: func(t time.Time) string { return dateIn(q.lang, t) },
@@ -447,7 +449,7 @@ func (s *Server) handleArticleForm() http.HandlerFunc {
 			s.renderArticle(w, r, http.StatusRequestEntityTooLarge, article, &notice{Text: tr(readerLang(r), "The comment is too long."), Bad: true}, newComment{})
 			return
 		}
-		in := newComment{Author: r.PostForm.Get("author"), Text: r.PostForm.Get("text"), ParentID: r.PostForm.Get("parent_id")}
+		in := newComment{Author: r.PostForm.Get("author"), Text: r.PostForm.Get("text"), ParentID: r.PostForm.Get("parent_id"), Email: r.PostForm.Get("email")}
 		res, err := s.submit(r.Context(), r, article, in, r.PostForm.Get("idempotency_key"))
 		if err != nil {
 			ae := s.apiErrorOf(r, err) // logs what is the server's fault

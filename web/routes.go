@@ -108,4 +108,12 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /articles/{article}/reports", form.Handler(s.handleArticleReport()))
 	s.mux.Handle("POST /articles/{article}/edit", form.Handler(s.handleArticleEdit()))
 	s.mux.Handle("GET /embed.js", s.handleEmbedJS())
+	// The links of notification mails (notify.go): signed, so no
+	// cross-origin check (a mail program's one-click POST has no origin).
+	if s.cfg.Notify != nil {
+		s.mux.Handle("GET /notify/verify", s.handleVerify())
+		s.mux.Handle("POST /notify/verify", s.handleVerify())
+		s.mux.Handle("GET /notify/unsubscribe", s.handleUnsubscribe())
+		s.mux.Handle("POST /notify/unsubscribe", s.handleUnsubscribe())
+	}
 }

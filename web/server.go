@@ -82,6 +82,9 @@ type Config struct {
 	// the stream; until then the readers' lists, counts, live updates and
 	// pages answer 503 (restored.go). Nil serves at once.
 	Restored <-chan struct{}
+	// Notify turns readers' e-mail notifications on (notify.go); nil:
+	// off.
+	Notify *Notifications
 	// AccessLog logs one line per request at info (access.go): method,
 	// route pattern, status, duration and bytes; never addresses, paths
 	// or text.
@@ -141,6 +144,7 @@ func New(cfg Config) *Server {
 		cfg.ReadyGrace = DefaultReadyGrace
 	}
 	s.ready = &readiness{ready: cfg.Ready, grace: cfg.ReadyGrace}
+	s.pages.notifications = cfg.Notify != nil
 	s.mod = newModerators(s)
 	s.readers = newReaders(&s.cfg)
 	s.cmd = s.newCommands() // after newReaders: the secret and the depth are set

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/newsroom/commentd/accounts"
 	"github.com/newsroom/commentd/commands"
+	"github.com/newsroom/commentd/notify"
 	"github.com/newsroom/commentd/projections"
 )
 
@@ -70,7 +72,20 @@ type Config struct {
 	SearchWindow   int // comments the moderators' search holds
 	TrustedProxies []netip.Prefix
 	CookieSecure   bool
+
+	// Readers' e-mail notifications (off while SMTP.Addr is empty).
+	SMTP      SMTPConfig
+	PublicURL string
 }
+
+// SMTPConfig is the mail server notifications go through.
+type SMTPConfig struct {
+	Addr, User, Password, From, TLS string
+}
+
+// notifications reports whether readers may leave an address to be told
+// of replies and decisions.
+func (c *Config) notifications() bool { return c.SMTP.Addr != "" }
 
 // NATSConfig is how commentd reaches and secures NATS.
 type NATSConfig struct {
@@ -140,6 +155,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&c.SearchWindow, "search-window", projections.DefaultRecentComments, "api role: comments changed most recently that the moderators' search holds in memory (an article's search reads all of its comments)")
 	var proxies string
 	fs.StringVar(&proxies, "trusted-proxies", "", "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client; empty trusts nobody's")
+
+	fs.StringVar(&c.SMTP.Addr, "smtp-addr", "", "host:port of the mail server that sends readers' notifications (replies, decisions on held comments); empty turns notifications off")
+	fs.StringVar(&c.SMTP.User, "smtp-user", "", "user of --smtp-addr (PLAIN authentication); empty: none")
+	fs.StringVar(&c.SMTP.Password, "smtp-password", "", "password of --smtp-user (better in COMMENTD_SMTP_PASSWORD; never logged)")
+	fs.StringVar(&c.SMTP.From, "smtp-from", "", "sender of notification mails, e.g. 'Comments <comments@example.com>' (required with --smtp-addr)")
+	fs.StringVar(&c.SMTP.TLS, "smtp-tls", "starttls", "how the mail server connection is protected: starttls (port 587), tls (port 465), none (only to a server on localhost)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "base URL readers reach commentd at, for the links in notification mails, e.g. https://comments.example.com (required with --smtp-addr)")
 
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", true, "make the moderators' session cookie Secure with the __Host- prefix (HTTPS only); default: on unless --http-addr is a loopback address")
 
@@ -231,6 +253,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		// from elsewhere is behind HTTPS, or should be.
 		c.CookieSecure = !loopbackAddr(c.HTTPAddr)
 	}
+	if err := c.validateSMTP(); err != nil {
+		return c, err
+	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return c, errors.New("--log-format is json or text")
 	}
@@ -313,4 +338,34 @@ func loopbackAddr(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// validateSMTP checks the notification flags: all or nothing.
+func (c *Config) validateSMTP() error {
+	if !c.notifications() {
+		if c.SMTP.User != "" || c.SMTP.Password != "" || c.SMTP.From != "" {
+			return errors.New("--smtp-user, --smtp-password and --smtp-from need --smtp-addr")
+		}
+		return nil
+	}
+	if _, err := c.smtpMailer(); err != nil {
+		return fmt.Errorf("--smtp-addr: %w", err)
+	}
+	if c.SMTP.From == "" {
+		return errors.New("--smtp-from: notification mails need a sender, e.g. 'Comments <comments@example.com>'")
+	}
+	if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
+		return fmt.Errorf("--smtp-from %q: %w", c.SMTP.From, err)
+	}
+	u, err := url.Parse(c.PublicURL)
+	if c.PublicURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return errors.New("--public-url: notification mails link back to commentd; give its base URL, e.g. https://comments.example.com")
+	}
+	return nil
+}
+
+// smtpMailer is the mail server of --smtp-addr.
+func (c *Config) smtpMailer() (*notify.SMTP, error) {
+	m := &notify.SMTP{Addr: c.SMTP.Addr, User: c.SMTP.User, Password: c.SMTP.Password, TLS: notify.TLS(c.SMTP.TLS)}
+	return m, m.Validate()
 }

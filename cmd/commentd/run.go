@@ -27,6 +27,7 @@ import (
 	"github.com/newsroom/commentd/internal/logthrottle"
 	"github.com/newsroom/commentd/internal/natsperm"
 	"github.com/newsroom/commentd/moderation"
+	"github.com/newsroom/commentd/notify"
 	"github.com/newsroom/commentd/projections"
 	"github.com/newsroom/commentd/web"
 )
@@ -77,6 +78,7 @@ type app struct {
 	projector *projections.Projector
 	worker    *moderation.Worker          // nil without the worker role
 	holds     *commands.ReportsHold       // beside the worker
+	notifier  *notify.Notifier            // beside the worker, with --smtp-addr
 	facts     *projections.FactsView      // what the worker decides with
 	search    *projections.RecentComments // the moderators' search, with the api
 	// watchers keep this process's copies of the views current (the
@@ -166,7 +168,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	if err != nil {
 		return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 	}
-	deadletter.NewCollector(reg, dead, logger.With("component", "deadletter"), moderation.ConsumerName, commands.ReportsHoldConsumer)
+	deadletter.NewCollector(reg, dead, logger.With("component", "deadletter"), moderation.ConsumerName, commands.ReportsHoldConsumer, notify.ConsumerName)
 
 	views := projections.NewStore()
 	a.projector = &projections.Projector{
@@ -257,6 +259,12 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		}
 		reg.MustRegister(rulesetInfo{a.rules})
 	}
+	// Readers' e-mail notifications, beside the worker.
+	if cfg.has(roleWorker) && cfg.notifications() {
+		if a.notifier, err = a.newNotifier(sctx, reg); err != nil {
+			return a, err
+		}
+	}
 	webLog := log
 	if !cfg.has(roleAPI) {
 		views = nil
@@ -340,6 +348,11 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
 		MaxReplyDepth: cfg.MaxReplyDepth, EditWindow: cfg.EditWindow, TrustedProxies: cfg.TrustedProxies,
 		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog,
+	}
+	if cfg.has(roleAPI) && cfg.notifications() {
+		if wcfg.Notify, err = a.webNotifications(sctx); err != nil {
+			return a, err
+		}
 	}
 	if views != nil {
 		// Readers are served once the in-process views caught up and the
@@ -434,6 +447,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stdout io.Writer) erro
 		})
 		// It judges reports by the log, not by the views: no wait.
 		goRun("reports-hold", a.holds.Run)
+		if a.notifier != nil {
+			goRun("notify", a.notifier.Run)
+		}
 		goRun("rules", func(ctx context.Context) error {
 			return a.rules.Follow(ctx, a.log, a.logger.With("component", "rules"))
 		})

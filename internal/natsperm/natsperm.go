@@ -19,6 +19,7 @@ import (
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/moderation"
+	"github.com/newsroom/commentd/notify"
 	"github.com/newsroom/commentd/projections"
 )
 
@@ -50,6 +51,7 @@ type Grant struct {
 var durables = map[string]string{
 	moderation.ConsumerName:      Worker,
 	commands.ReportsHoldConsumer: Worker,
+	notify.ConsumerName:          Worker,
 }
 
 var all = []string{API, Worker, Projector}
@@ -74,6 +76,12 @@ var Grants = []Grant{
 		durable(events.StreamName, moderation.ConsumerName)},
 	{"take readers' reports from its durable consumer, to hold a comment enough readers reported", []string{Worker},
 		durable(events.StreamName, commands.ReportsHoldConsumer)},
+	{"take submissions, decisions and erasures from the notifier's durable consumer, to mail readers who asked (with --smtp-addr)", []string{Worker},
+		durable(events.StreamName, notify.ConsumerName)},
+	{"read the key of the notification mails' links and address hashes (that one key of the secrets bucket)", []string{Worker},
+		[]string{"$JS.API.STREAM.INFO.KV_" + accounts.SecretsBucket, "$JS.API.DIRECT.GET.KV_" + accounts.SecretsBucket + ".$KV." + accounts.SecretsBucket + ".secret." + NotifySecret}},
+	{"read and write readers' notification state: addresses by keyed hash (verified, unsubscribed), mails sent", []string{API, Worker},
+		kv(notify.Bucket)},
 	{"read and write moderators' accounts, tokens and sessions", []string{API},
 		slices.Concat(kv(accounts.AccountsBucket), kv(accounts.SessionsBucket))},
 	{"read the key behind the address hashes", []string{API}, read("KV_" + accounts.SecretsBucket)},

@@ -23,8 +23,44 @@ import (
 	"github.com/newsroom/commentd/internal/natstest"
 	"github.com/newsroom/commentd/internal/poll"
 	"github.com/newsroom/commentd/moderation"
+	"github.com/newsroom/commentd/notify"
 	"github.com/newsroom/commentd/projections"
 )
+
+// notifyState uses the NOTIFY bucket as the web server does (verify,
+// unsubscribe) and, for the worker, the notifier's consumer as Run makes it.
+func notifyState(ctx context.Context, js jetstream.JetStream, consumer bool) error {
+	st, err := notify.Attach(ctx, js)
+	if err != nil {
+		return err
+	}
+	hash := notify.NewKeys([]byte("k")).AddressHash(uuid.NewString() + "@example.com")
+	if err := st.Verify(ctx, hash); err != nil {
+		return err
+	}
+	if err := st.Unsubscribe(ctx, hash); err != nil {
+		return err
+	}
+	if a, err := st.Address(ctx, hash); err != nil || a.Mailable() {
+		return fmt.Errorf("address %+v, %v", a, err)
+	}
+	if !consumer {
+		return nil
+	}
+	log, err := events.Attach(ctx, js)
+	if err != nil {
+		return err
+	}
+	cons, err := log.Durable(ctx, jetstream.ConsumerConfig{
+		Durable: notify.ConsumerName, FilterSubjects: notify.Subjects, DeliverPolicy: jetstream.DeliverNewPolicy,
+		AckPolicy: jetstream.AckExplicitPolicy,
+	}, nil)
+	if err != nil {
+		return err
+	}
+	_, err = cons.Info(ctx)
+	return err
+}
 
 // The table held against a real embedded server, as the all-in-one runs
 // it.
@@ -249,12 +285,20 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 			_, err := c.js.KeyValue(ctx, accounts.AccountsBucket)
 			return err
 		})
-		c.mayNot("read the secret", "$JS.API.STREAM.INFO.KV_SECRETS", func(ctx context.Context) error {
+		c.mayNot("read the secret", "$JS.API.DIRECT.GET.KV_SECRETS.$KV.SECRETS.secret."+natsperm.ReportersSecret, func(ctx context.Context) error {
 			_, err := accounts.Secret(ctx, c.js, natsperm.ReportersSecret)
 			return err
 		})
-		c.mayNot("read the secret directly", "$JS.API.DIRECT.GET.KV_SECRETS", func(ctx context.Context) error {
-			return c.raw(ctx, "$JS.API.DIRECT.GET.KV_SECRETS.$KV.SECRETS.secret."+natsperm.ReportersSecret, "")
+		c.mayNot("read the secrets bucket through a consumer", "$JS.API.CONSUMER.CREATE.KV_SECRETS", func(ctx context.Context) error {
+			_, err := c.js.OrderedConsumer(ctx, "KV_"+accounts.SecretsBucket, jetstream.OrderedConsumerConfig{})
+			return err
+		})
+		c.may("read the notifications' secret", func(ctx context.Context) error {
+			_, err := accounts.Secret(ctx, c.js, natsperm.NotifySecret)
+			return err
+		})
+		c.may("keep the notifications' state and take events from its consumer", func(ctx context.Context) error {
+			return notifyState(ctx, c.js, true)
 		})
 		c.mayNot("write the snapshot", "$O.PROJECTIONS.", func(ctx context.Context) error {
 			return c.publish(ctx, "$O.PROJECTIONS.C.x", "views")
@@ -298,6 +342,13 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 				return err
 			}
 			_, _, err = st.NewSession(ctx, "maria")
+			return err
+		})
+		c.may("mark a reader's address verified or unsubscribed", func(ctx context.Context) error {
+			return notifyState(ctx, c.js, false)
+		})
+		c.mayNot("take events from the notifier's consumer", "$JS.API.CONSUMER.CREATE.COMMENTS.notify", func(ctx context.Context) error {
+			_, err := c.js.CreateOrUpdateConsumer(ctx, events.StreamName, jetstream.ConsumerConfig{Durable: notify.ConsumerName})
 			return err
 		})
 		c.may("read the secret", func(ctx context.Context) error {

@@ -9,6 +9,7 @@ import (
 	"github.com/newsroom/commentd/accounts"
 	"github.com/newsroom/commentd/deadletter"
 	"github.com/newsroom/commentd/events"
+	"github.com/newsroom/commentd/notify"
 	"github.com/newsroom/commentd/projections"
 )
 
@@ -20,7 +21,7 @@ type Setup struct {
 
 // Provision creates, or updates to s, everything the roles use but may
 // not create: the stream, the dead letters, the accounts, sessions,
-// secrets, snapshot and view buckets, and the secret. It needs the operator's
+// secrets, notifications, snapshot and view buckets, and the secrets. It needs the operator's
 // credential. The worker's durable consumer is not here: the worker may
 // create its own (Grants).
 func Provision(ctx context.Context, js jetstream.JetStream, s Setup) error {
@@ -35,6 +36,12 @@ func Provision(ctx context.Context, js jetstream.JetStream, s Setup) error {
 		return err
 	}
 	if err := accounts.ProvisionSecret(ctx, js, s.Replicas, ReportersSecret); err != nil {
+		return err
+	}
+	if err := accounts.ProvisionSecret(ctx, js, s.Replicas, NotifySecret); err != nil {
+		return err
+	}
+	if err := notify.Provision(ctx, js, s.Replicas); err != nil {
 		return err
 	}
 	if _, err = projections.OpenSnapshots(ctx, js, s.Replicas); err != nil {
@@ -61,3 +68,9 @@ func Provision(ctx context.Context, js jetstream.JetStream, s Setup) error {
 
 // ReportersSecret names the key behind the address hashes.
 const ReportersSecret = "reporters"
+
+// NotifySecret names the key of the notification mails' links and of the
+// hashes that stand for readers' e-mail addresses: its own key, so the
+// worker that sends the mails reads that one and not the key behind the
+// hashes of client addresses.
+const NotifySecret = "notify"

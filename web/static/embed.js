@@ -216,7 +216,9 @@
       'Spam or advertising': 'Спам или реклама',
       'Off topic': 'Не по теме',
       'Shares personal information': 'Раскрывает личные данные',
-      'Something else': 'Другое'
+      'Something else': 'Другое',
+      'E-mail (optional)': 'Эл. почта (необязательно)',
+      'Never shown. Only to tell you of replies and of a moderator\'s decision; each mail can stop them.': 'Никому не показывается. Только чтобы сообщить об ответах и о решении модератора; в каждом письме есть ссылка, чтобы отписаться.'
     }
   };
 
@@ -280,6 +282,9 @@
     this.replyTo = '';
     this.reportFor = '';
     this.retry = 1000;
+    // The e-mail fields show once the server says it sends notifications.
+    this.notifications = false;
+    this.emailBoxes = [];
     var root = host.attachShadow ? host.attachShadow({ mode: 'open' }) : host;
     this.build(root);
     this.pending().forEach(this.place, this);
@@ -326,14 +331,20 @@
     var author = el('input', { id: uid + 'a', name: 'author', maxlength: '80', autocomplete: 'nickname', required: '' });
     try { author.value = window.localStorage.getItem('commentd:name') || ''; } catch (e) {}
     var text = el('textarea', { id: uid + 't', name: 'text', maxlength: '5000', required: '' });
+    var email = el('input', { id: uid + 'e', name: 'email', type: 'email', maxlength: '254', autocomplete: 'email', 'aria-describedby': uid + 'eh' });
+    try { email.value = window.localStorage.getItem('commentd:email') || ''; } catch (e) {}
+    var emailBox = el('div', this.notifications ? null : { hidden: '' }, [el('label', { for: uid + 'e' }, [self.t('E-mail (optional)')]), email,
+      el('p', { class: 'note', id: uid + 'eh' }, [self.t('Never shown. Only to tell you of replies and of a moderator\'s decision; each mail can stop them.')])]);
+    this.emailBoxes = this.emailBoxes.filter(function (b) { return b.isConnected; }); // closed reply forms go
+    this.emailBoxes.push(emailBox);
     var msg = el('p', { class: 'msg', role: 'status', 'aria-live': 'polite' });
     var button = el('button', { type: 'submit' }, [parentID ? self.t('Post reply') : self.t('Post comment')]);
     var who = name ? [el('p', { class: 'note' }, [self.t('Posting as '), el('strong', null, [name])])]
       : [el('label', { for: uid + 'a' }, [self.t('Name')]), author];
     var cancel = parentID ? el('button', { type: 'button', class: 'cancel', onclick: function () { self.closeReply(); } }, [self.t('Cancel')]) : null;
     var node = el('form', { class: parentID ? 'reply' : 'top', novalidate: '' }, (parentID ? [] : [el('h2', null, [self.t('Leave a comment')])])
-      .concat(who, [el('label', { for: uid + 't' }, [parentID ? self.t('Your reply') : self.t('Comment')]), text, button, cancel, msg]));
-    var f = { node: node, text: text, msg: msg, author: author };
+      .concat(who, [el('label', { for: uid + 't' }, [parentID ? self.t('Your reply') : self.t('Comment')]), text, emailBox, button, cancel, msg]));
+    var f = { node: node, text: text, msg: msg, author: author, email: email, emailBox: emailBox };
     node.addEventListener('submit', function (ev) {
       ev.preventDefault();
       self.post(parentID, name ? '' : author.value.trim(), text.value, f, button);
@@ -351,6 +362,8 @@
     if (!text.trim()) { this.say(f, self.t('Please write a comment first.'), true); f.text.focus(); return; }
     if (!this.token && !author) { this.say(f, self.t('Please give a name.'), true); f.author.focus(); return; }
     try { if (author) window.localStorage.setItem('commentd:name', author); } catch (e) {}
+    var email = f.emailBox && !f.emailBox.hidden ? f.email.value.trim() : '';
+    try { if (f.emailBox && !f.emailBox.hidden) window.localStorage.setItem('commentd:email', email); } catch (e) {}
     // One key per comment, kept across retries: a POST that was stored but
     // whose answer was lost is then recognised, not posted twice.
     var sig = author + '\n' + parentID + '\n' + text;
@@ -361,7 +374,7 @@
     this.say(f, self.t('Posting…'));
     fetch(this.api('api/articles/' + encodeURIComponent(this.article) + '/comments'), {
       method: 'POST', mode: 'cors', credentials: 'omit', headers: headers,
-      body: JSON.stringify({ author: author, text: text, parent_id: parentID })
+      body: JSON.stringify(email ? { author: author, text: text, parent_id: parentID, email: email } : { author: author, text: text, parent_id: parentID })
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) { return { r: r, body: body }; });
     }).then(function (res) {
@@ -670,6 +683,10 @@
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (page) {
         self.loaded = true;
+        if (page.notifications && !self.notifications) {
+          self.notifications = true;
+          self.emailBoxes.forEach(function (b) { b.hidden = false; });
+        }
         (page.comments || []).forEach(self.approved, self);
         if (!cursor) self.setTotal(page.total || 0); // later pages may be older than live counts
         if (!cursor || self.cursor === cursor) {
