@@ -96,8 +96,9 @@ func NewArticleWriter(kv jetstream.KeyValue) *ArticleWriter { return &ArticleWri
 func (w *ArticleWriter) Bucket() jetstream.KeyValue { return w.kv }
 func (w *ArticleWriter) Reset()                     {}
 
-// Into is the same view written into kv, for a rebuild (Rebuildable).
-func (w *ArticleWriter) Into(kv jetstream.KeyValue) ViewWriter { return NewArticleWriter(kv) }
+// Into is the same view written into kv, for a rebuild (Rebuildable); it
+// caches nothing.
+func (w *ArticleWriter) Into(kv jetstream.KeyValue, _ int) ViewWriter { return NewArticleWriter(kv) }
 
 // Apply puts the comment's entry when it becomes approved and deletes it
 // when it stops being. It writes the comment's newest state (Latest), so
@@ -109,11 +110,7 @@ func (w *ArticleWriter) Apply(_ context.Context, u *Update, b *Batch) error {
 		// The author was erased: an approved comment is rewritten with
 		// its personal fields removed (its seq stays the comment's).
 		if u.Latest.Status == Approved && ValidCommentKey(u.Latest.ID) && events.ValidArticleID(u.Latest.Article) {
-			val, err := json.Marshal(articleEntry(u.Latest))
-			if err != nil {
-				return err
-			}
-			b.Put(articleKey(u.Latest.Article, u.Latest.ID), val)
+			return b.PutJSON(articleKey(u.Latest.Article, u.Latest.ID), articleEntry(u.Latest))
 		}
 		return nil
 	}
@@ -131,11 +128,7 @@ func (w *ArticleWriter) Apply(_ context.Context, u *Update, b *Batch) error {
 	key := articleKey(u.Latest.Article, u.Latest.ID)
 	switch {
 	case u.Latest.Status == Approved:
-		val, err := json.Marshal(articleEntry(u.Latest))
-		if err != nil {
-			return err
-		}
-		b.Put(key, val)
+		return b.PutJSON(key, articleEntry(u.Latest))
 	case was || is:
 		note, _ := json.Marshal(removal{Seq: u.Latest.Seq, Status: u.Latest.Status, Reason: u.Latest.Reason, Message: u.Latest.Message})
 		b.DeleteWith(key, note)

@@ -295,7 +295,11 @@ var _ ViewWriter = (*FactsWriter)(nil)
 
 // NewFactsWriter writes the view in kv (attached by the projector role).
 func NewFactsWriter(kv jetstream.KeyValue) *FactsWriter {
-	return &FactsWriter{kv: kv, authors: newLRU[string, *AuthorEntry](viewCacheSize, nil)}
+	return newFactsWriter(kv, viewCacheSize)
+}
+
+func newFactsWriter(kv jetstream.KeyValue, cache int) *FactsWriter {
+	return &FactsWriter{kv: kv, authors: newLRU[string, *AuthorEntry](max(cache, viewCacheSize), nil)}
 }
 
 // AttachFactsWriter attaches the provisioned bucket for writing.
@@ -310,8 +314,10 @@ func AttachFactsWriter(ctx context.Context, js jetstream.JetStream) (*FactsWrite
 func (w *FactsWriter) Bucket() jetstream.KeyValue { return w.kv }
 
 // Into is the same view written into kv, for a rebuild (Rebuildable).
-func (w *FactsWriter) Into(kv jetstream.KeyValue) ViewWriter { return NewFactsWriter(kv) }
-func (w *FactsWriter) Reset()                                { w.authors.clear() }
+func (w *FactsWriter) Into(kv jetstream.KeyValue, keys int) ViewWriter {
+	return newFactsWriter(kv, keys)
+}
+func (w *FactsWriter) Reset() { w.authors.clear() }
 
 func (w *FactsWriter) load(ctx context.Context, tok string) (*AuthorEntry, error) {
 	if a, ok := w.authors.get(tok); ok {
@@ -328,15 +334,6 @@ func (w *FactsWriter) load(ctx context.Context, tok string) (*AuthorEntry, error
 	return a, nil
 }
 
-func putJSON(b *Batch, key string, v any) error {
-	val, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	b.Put(key, val)
-	return nil
-}
-
 // Apply writes what one event changed in the facts: FoldAuthor of the
 // author the event concerns, and an article's settings.
 func (w *FactsWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
@@ -346,7 +343,7 @@ func (w *FactsWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
 		if e.Payload(&set) != nil || !events.ValidArticleID(e.Article) {
 			return nil
 		}
-		return putJSON(b, factsArticlePrefix+e.Article, ArticleFacts{ArticleSettings: set, Seq: e.Seq})
+		return b.PutJSON(factsArticlePrefix+e.Article, ArticleFacts{ArticleSettings: set, Seq: e.Seq})
 	}
 	ch := CommentChange{Before: u.Change.Before.Comment, After: u.Change.After.Comment, Changed: u.Change.Changed}
 	tok := FactsAuthor(e, ch)
@@ -361,6 +358,9 @@ func (w *FactsWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
 	if !did.Facts && !did.Comments {
 		return nil
 	}
+	// a is the cached entry: its two values are written from it (PutJSON
+	// may marshal them when the step ends), and every later change of
+	// either comes with a write of it.
 	*a = after
 	if did.Erased {
 		// Nothing of the author stays behind, not even in the bucket's
@@ -371,15 +371,15 @@ func (w *FactsWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
 			b.Remove(authorPrefix+tok, markerTTL)
 			return nil
 		}
-		return putJSON(b, authorPrefix+tok, a.Facts)
+		return b.PutJSON(authorPrefix+tok, &a.Facts)
 	}
 	if did.Comments {
-		if err := putJSON(b, authoredPrefix+tok, a.Comments); err != nil {
+		if err := b.PutJSON(authoredPrefix+tok, &a.Comments); err != nil {
 			return err
 		}
 	}
 	if did.Facts {
-		return putJSON(b, authorPrefix+tok, a.Facts)
+		return b.PutJSON(authorPrefix+tok, &a.Facts)
 	}
 	return nil
 }

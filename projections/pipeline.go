@@ -110,22 +110,75 @@ type Batch struct {
 	p      *pipeline
 	prefix string               // $KV.<bucket>.
 	n      int                  // writes since the last checkpoint
-	held   map[string]*nats.Msg // coalesced writes not yet published, by subject
+	held   map[string]heldWrite // coalesced writes not yet published, by subject
 }
 
-// flush publishes the coalesced writes.
-func (b *Batch) flush() {
-	for _, m := range b.held {
-		if _, err := b.p.js.PublishMsgAsync(m, jetstream.WithStallWait(b.p.stall)); err != nil {
-			b.p.fail(fmt.Errorf("projections: write %s: %w", m.Subject, err))
+// heldWrite is a coalesced write: the message, and for PutJSON the value
+// its data is marshalled from when the step ends; created: the key is
+// not in the bucket before it (Create).
+type heldWrite struct {
+	m       *nats.Msg
+	v       any
+	created bool
+}
+
+// flush publishes the coalesced writes, marshalling the values PutJSON
+// held, and adds what the server will answer for each to acks.
+func (b *Batch) flush(acks []jetstream.PubAckFuture) []jetstream.PubAckFuture {
+	for _, h := range b.held {
+		if h.v != nil {
+			data, err := json.Marshal(h.v)
+			if err != nil {
+				b.p.fail(fmt.Errorf("projections: write %s: %w", h.m.Subject, err))
+				continue
+			}
+			h.m.Data = data
 		}
+		f, err := b.p.js.PublishMsgAsync(h.m, jetstream.WithStallWait(b.p.stall))
+		if err != nil {
+			b.p.fail(fmt.Errorf("projections: write %s: %w", h.m.Subject, err))
+			continue
+		}
+		acks = append(acks, f)
 	}
 	clear(b.held)
+	return acks
 }
 
 // Put stores value at key.
 func (b *Batch) Put(key string, value []byte) {
 	b.publish(&nats.Msg{Subject: b.prefix + key, Data: value})
+}
+
+// PutJSON stores v, marshalled, at key. A rebuild marshals only the last
+// value of each key per checkpoint step, when the step ends: until the
+// next write of the same key or the next checkpoint, v must not change
+// (a pointer to a value that changes only with a later PutJSON of the same
+// key is fine: what is marshalled is then the newest).
+func (b *Batch) PutJSON(key string, v any) error { return b.putJSON(key, v, false) }
+
+// Create is PutJSON of a key that cannot be in the bucket yet (a new
+// comment's). In a rebuild from sequence 1 into empty buckets, a removal
+// of it before the step ends cancels both: nothing is written.
+func (b *Batch) Create(key string, v any) error {
+	return b.putJSON(key, v, b.p.coalesce && b.p.assumeNew)
+}
+
+func (b *Batch) putJSON(key string, v any, created bool) error {
+	if b.p.coalesce {
+		b.n++
+		if b.held == nil {
+			b.held = map[string]heldWrite{}
+		}
+		b.held[b.prefix+key] = heldWrite{m: &nats.Msg{Subject: b.prefix + key}, v: v, created: created}
+		return nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b.Put(key, data)
+	return nil
 }
 
 // Delete removes key (a delete marker; the bucket keeps no history).
@@ -159,13 +212,17 @@ func (b *Batch) Wait(ctx context.Context) error { return b.p.wait(ctx) }
 func (b *Batch) publish(m *nats.Msg) {
 	b.n++
 	if b.p.coalesce {
-		// Only the last write of a key before the checkpoint is
+		// Only the last write of a key before the step ends is
 		// published (flush): a rebuild writes most comments twice in a
 		// few events, submitted then decided.
 		if b.held == nil {
-			b.held = map[string]*nats.Msg{}
+			b.held = map[string]heldWrite{}
 		}
-		b.held[m.Subject] = m
+		if h, ok := b.held[m.Subject]; ok && h.created && m.Header.Get("KV-Operation") != "" {
+			delete(b.held, m.Subject) // created and removed in one step
+			return
+		}
+		b.held[m.Subject] = heldWrite{m: m}
 		return
 	}
 	if _, err := b.p.js.PublishMsgAsync(m, jetstream.WithStallWait(b.p.stall)); err != nil {
@@ -208,9 +265,14 @@ type pipeline struct {
 	// submission's comment is new and needs no KV get to learn so.
 	every     int
 	assumeNew bool
-	// coalesce holds each view's writes until the checkpoint and publishes
+	// coalesce holds each view's writes until the step ends and publishes
 	// only the last of each key (a rebuild: nobody reads its buckets yet).
 	coalesce bool
+	// overlap is how many ended steps may wait for their acknowledgements
+	// while the next is folded (a rebuild); 0: each step's checkpoint
+	// waits for its writes before the next event (the live pipeline).
+	overlap int
+	steps   []*step // ended steps not all acknowledged yet, oldest first
 
 	// applyMu is held while an event is applied, and by a rebuild while
 	// it switches views (rebuild.go): views, comments and cache change
@@ -229,6 +291,16 @@ type cachedComment struct {
 	// legacy: the view's entry is of the status-only format; the state
 	// comes from the log at the next event.
 	legacy bool
+}
+
+// step is the writes of one checkpoint step of a rebuild, published when
+// it ended. Its checkpoint is published once every write of it and of the
+// steps before it is acknowledged.
+type step struct {
+	seq          uint64 // the last sequence folded into it
+	acks         []jetstream.PubAckFuture
+	acked        int  // acks[:acked] are acknowledged
+	checkpointed bool // its checkpoints are among acks
 }
 
 const (
@@ -291,10 +363,12 @@ func (p *pipeline) start(ctx context.Context) (uint64, error) {
 	p.failed = nil
 	p.mu.Unlock()
 	p.cache.clear()
+	p.steps = nil
 	from := uint64(0)
 	for i, v := range p.views {
 		v.w.Reset()
 		v.batch.n = 0
+		clear(v.batch.held)
 		cp, err := readCheckpoint(ctx, v.w.Bucket())
 		if err != nil {
 			return 0, err
@@ -343,8 +417,14 @@ func (p *pipeline) knownComment(ctx context.Context, id string) (bool, error) {
 // wait returns once every write so far is acknowledged, or the first
 // failure.
 func (p *pipeline) wait(ctx context.Context) error {
+	if p.overlap > 0 {
+		if err := p.endStep(ctx); err != nil {
+			return err
+		}
+		return p.settle(ctx, 0)
+	}
 	for _, v := range p.views {
-		v.batch.flush()
+		v.batch.flush(nil)
 	}
 	if p.js.PublishAsyncPending() > 0 {
 		t := time.NewTimer(p.timeout + time.Second)
@@ -390,10 +470,95 @@ func (p *pipeline) apply(ctx context.Context, e events.Envelope, decodeErr error
 	}
 	p.applied = e.Seq
 	p.pending++
-	if caughtUp || p.pending >= p.every {
+	switch {
+	case caughtUp:
 		return p.checkpoint(ctx)
+	case p.pending < p.every:
+		return nil
+	case p.overlap > 0:
+		return p.endStep(ctx)
 	}
-	return nil
+	return p.checkpoint(ctx)
+}
+
+// endStep publishes the step's writes and returns while their
+// acknowledgements come, so that the next step is folded meanwhile; it
+// waits only while more than overlap ended steps are not acknowledged.
+func (p *pipeline) endStep(ctx context.Context) error {
+	s := &step{seq: p.applied}
+	for _, v := range p.views {
+		s.acks = v.batch.flush(s.acks)
+	}
+	p.steps = append(p.steps, s)
+	p.pending = 0
+	return p.settle(ctx, p.overlap)
+}
+
+// settle publishes the checkpoints of the ended steps whose writes are
+// acknowledged, oldest first, and forgets a step once its checkpoints are
+// acknowledged too; it waits for the oldest while more than keep are left.
+// A view's checkpoint is so never ahead of a write the server has not
+// stored: a crash resumes at a sequence whose writes all landed.
+func (p *pipeline) settle(ctx context.Context, keep int) error {
+	for len(p.steps) > 0 {
+		s := p.steps[0]
+		done, err := p.acknowledged(ctx, s, len(p.steps) > keep)
+		if err != nil || !done {
+			return err
+		}
+		if s.checkpointed {
+			p.steps = p.steps[1:]
+			continue
+		}
+		s.checkpointed = true
+		cp := []byte(strconv.FormatUint(s.seq, 10))
+		for _, v := range p.views {
+			if s.seq <= v.saved {
+				continue
+			}
+			f, err := p.js.PublishMsgAsync(&nats.Msg{Subject: v.batch.prefix + checkpointKey, Data: cp}, jetstream.WithStallWait(p.stall))
+			if err != nil {
+				return &WriteError{fmt.Errorf("projections: %s checkpoint: %w", v.w.Bucket().Bucket(), err)}
+			}
+			s.acks = append(s.acks, f)
+			v.saved, v.batch.n = s.seq, 0
+		}
+	}
+	return p.err()
+}
+
+// acknowledged reports whether the server acknowledged every write of s;
+// with block it waits for them (at most the write timeout).
+func (p *pipeline) acknowledged(ctx context.Context, s *step, block bool) (bool, error) {
+	var timeout <-chan time.Time
+	for ; s.acked < len(s.acks); s.acked++ {
+		f := s.acks[s.acked]
+		select {
+		case <-f.Ok():
+			continue
+		case err := <-f.Err():
+			return false, &WriteError{fmt.Errorf("projections: write %s: %w", f.Msg().Subject, err)}
+		default:
+		}
+		if !block {
+			return false, nil
+		}
+		if timeout == nil {
+			t := time.NewTimer(p.timeout + time.Second)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return false, &WriteError{fmt.Errorf("projections: write %s: %w", f.Msg().Subject, err)}
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-timeout:
+			return false, &WriteError{errors.New("projections: view writes not acknowledged in time")}
+		}
+	}
+	return true, nil
 }
 
 // destroyKeys destroys the keys an erasure names before the views are
@@ -599,10 +764,5 @@ func (w commentWriter) Apply(_ context.Context, u *Update, b *Batch) error {
 	if !u.Touched() && !u.Erased() || u.Latest.Seq > u.Change.After.Seq {
 		return nil
 	}
-	val, err := json.Marshal(u.Change.After)
-	if err != nil {
-		return err
-	}
-	b.Put(statusPrefix+u.Change.After.ID, val)
-	return nil
+	return b.PutJSON(statusPrefix+u.Change.After.ID, u.Change.After)
 }

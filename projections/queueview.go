@@ -156,7 +156,11 @@ var _ ViewWriter = (*QueuesWriter)(nil)
 
 // NewQueuesWriter writes the view in kv (attached by the projector role).
 func NewQueuesWriter(kv jetstream.KeyValue) *QueuesWriter {
-	return &QueuesWriter{kv: kv, reports: newLRU[string, *reportsState](viewCacheSize, nil)}
+	return newQueuesWriter(kv, viewCacheSize)
+}
+
+func newQueuesWriter(kv jetstream.KeyValue, cache int) *QueuesWriter {
+	return &QueuesWriter{kv: kv, reports: newLRU[string, *reportsState](max(cache, viewCacheSize), nil)}
 }
 
 // AttachQueuesWriter attaches the provisioned bucket for writing.
@@ -171,8 +175,10 @@ func AttachQueuesWriter(ctx context.Context, js jetstream.JetStream) (*QueuesWri
 func (w *QueuesWriter) Bucket() jetstream.KeyValue { return w.kv }
 
 // Into is the same view written into kv, for a rebuild (Rebuildable).
-func (w *QueuesWriter) Into(kv jetstream.KeyValue) ViewWriter { return NewQueuesWriter(kv) }
-func (w *QueuesWriter) Reset()                                { w.reports.clear() }
+func (w *QueuesWriter) Into(kv jetstream.KeyValue, keys int) ViewWriter {
+	return newQueuesWriter(kv, keys)
+}
+func (w *QueuesWriter) Reset() { w.reports.clear() }
 
 func (w *QueuesWriter) loadReports(ctx context.Context, id string) (*reportsState, error) {
 	if rs, ok := w.reports.get(id); ok {
@@ -189,13 +195,10 @@ func (w *QueuesWriter) loadReports(ctx context.Context, id string) (*reportsStat
 	return rs, nil
 }
 
+// putReports writes rs.entry, which changes only with the next
+// putReports of the same comment (PutJSON may marshal it later).
 func (w *QueuesWriter) putReports(b *Batch, id string, rs *reportsState) error {
-	val, err := json.Marshal(rs.entry)
-	if err != nil {
-		return err
-	}
-	b.Put(reportsPrefix+id, val)
-	return nil
+	return b.PutJSON(reportsPrefix+id, &rs.entry)
 }
 
 // Apply writes what one event changed in the queues.
@@ -230,11 +233,9 @@ func (w *QueuesWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
 		// next decision's expected sequence, which a queue entry shows.
 		if e.Type == events.CommentSubmitted {
 			if ch.Changed && ch.Before.ID == "" && ch.After.Status == Pending {
-				val, err := json.Marshal(PendingEntry{CreatedAt: ch.After.CreatedAt, Seq: e.Seq})
-				if err != nil {
+				if err := b.Create(pendingPrefix+id, PendingEntry{CreatedAt: ch.After.CreatedAt, Seq: e.Seq}); err != nil {
 					return err
 				}
-				b.Put(pendingPrefix+id, val)
 			}
 			if ch.Before.ID == "" {
 				return nil // new: in no queue
@@ -330,11 +331,9 @@ func (w *QueuesWriter) requeue(b *Batch, before Comment, beforeRep Reports, afte
 		was, now := inQueue(q, before, beforeRep), inQueue(q, after, afterRep)
 		switch {
 		case now:
-			val, err := json.Marshal(QueueEntry{Comment: after, Reports: afterRep, Seq: seq})
-			if err != nil {
+			if err := b.PutJSON(queueKey(q, after.ID), QueueEntry{Comment: after, Reports: afterRep, Seq: seq}); err != nil {
 				return err
 			}
-			b.Put(queueKey(q, after.ID), val)
 		case was || ahead:
 			b.Remove(queueKey(q, after.ID), markerTTL)
 		}

@@ -15,11 +15,14 @@ import (
 )
 
 // Rebuildable is a view that can be rebuilt: Into makes a fresh writer of
-// the same view into another bucket (its spare), with nothing cached. A
-// request to rebuild a view that is not Rebuildable fails.
+// the same view into another bucket (its spare), with nothing cached, and
+// a cache (if it keeps one) of at least keys values: a rebuild's writes
+// are acknowledged steps later, and a value not acknowledged yet must not
+// be read back from the bucket. A request to rebuild a view that is not
+// Rebuildable fails.
 type Rebuildable interface {
 	ViewWriter
-	Into(kv jetstream.KeyValue) ViewWriter
+	Into(kv jetstream.KeyValue, keys int) ViewWriter
 }
 
 // maxSwapGap is how far the live pipeline may be ahead of a rebuild that
@@ -27,10 +30,24 @@ type Rebuildable interface {
 // the live pipeline waits: a few milliseconds of events.
 const maxSwapGap = 2048
 
-// rebuildCheckpointEvery is a rebuild's checkpoint step: each checkpoint
-// waits for every write in flight, and a rebuild that restarts only
-// redoes this many events. The comment cache holds four times as many.
-var rebuildCheckpointEvery = 4096
+// rebuildCheckpointEvery is a rebuild's checkpoint step: the writes of a
+// step are coalesced (the last value of each key), published when it
+// ends and acknowledged while the next steps are folded; a rebuild that
+// restarts redoes at most rebuildOverlap+1 steps.
+var rebuildCheckpointEvery = 8192
+
+// rebuildOverlap is how many ended steps of a rebuild may wait for their
+// acknowledgements while the next one is folded.
+const rebuildOverlap = 1
+
+// rebuildMaxPending bounds a rebuild's writes in flight: more than the
+// steps it overlaps write.
+const rebuildMaxPending = 2 * pipelineWindow
+
+// rebuildCacheKeys is how many values of one kind (comments, authors,
+// reports) a rebuild's caches keep: every one an event touches in the
+// steps not acknowledged yet, two per event (a reply and its parent).
+func rebuildCacheKeys() int { return 2 * (rebuildOverlap + 2) * rebuildCheckpointEvery }
 
 // serveRebuilds performs the operator's rebuild requests, one at a time,
 // until ctx ends. A request already answered (switched or failed) is not
@@ -183,9 +200,9 @@ func (p *Projector) rebuild(ctx context.Context, req RebuildRequest) (RebuildPro
 		if err != nil {
 			return prog, err
 		}
-		fresh = append(fresh, w.Into(kv))
+		fresh = append(fresh, w.Into(kv, rebuildCacheKeys()))
 	}
-	rp, err := newPipeline(p.Log, status, fresh, max(cmp.Or(p.CommentCache, DefaultCommentCache), 4*rebuildCheckpointEvery), p.Logger.With("rebuild", req.ID))
+	rp, err := newPipeline(p.Log, status, fresh, max(cmp.Or(p.CommentCache, DefaultCommentCache), rebuildCacheKeys()), p.Logger.With("rebuild", req.ID))
 	if err != nil {
 		return prog, err
 	}
@@ -198,12 +215,13 @@ func (p *Projector) rebuild(ctx context.Context, req RebuildRequest) (RebuildPro
 	// written before it, so every miss asks.
 	rp.assumeNew = from == 1
 	rp.every = rebuildCheckpointEvery
-	rp.coalesce = true
+	rp.coalesce, rp.overlap = true, rebuildOverlap
 	// Without a timer for every write (nats.go's async publish timeout
-	// halves the rate of KV puts here): each checkpoint's wait bounds
-	// them, which is enough when nobody reads these buckets yet.
+	// halves the rate of KV puts here): each step's wait for its
+	// acknowledgements bounds them, which is enough when nobody reads
+	// these buckets yet.
 	if rp.js, err = jetstream.New(p.Status.js.Conn(),
-		jetstream.WithPublishAsyncMaxPending(pipelineWindow),
+		jetstream.WithPublishAsyncMaxPending(rebuildMaxPending),
 		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
 			rp.fail(fmt.Errorf("projections: write %s: %w", m.Subject, err))
 		})); err != nil {

@@ -19,9 +19,9 @@ import (
 // statusCopy is a rebuildable view: s.<comment> → its status.
 type statusCopy struct{ kv jetstream.KeyValue }
 
-func (v statusCopy) Bucket() jetstream.KeyValue            { return v.kv }
-func (v statusCopy) Reset()                                {}
-func (v statusCopy) Into(kv jetstream.KeyValue) ViewWriter { return statusCopy{kv} }
+func (v statusCopy) Bucket() jetstream.KeyValue                   { return v.kv }
+func (v statusCopy) Reset()                                       {}
+func (v statusCopy) Into(kv jetstream.KeyValue, _ int) ViewWriter { return statusCopy{kv} }
 func (v statusCopy) Apply(_ context.Context, u *Update, b *Batch) error {
 	if u.Touched() {
 		b.Put("s."+u.Change.After.ID, []byte(u.Latest.Status))

@@ -25,6 +25,10 @@ type allViews struct {
 	*viewFixture
 	catalog *Catalog
 	stop    func()
+	// cancel stops the projector without waiting for it; wrap, when set,
+	// wraps each view writer the next projector starts with.
+	cancel func()
+	wrap   func(ViewWriter) ViewWriter
 
 	mu       sync.Mutex
 	held     []string // comments held, in the order submitted
@@ -76,10 +80,15 @@ func (f *allViews) startWith(t *testing.T, rebuild bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		views = append(views, w(kv))
+		vw := w(kv)
+		if f.wrap != nil {
+			vw = f.wrap(vw)
+		}
+		views = append(views, vw)
 	}
 	p := &Projector{Log: f.log, Store: NewStore(), Status: status, Views: views, Catalog: f.catalog, Rebuild: rebuild}
 	rctx, cancel := context.WithCancel(ctx)
+	f.cancel = cancel
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := p.Run(rctx); err != nil {
@@ -565,6 +574,123 @@ func TestRebuildInterruptedAndStartedAgain(t *testing.T) {
 	}
 	f.startWith(t, false)
 	if p := f.await(t, "interrupted"); p.State != RebuildSwitched {
+		t.Fatalf("progress %+v", p)
+	}
+	f.caughtUp(t)
+	f.stop()
+	f.compareWithReference(t)
+}
+
+// crashingAt is a view whose rebuild stops the projector at the event at
+// (a crash: the step under way is never published).
+type crashingAt struct {
+	Rebuildable
+	at    uint64
+	crash func()
+}
+
+func (c crashingAt) Into(kv jetstream.KeyValue, keys int) ViewWriter {
+	return &crashingWriter{ViewWriter: c.Rebuildable.Into(kv, keys), at: c.at, crash: c.crash}
+}
+
+type crashingWriter struct {
+	ViewWriter
+	at    uint64
+	crash func()
+}
+
+func (w *crashingWriter) Apply(ctx context.Context, u *Update, b *Batch) error {
+	if u.Event.Seq >= w.at {
+		w.crash()
+		return context.Canceled
+	}
+	return w.ViewWriter.Apply(ctx, u, b)
+}
+
+// TestRebuildCrashMidStep: a projector that dies in the middle of a
+// rebuild's step, with earlier steps' writes in flight, leaves checkpoints
+// in the new buckets that no lost write is behind: every comment's state
+// up to the comment view's checkpoint is there. Started again, it resumes
+// there and switches to views that hold what a rebuild in one go holds.
+func TestRebuildCrashMidStep(t *testing.T) {
+	defer func(n int) { rebuildCheckpointEvery = n }(rebuildCheckpointEvery)
+	rebuildCheckpointEvery = 64
+	f := newAllViews(t)
+	for i := range 300 {
+		f.add(i%4 == 0)
+	}
+	f.caughtUp(t)
+	f.stop()
+	ctx := context.Background()
+	last, err := f.log.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Well past a few steps, in the middle of one.
+	at := uint64(5*rebuildCheckpointEvery + rebuildCheckpointEvery/2)
+	if last < at+uint64(rebuildCheckpointEvery) {
+		t.Fatalf("only %d events", last)
+	}
+	var crashed atomic.Bool
+	f.wrap = func(w ViewWriter) ViewWriter {
+		if r, ok := w.(*FactsWriter); ok {
+			return crashingAt{Rebuildable: r, at: at, crash: func() {
+				crashed.Store(true)
+				f.cancel()
+			}}
+		}
+		return w
+	}
+	f.start(t)
+	req := f.request(t, "crashed", RebuildableViews...)
+	poll.Until(t, 30*time.Second, func() error {
+		if !crashed.Load() {
+			return errors.New("the rebuild has not reached the crash")
+		}
+		return nil
+	})
+	f.stop()
+	if p, _ := f.catalog.Progress(ctx); p.ID == "crashed" && p.State != RebuildBuilding {
+		t.Fatalf("progress after the crash %+v", p)
+	}
+
+	into, err := f.js.KeyValue(ctx, req.Into[StatusBucket])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := readCheckpoint(ctx, into)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp == 0 || cp >= at {
+		t.Fatalf("the new comment view's checkpoint is %d, want one in (0, %d)", cp, at)
+	}
+	t.Logf("crashed at %d, the new comment view's checkpoint %d", at, cp)
+	// Each comment's last event up to the checkpoint.
+	newest := map[string]uint64{}
+	err = f.log.Replay(ctx, 1, nil, func(e events.Envelope) error {
+		if e.Seq > cp {
+			return errStopReplay
+		}
+		if e.Comment != "" {
+			newest[e.Comment] = e.Seq
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopReplay) {
+		t.Fatal(err)
+	}
+	sv := &StatusView{js: f.js, kv: into}
+	for id, seq := range newest {
+		c, err := sv.Comment(ctx, id)
+		if err != nil || c.Seq < seq {
+			t.Errorf("comment %s after the crash: seq %d (%v), want its event %d at or below the checkpoint %d", id, c.Seq, err, seq, cp)
+		}
+	}
+
+	f.wrap = nil
+	f.startWith(t, false)
+	if p := f.await(t, "crashed"); p.State != RebuildSwitched {
 		t.Fatalf("progress %+v", p)
 	}
 	f.caughtUp(t)

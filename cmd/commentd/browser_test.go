@@ -164,7 +164,7 @@ const layoutProblems = `(() => {
 	if (document.documentElement.scrollWidth > w) out.push('the page is ' + document.documentElement.scrollWidth + ' px wide in ' + w);
 	if (document.querySelectorAll('h1').length !== 1) out.push(document.querySelectorAll('h1').length + ' h1');
 	for (const el of document.querySelectorAll('button, a.tab, a.status-link, a.button-link, .more a, .chip a, .check, .reason, select, input:not([type=hidden]):not([type=checkbox]):not([type=radio])')) {
-		if (el.closest('[hidden], dialog:not([open]), .sr-only') || el.offsetParent === null) continue; // .sr-only: a control its label stands for
+		if (el.closest('[hidden], dialog:not([open]), details:not([open]) > :not(summary), .sr-only') || el.offsetParent === null) continue; // .sr-only: a control its label stands for
 		const r = el.getBoundingClientRect();
 		const name = (el.id || el.className || el.tagName) + ' "' + el.textContent.trim().slice(0, 20) + '"';
 		if (r.right > w + 0.5 || r.left < -0.5) out.push(name + ' is off the screen (' + r.left + '..' + r.right + ')');
@@ -206,7 +206,7 @@ func TestModerationUIMouseAndKeyboard(t *testing.T) {
 			browsertest.Run(t, ctx, "filter", chromedp.Navigate(c.url+"/moderation/?queue=held&article="+article))
 			until(t, ctx, "five items", `document.querySelectorAll('#items .item').length === 5`)
 			if browsertest.Shots() {
-				browsertest.Screenshot(t, fmt.Sprintf("moderation-%dpx", width), browsertest.Run(t, ctx, "shot", chromedp.FullScreenshot(100)))
+				browsertest.Screenshot(t, fmt.Sprintf("moderation-%dpx", width), browsertest.Run(t, ctx, "shot", chromedp.CaptureScreenshot()))
 			}
 			if p := browsertest.Run(t, ctx, "layout", chromedp.Evaluate[[]string](layoutProblems)); len(p) != 0 {
 				t.Fatalf("layout at %d px:\n%s", width, strings.Join(p, "\n"))

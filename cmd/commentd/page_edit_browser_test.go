@@ -33,7 +33,16 @@ func TestArticlePageEditWithoutJavaScript(t *testing.T) {
 	if n := browsertest.Run(t, ctx, "notice text", chromedp.Text(chromedp.CSS("#status"))); n != "Thank you. Your comment is published." {
 		t.Fatalf("after posting: %q", n)
 	}
-	id := browsertest.Run(t, ctx, "comment id", chromedp.Evaluate[string](`document.querySelector('.comment').id.slice(2)`))
+	// The status said published; the article's view may follow a moment
+	// later.
+	var id string
+	poll.True(t, 10*time.Second, "the comment on the page", func() bool {
+		id = browsertest.Run(t, ctx, "comment id", chromedp.Evaluate[string](`document.querySelector('.comment')?.id.slice(2) ?? ''`))
+		if id == "" {
+			browsertest.Run(t, ctx, "reload", chromedp.Navigate(c.url+"/articles/"+article))
+		}
+		return id != ""
+	})
 
 	browsertest.Run(t, ctx, "open the edit form", chromedp.Click(chromedp.CSS(fmt.Sprintf("#c-%s details.edit summary", id))))
 	browsertest.Run(t, ctx, "clear", chromedp.Clear(chromedp.CSS("#edit-"+id)))
@@ -41,9 +50,14 @@ func TestArticlePageEditWithoutJavaScript(t *testing.T) {
 	if browsertest.Shots() {
 		browsertest.Screenshot(t, "article-edit-390px", browsertest.Run(t, ctx, "shot", chromedp.CaptureScreenshot()))
 	}
+	if p := browsertest.Run(t, ctx, "layout", chromedp.Evaluate[[]string](layoutProblems)); len(p) != 0 {
+		t.Errorf("the article page with the edit form open at 390 px:\n%s", strings.Join(p, "\n"))
+	}
 	browsertest.Run(t, ctx, "save", chromedp.Click(chromedp.CSS(fmt.Sprintf("#edit-form-%s button[type=submit]", id))))
-	browsertest.Run(t, ctx, "edit notice", chromedp.WaitVisible(chromedp.CSS("#status")))
-	if n := browsertest.Run(t, ctx, "edit notice text", chromedp.Text(chromedp.CSS("#status"))); n != "Your edit is published." {
+	// The edit's notice is under the comment (the post's was above the
+	// form, on the page before).
+	browsertest.Run(t, ctx, "edit notice", chromedp.WaitVisible(chromedp.CSS("#c-"+id+" #status")))
+	if n := browsertest.Run(t, ctx, "edit notice text", chromedp.Text(chromedp.CSS("#c-"+id+" #status"))); n != "Your edit is published." {
 		t.Fatalf("after the edit: %q", n)
 	}
 	if ran := browsertest.Run(t, ctx, "scripts", chromedp.Evaluate[int](`document.scripts.length`)); ran != 0 {
