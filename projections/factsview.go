@@ -419,6 +419,15 @@ type FactsView struct {
 	next  *factsCopy    // being filled by a new watch, until complete
 	moved chan struct{} // closed and replaced when cur.applied moves
 	ready chan struct{}
+
+	onSettings func(article string, set events.ArticleSettings)
+}
+
+// OnSettings sets f, told of each article's settings the watcher applies
+// once the view is loaded, on the watcher's goroutine, outside the view's
+// lock. Set it before Run.
+func (v *FactsView) OnSettings(f func(article string, set events.ArticleSettings)) {
+	v.onSettings = f
 }
 
 // AttachFacts opens the provisioned bucket under its own name; Run fills
@@ -478,6 +487,14 @@ func (v *FactsView) install() {
 }
 
 func (v *FactsView) apply(e jetstream.KeyValueEntry) {
+	if settled := v.applyEntry(e); settled != nil {
+		settled()
+	}
+}
+
+// applyEntry applies one key; settled, when not nil, tells OnSettings of
+// it once the lock is released.
+func (v *FactsView) applyEntry(e jetstream.KeyValueEntry) (settled func()) {
 	del := e.Operation() != jetstream.KeyValuePut
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -500,19 +517,27 @@ func (v *FactsView) apply(e jetstream.KeyValueEntry) {
 		var a ArticleFacts
 		if del || json.Unmarshal(e.Value(), &a) != nil {
 			delete(st.articles, id)
-			return
+			return nil
 		}
 		st.articles[id] = a.ArticleSettings
+		if st == v.cur {
+			settled = func() {
+				if v.onSettings != nil {
+					v.onSettings(id, a.ArticleSettings)
+				}
+			}
+		}
 	case strings.HasPrefix(key, authorPrefix):
 		tok := key[len(authorPrefix):]
 		var a AuthorFacts
 		if del || json.Unmarshal(e.Value(), &a) != nil {
 			delete(st.authors, tok)
-			return
+			return nil
 		}
 		a.Name = "" // the rules never need it; kept small in memory
 		st.authors[tok] = a
 	}
+	return settled
 }
 
 // Applied is the facts view's checkpoint as last seen by the watcher: the

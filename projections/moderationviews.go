@@ -186,3 +186,23 @@ func parallel(ctx context.Context, n int, f func(ctx context.Context, i int) err
 	wg.Wait()
 	return first
 }
+
+// Items are cs with their reports and their authors' stats, in cs's order.
+func (m *Moderation) Items(ctx context.Context, cs []Comment) ([]QueueItem, error) {
+	out := make([]QueueItem, len(cs))
+	err := parallel(ctx, len(cs), func(ctx context.Context, i int) error {
+		out[i].Comment = cs[i]
+		r, err := m.Queues.Reports(ctx, cs[i].ID)
+		if err != nil {
+			return err
+		}
+		out[i].Reports = r.Summary()
+		a, _, err := m.Facts.AuthorFacts(ctx, cs[i].AuthorID)
+		out[i].Stats = a.Stats()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

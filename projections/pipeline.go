@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -279,6 +280,13 @@ type pipeline struct {
 	// only under it.
 	applyMu sync.Mutex
 
+	// observe, when set, is shown every update after its fold (the
+	// projector's latency metrics).
+	observe func(*Update)
+	// dirtySince is when the oldest event not yet checkpointed was applied
+	// (unix nanos; 0 when every view is checkpointed).
+	dirtySince atomic.Int64
+
 	mu     sync.Mutex
 	failed error
 }
@@ -469,6 +477,9 @@ func (p *pipeline) apply(ctx context.Context, e events.Envelope, decodeErr error
 		}
 	}
 	p.applied = e.Seq
+	if p.pending == 0 {
+		p.dirtySince.Store(time.Now().UnixNano())
+	}
 	p.pending++
 	switch {
 	case caughtUp:
@@ -583,6 +594,9 @@ func (p *pipeline) update(ctx context.Context, e events.Envelope, live bool) err
 		if err := p.fold(ctx, u); err != nil {
 			return err
 		}
+	}
+	if p.observe != nil {
+		p.observe(u)
 	}
 	for _, v := range p.views {
 		if e.Seq <= v.saved {
@@ -732,7 +746,18 @@ func (p *pipeline) checkpoint(ctx context.Context) error {
 		v.saved, v.batch.n = seq, 0
 	}
 	p.pending = 0
+	p.dirtySince.Store(0)
 	return nil
+}
+
+// uncheckpointedFor is how long the oldest event not yet checkpointed has
+// waited; 0 when every view is checkpointed.
+func (p *pipeline) uncheckpointedFor() time.Duration {
+	at := p.dirtySince.Load()
+	if at == 0 {
+		return 0
+	}
+	return max(time.Since(time.Unix(0, at)), 0)
 }
 
 func readCheckpoint(ctx context.Context, kv jetstream.KeyValue) (uint64, error) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/newsroom/commentd/events"
 )
@@ -127,7 +128,8 @@ func getJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any) (fou
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("projections: %s %s: %w", kv.Bucket(), key, err)
+		// A view that cannot be read now: an outage, retried (503).
+		return false, fmt.Errorf("%w: projections: %s %s: %w", events.ErrUnavailable, kv.Bucket(), key, err)
 	}
 	if err := json.Unmarshal(e.Value(), v); err != nil {
 		return false, fmt.Errorf("projections: %s %s: %w", kv.Bucket(), key, err)
@@ -404,7 +406,22 @@ type QueuesView struct {
 	cur   *queuesCopy // what reads see
 	next  *queuesCopy // being filled by a new watch, until complete
 	ready chan struct{}
+
+	onChange func(QueueChange)
 }
+
+// QueueChange is one queue entry the watcher applied: Before and After are
+// nil where the queue did not hold the comment.
+type QueueChange struct {
+	Queue         Queue
+	ID            string
+	Before, After *QueueEntry
+}
+
+// OnChange sets f, told of each change of a queue the watcher applies
+// once the view is loaded, on the watcher's goroutine, outside the view's
+// lock. Set it before Run.
+func (v *QueuesView) OnChange(f func(QueueChange)) { v.onChange = f }
 
 // AttachQueues opens the provisioned bucket under its own name; Run fills
 // the view. A process that must follow rebuilds uses Catalog.FollowQueues.
@@ -582,6 +599,14 @@ func watchOnce(ctx context.Context, kv jetstream.KeyValue, filters []string, swi
 }
 
 func (v *QueuesView) apply(e jetstream.KeyValueEntry) {
+	if ch, live := v.applyEntry(e); live && v.onChange != nil {
+		v.onChange(ch)
+	}
+}
+
+// applyEntry applies one key; live: it changed a queue of the copy reads
+// see.
+func (v *QueuesView) applyEntry(e jetstream.KeyValueEntry) (ch QueueChange, live bool) {
 	prefix, id, _ := strings.Cut(e.Key(), ".")
 	del := e.Operation() != jetstream.KeyValuePut
 	v.mu.Lock()
@@ -594,36 +619,41 @@ func (v *QueuesView) apply(e jetstream.KeyValueEntry) {
 		if seq, err := strconv.ParseUint(string(e.Value()), 10, 64); err == nil && !del {
 			st.applied = seq
 		}
-		return
+		return ch, false
 	}
 	if prefix+"." == pendingPrefix {
 		if del {
 			delete(st.pending, id)
-			return
+			return ch, false
 		}
 		var p PendingEntry
 		if json.Unmarshal(e.Value(), &p) == nil {
 			st.pending[id] = p.CreatedAt
 		}
-		return
+		return ch, false
 	}
 	q := st.queues[Queue(prefix)]
 	if q == nil {
-		return
+		return ch, false
 	}
+	ch = QueueChange{Queue: Queue(prefix), ID: id}
 	if old := q.byID[id]; old != nil {
 		q.order.remove(old.Comment.SubmittedSeq)
 		delete(q.byID, id)
+		ch.Before = old
 	}
+	live = st == v.cur
 	if del {
-		return
+		return ch, live && ch.Before != nil
 	}
 	var qe QueueEntry
 	if json.Unmarshal(e.Value(), &qe) != nil || qe.Comment.ID != id {
-		return
+		return ch, live && ch.Before != nil
 	}
 	q.byID[id] = &qe
 	q.order.set(&qe)
+	ch.After = &qe
+	return ch, live
 }
 
 // Applied is the view's checkpoint as this copy last saw it: the copy
@@ -703,6 +733,20 @@ func (v *QueuesView) OldestUndecided() (at time.Time, ok bool) {
 		}
 	}
 	return at, ok
+}
+
+// UndecidedCollector answers comments_oldest_undecided_seconds from the
+// view's pending keys.
+func (v *QueuesView) UndecidedCollector() prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "comments_oldest_undecided_seconds", Help: "Age of the oldest submission the rules have not decided, from the queues view; 0 when none waits.",
+	}, func() float64 {
+		at, ok := v.OldestUndecided()
+		if !ok {
+			return 0
+		}
+		return max(time.Since(at).Seconds(), 0)
+	})
 }
 
 // Reports reads the reports of one comment; the zero value when none.

@@ -34,7 +34,15 @@ type RecentComments struct {
 	applied uint64      // the bucket stream's sequence read up to
 	ready   chan struct{}
 	isReady bool
+
+	onChange func(before, after CommentState)
 }
+
+// OnChange sets f, told of each comment the view writes once the first
+// load is in: its state before (as the search kept it, without evidence;
+// the zero value when it kept none) and after. It runs on the follower's
+// goroutine, outside its lock. Set it before Run.
+func (r *RecentComments) OnChange(f func(before, after CommentState)) { r.onChange = f }
 
 type recentEntry struct {
 	seq    uint64    // the write to the view's stream that left it so
@@ -196,7 +204,10 @@ func (r *RecentComments) follow(ctx context.Context, kv jetstream.KeyValue) erro
 		id := strings.TrimPrefix(msg.Subject(), prefix+statusPrefix)
 		var c CommentState
 		keep := msg.Headers().Get("KV-Operation") == "" && json.Unmarshal(msg.Data(), &c) == nil && c.ID != ""
-		r.apply(meta.Sequence.Stream, meta.Timestamp, id, c, keep)
+		before, live := r.apply(meta.Sequence.Stream, meta.Timestamp, id, c, keep)
+		if live && keep && r.onChange != nil {
+			r.onChange(before, c)
+		}
 		if meta.NumPending == 0 {
 			r.setReady()
 		}
@@ -217,14 +228,19 @@ func (r *RecentComments) setReady() {
 func fold(s string) string { return cases.Fold().String(s) }
 
 // apply records one write of the view: the comment's state (keep), or
-// its key deleted.
-func (r *RecentComments) apply(seq uint64, at time.Time, id string, c CommentState, keep bool) {
+// its key deleted. It returns the state kept before, and whether the
+// first load was in (the write is live).
+func (r *RecentComments) apply(seq uint64, at time.Time, id string, c CommentState, keep bool) (before CommentState, live bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.applied = seq
+	if old := r.byID[id]; old != nil {
+		before = old.state
+	}
+	live = r.isReady
 	if !keep {
 		delete(r.byID, id)
-		return
+		return before, live
 	}
 	c.Evidence = nil // the search shows no spans; kept small
 	r.byID[id] = &recentEntry{seq: seq, at: at, state: c, folded: fold(c.Author + "\n" + c.Text)}
@@ -239,14 +255,15 @@ func (r *RecentComments) apply(seq uint64, at time.Time, id string, c CommentSta
 	// Stale refs (comments written again since) are dropped once they
 	// are half of the order.
 	if len(r.order) > 2*r.limit {
-		live := make([]recentRef, 0, r.limit)
+		kept := make([]recentRef, 0, r.limit)
 		for _, ref := range r.order {
 			if r.live(ref) != nil {
-				live = append(live, ref)
+				kept = append(kept, ref)
 			}
 		}
-		r.order = live
+		r.order = kept
 	}
+	return before, live
 }
 
 // Search is what a moderator looks for among the recent comments.

@@ -49,11 +49,10 @@ func (v commandViews) ArticleSettings(_ context.Context, article string) (events
 	return v.mod.ArticleSettings(article), nil
 }
 
-func (v commandViews) AuthorKnown(_ context.Context, authorID string) (bool, error) {
-	_, ok := v.mod.AuthorRecord(authorID, 0)
-	return ok, nil
+func (v commandViews) AuthorKnown(ctx context.Context, authorID string) (bool, error) {
+	return v.mod.AuthorKnown(ctx, authorID)
 }
 
-func (v commandViews) Undecided(_ context.Context, authorID string) ([]projections.Comment, error) {
-	return v.mod.Undecided(authorID), nil
+func (v commandViews) Undecided(ctx context.Context, authorID string) ([]projections.Comment, error) {
+	return v.mod.Undecided(ctx, authorID)
 }

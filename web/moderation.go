@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,8 +123,11 @@ func parseQueueQuery(r *http.Request) (queueQuery, error) {
 	return q, err
 }
 
-func (s *Server) queuePage(q queueQuery) queueResponse {
-	page := s.cfg.Views.Queue(q.queue, q.article, q.after, q.limit)
+func (s *Server) queuePage(ctx context.Context, q queueQuery) (queueResponse, error) {
+	page, err := s.cfg.Views.Queue(ctx, q.queue, q.article, q.after, q.limit)
+	if err != nil {
+		return queueResponse{}, err
+	}
 	resp := queueResponse{Queue: q.queue, Article: q.article, Counts: s.cfg.Views.QueueCounts(q.article), Total: page.Total, Items: page.Items}
 	if resp.Items == nil {
 		resp.Items = []projections.QueueItem{}
@@ -131,7 +135,7 @@ func (s *Server) queuePage(q queueQuery) queueResponse {
 	if page.Next != 0 {
 		resp.NextCursor = strconv.FormatUint(page.Next, 36)
 	}
-	return resp
+	return resp, nil
 }
 
 func (s *Server) handleQueue() http.HandlerFunc {
@@ -141,15 +145,20 @@ func (s *Server) handleQueue() http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, s.queuePage(q))
+		resp, err := s.queuePage(r.Context(), q)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, resp)
 	}
 }
 
 func (s *Server) handleModComment() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		it, ok := s.cfg.Views.Item(r.PathValue("id"))
-		if !ok {
-			s.writeError(w, r, events.ErrNotFound)
+		it, err := s.cfg.Views.Item(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, it)
@@ -300,9 +309,9 @@ func (s *Server) handleAuthor() http.HandlerFunc {
 			}
 			limit = n
 		}
-		rec, ok := s.cfg.Views.AuthorRecord(events.CanonicalAuthorID(r.PathValue("author")), limit)
-		if !ok {
-			s.writeError(w, r, events.ErrNotFound)
+		rec, err := s.cfg.Views.AuthorRecord(r.Context(), events.CanonicalAuthorID(r.PathValue("author")), limit)
+		if err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, rec)
@@ -423,34 +432,86 @@ func (s *Server) handleArticleSettings() http.HandlerFunc {
 
 // Live updates.
 
-// OnChange is given every event the projector applies, in stream order:
-// it tells the open moderation UIs what changed. It runs on the
-// projector's goroutine. (Holding a comment enough readers reported is
-// the worker role's reports consumer, commands.ReportsHold.)
-func (s *Server) OnChange(ch projections.Change) {
-	if s.cfg.Views == nil || !ch.Changed {
-		return
+// queueEvent is the data of a "queue" event on the moderators' stream.
+// Type is the event type of a decision (CommentApproved, CommentRejected,
+// CommentHeld) or CommentReported, or QueueChanged when an item came into
+// or left a queue (the UI reloads on each).
+type queueEvent struct {
+	Type      string                    `json:"type"`
+	Queue     projections.Queue         `json:"queue,omitempty"`
+	ID        string                    `json:"id,omitempty"`
+	Article   string                    `json:"article,omitempty"`
+	Status    projections.Status        `json:"status,omitempty"`
+	DecidedBy string                    `json:"decided_by,omitempty"`
+	Seq       uint64                    `json:"seq"`
+	Counts    map[projections.Queue]int `json:"counts"`
+}
+
+// publishQueue sends ev to the open moderation UIs, with the counts.
+func (s *Server) publishQueue(ev queueEvent) {
+	ev.Counts = s.cfg.Views.QueueCounts("")
+	b, _ := json.Marshal(ev)
+	if n := s.live.Publish(queueTopic, liveUpdate{seq: ev.Seq, event: "queue", data: b}); n > 0 {
+		s.log.Info("slow moderation streams dropped", "dropped", n)
 	}
-	s.readersChanged(ch) // the readers' streams (readers.go)
-	t := ch.Event.Type
-	if !t.IsDecision() && t != events.CommentReported && t != events.AuthorBanned && t != events.AuthorUnbanned {
-		return
-	}
-	if !s.live.Has(queueTopic) {
+}
+
+// QueueChanged is told of each change of the queues view this process
+// follows (projections.QueuesView.OnChange): a report, or an item come or
+// gone.
+func (s *Server) QueueChanged(ch projections.QueueChange) {
+	if s.cfg.Views == nil || !s.live.Has(queueTopic) {
 		return // no moderator is looking: skip the counts and the encoding
 	}
-	msg := struct {
-		Type      events.Type               `json:"type"`
-		ID        string                    `json:"id,omitempty"`
-		Article   string                    `json:"article,omitempty"`
-		Status    projections.Status        `json:"status,omitempty"`
-		DecidedBy string                    `json:"decided_by,omitempty"`
-		Seq       uint64                    `json:"seq"`
-		Counts    map[projections.Queue]int `json:"counts"`
-	}{Type: t, ID: ch.Comment.ID, Article: ch.Comment.Article, Status: ch.Comment.Status, DecidedBy: ch.Comment.DecidedBy, Seq: ch.Event.Seq, Counts: s.cfg.Views.QueueCounts("")}
-	b, _ := json.Marshal(msg)
-	if n := s.live.Publish(queueTopic, liveUpdate{seq: ch.Event.Seq, event: "queue", data: b}); n > 0 {
-		s.log.Info("slow moderation streams dropped", "dropped", n)
+	ev := queueEvent{Type: "QueueChanged", Queue: ch.Queue, ID: ch.ID}
+	var reports int
+	if ch.Before != nil {
+		reports = ch.Before.Reports.Total
+	}
+	if e := ch.After; e != nil {
+		ev.Article, ev.Status, ev.DecidedBy, ev.Seq = e.Comment.Article, e.Comment.Status, e.Comment.DecidedBy, e.Comment.Seq
+		if e.Reports.Total > reports {
+			ev.Type = string(events.CommentReported)
+		}
+	} else if e := ch.Before; e != nil {
+		ev.Article, ev.Seq = e.Comment.Article, e.Comment.Seq
+	}
+	s.publishQueue(ev)
+}
+
+// CommentChanged is told of each comment the comment view writes, with
+// its state before when this process kept it (projections.RecentComments
+// .OnChange): it tells the readers who follow the article what the
+// approved view does not carry (the status of watched comments), and the
+// moderators of decisions.
+func (s *Server) CommentChanged(before, after projections.CommentState) {
+	if s.cfg.Views == nil {
+		return
+	}
+	s.readersChanged(before.Comment, after.Comment)
+	c := after.Comment
+	decided := c.DecidedBy != before.DecidedBy || c.DecidedAt != before.DecidedAt || c.Status != before.Status
+	if !decided || c.Status == projections.Pending || !s.live.Has(queueTopic) {
+		return
+	}
+	s.publishQueue(queueEvent{Type: string(decisionType[c.Status]), ID: c.ID, Article: c.Article, Status: c.Status, DecidedBy: c.DecidedBy, Seq: c.Seq})
+}
+
+var decisionType = map[projections.Status]events.Type{
+	projections.Approved: events.CommentApproved,
+	projections.Rejected: events.CommentRejected,
+	projections.Held:     events.CommentHeld,
+}
+
+// SettingsChanged is told of each article's settings the facts view this
+// process follows applies (projections.FactsView.OnSettings).
+func (s *Server) SettingsChanged(article string, set events.ArticleSettings) {
+	if !s.live.Has(article) {
+		return
+	}
+	data, _ := json.Marshal(set)
+	if n := s.live.Publish(article, liveUpdate{event: "settings", data: data}); n > 0 {
+		s.log.Info("slow live streams dropped", "article", article, "dropped", n)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -179,6 +180,23 @@ func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, status in
 	s.render(w, status, "message", messagePage{i18n: l, Title: l.T(title), Text: l.T(text)})
 }
 
+// renderFailure renders the page of a request that failed: what the API
+// would answer, as a page with its status.
+func (s *Server) renderFailure(w http.ResponseWriter, r *http.Request, err error) {
+	ae := s.apiErrorOf(r, err)
+	title := "Bad request"
+	switch {
+	case ae.Status == http.StatusNotFound:
+		title = "Not found"
+	case ae.Status >= 500:
+		title = "Something went wrong"
+		if ae.Status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+	}
+	s.renderMessage(w, r, ae.Status, title, ae.Message)
+}
+
 type loginPage struct {
 	i18n
 	Title, CSRF, Next, Name, Error string
@@ -246,7 +264,10 @@ func (s *Server) queueData(r *http.Request) (modPage, error) {
 	if err != nil {
 		return modPage{}, err
 	}
-	resp := s.queuePage(q)
+	resp, err := s.queuePage(r.Context(), q)
+	if err != nil {
+		return modPage{}, err
+	}
 	l := pageI18n(r)
 	title := l.T("Held comments")
 	if q.queue == projections.QueueReported {
@@ -271,7 +292,7 @@ func (s *Server) handleQueuePage() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		pg, err := s.queueData(r)
 		if err != nil {
-			s.renderMessage(w, r, http.StatusBadRequest, "Bad request", s.apiErrorOf(r, err).Message)
+			s.renderFailure(w, r, err)
 			return
 		}
 		s.render(w, http.StatusOK, "queue", pg)
@@ -293,9 +314,13 @@ func (s *Server) handleQueueItems() http.HandlerFunc {
 
 func (s *Server) handleAuthorPage() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rec, ok := s.cfg.Views.AuthorRecord(events.CanonicalAuthorID(r.PathValue("author")), maxPageSize)
-		if !ok {
+		rec, err := s.cfg.Views.AuthorRecord(r.Context(), events.CanonicalAuthorID(r.PathValue("author")), maxPageSize)
+		if errors.Is(err, events.ErrNotFound) {
 			s.renderMessage(w, r, http.StatusNotFound, "No such author", "No comment by this author is known.")
+			return
+		}
+		if err != nil {
+			s.renderFailure(w, r, err)
 			return
 		}
 		pg := s.modPage(r, rec.Name)

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/newsroom/commentd/commands"
@@ -82,30 +83,24 @@ func (s *Server) ArticleChanged(ch projections.ArticleChange) {
 	}
 }
 
-// readersChanged feeds the readers' live streams with what the approved
-// view does not carry: the status of watched comments, and settings.
-// OnChange calls it for every applied event, in order, so it returns at
-// once when nobody follows the article.
-func (s *Server) readersChanged(ch projections.Change) {
-	e := ch.Event
-	if !ch.Changed || !s.live.Has(e.Article) {
+// readersChanged tells the readers who follow c's article of a change of
+// its status the approved view does not carry: a decision or an edit that
+// did not show or hide it (ArticleChanged tells those, status included).
+func (s *Server) readersChanged(before, c projections.Comment) {
+	if !s.live.Has(c.Article) || (c.Status == projections.Approved) != (before.Status == projections.Approved) {
 		return
 	}
-	u := liveUpdate{seq: e.Seq, comment: e.Comment}
-	switch {
-	case e.Type.IsDecision() || e.Type == events.CommentEdited:
-		if (ch.Comment.Status == projections.Approved) != (ch.Before == projections.Approved) {
-			return // shown or no longer shown: ArticleChanged tells, status included
-		}
-		u.status, _ = json.Marshal(statusOf(ch.Comment))
-	case e.Type == events.ArticleSettingsChanged:
-		u.event = "settings"
-		u.data, _ = json.Marshal(s.cfg.Views.ArticleSettings(e.Article))
-	default:
-		return
+	st := statusOf(c)
+	if before.ID != "" && reflect.DeepEqual(statusOf(before), st) {
+		return // nothing a reader sees changed
 	}
-	if n := s.live.Publish(e.Article, u); n > 0 {
-		s.log.Info("slow live streams dropped", "article", e.Article, "dropped", n)
+	if before.ID == "" && c.Seq == c.SubmittedSeq {
+		return // a new comment: its poster has its status from the POST
+	}
+	u := liveUpdate{seq: c.Seq, comment: c.ID}
+	u.status, _ = json.Marshal(st)
+	if n := s.live.Publish(c.Article, u); n > 0 {
+		s.log.Info("slow live streams dropped", "article", c.Article, "dropped", n)
 	}
 }
 

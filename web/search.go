@@ -121,15 +121,12 @@ func (s *Server) search(ctx context.Context, q searchQuery) (searchResponse, err
 	if next != 0 {
 		resp.NextCursor = strconv.FormatUint(next, 36)
 	}
-	for _, c := range found {
-		// With its reports and the author's record, as a queue shows it;
-		// the view's state when the item cannot be read now.
-		it, ok := s.cfg.Views.Item(c.ID)
-		if !ok {
-			it = projections.QueueItem{Comment: c}
-		}
-		resp.Items = append(resp.Items, it)
+	// With their reports and authors' records, as a queue shows them.
+	items, err := s.cfg.Views.Items(ctx, found)
+	if err != nil {
+		return resp, err
 	}
+	resp.Items = append(resp.Items, items...)
 	return resp, nil
 }
 
@@ -215,7 +212,7 @@ func (s *Server) searchData(r *http.Request) (modPage, error) {
 	pg.Search = &searchPage{searchQuery: q, Status: q.status, Complete: resp.Complete, Window: resp.Window, Since: resp.Since}
 	if q.AuthorID != "" {
 		pg.Search.AuthorName = q.AuthorID
-		if rec, ok := s.cfg.Views.AuthorRecord(q.AuthorID, 0); ok {
+		if rec, err := s.cfg.Views.AuthorRecord(r.Context(), q.AuthorID, 0); err == nil {
 			pg.Search.AuthorName = rec.Name
 		}
 	}

@@ -32,15 +32,18 @@ type CommentViews interface {
 }
 
 // ModerationViews are the moderators' read models and the articles'
-// settings (today's projections.Store).
+// settings (projections.Moderation): the queues and settings from this
+// process's memory, the rest read from the views' buckets. A comment or
+// an author they do not hold is events.ErrNotFound.
 type ModerationViews interface {
 	ArticleSettings(article string) events.ArticleSettings
-	Queue(q projections.Queue, article string, after uint64, limit int) projections.QueuePage
 	QueueCounts(article string) map[projections.Queue]int
-	Item(id string) (projections.QueueItem, bool)
-	AuthorRecord(authorID string, limit int) (projections.AuthorRecord, bool)
-	Undecided(authorID string) []projections.Comment
-	Reports(commentID string) projections.Reports
+	Queue(ctx context.Context, q projections.Queue, article string, after uint64, limit int) (projections.QueuePage, error)
+	Item(ctx context.Context, id string) (projections.QueueItem, error)
+	Items(ctx context.Context, cs []projections.Comment) ([]projections.QueueItem, error)
+	AuthorRecord(ctx context.Context, authorID string, limit int) (projections.AuthorRecord, error)
+	AuthorKnown(ctx context.Context, authorID string) (bool, error)
+	Undecided(ctx context.Context, authorID string) ([]projections.Comment, error)
 }
 
 // comment is the comment view's state of id; ok is false when it holds

@@ -72,9 +72,6 @@ type status struct {
 	Worker    *workerStatus    `json:"worker"`
 	Consumers []consumerStatus `json:"consumers"`
 	Views     []viewStatus     `json:"views"`
-	// Snapshots are the objects in the PROJECTIONS bucket, from their
-	// metadata; nil when the bucket does not exist.
-	Snapshots []snapshotInfo `json:"snapshots"`
 	// DeadLetters is nil when the DEADLETTERS stream does not exist.
 	DeadLetters *deadLetterStatus `json:"dead_letters"`
 }
@@ -156,14 +153,6 @@ type viewStatus struct {
 	MissingSince time.Time `json:"missing_since,omitzero"`
 	Keys         uint64    `json:"keys"`
 	Error        string    `json:"error,omitempty"`
-}
-
-// snapshotInfo is a snapshot object's metadata; status never downloads
-// it (it can be hundreds of megabytes).
-type snapshotInfo struct {
-	Object  string    `json:"object"`
-	SavedAt time.Time `json:"saved_at"`
-	Bytes   uint64    `json:"bytes"`
 }
 
 type deadLetterStatus struct {
@@ -293,7 +282,7 @@ func readStatus(ctx context.Context, js jetstream.JetStream, conn *connection, o
 
 	reportDown(down, h)
 	octx, cancel := ask(ctx)
-	st.Snapshots = readSnapshotInfo(octx, js, h)
+	warnLegacySnapshots(octx, js, h)
 	cancel()
 
 	dctx, cancel := ask(ctx)
@@ -551,26 +540,16 @@ func readView(ctx context.Context, js jetstream.JetStream, stream jetstream.Stre
 	return v
 }
 
-// readSnapshotInfo lists the PROJECTIONS bucket's objects from their
-// metadata; nil when the bucket does not exist.
-func readSnapshotInfo(ctx context.Context, js jetstream.JetStream, h *health) []snapshotInfo {
-	obj, err := js.ObjectStore(ctx, projections.SnapshotBucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil
+// legacySnapshots is the object store that kept the read models'
+// snapshot before the views (commentd no longer reads or writes it).
+const legacySnapshots = "PROJECTIONS"
+
+// warnLegacySnapshots says when the old snapshot bucket is still there:
+// disk nothing uses.
+func warnLegacySnapshots(ctx context.Context, js jetstream.JetStream, h *health) {
+	if _, err := js.ObjectStore(ctx, legacySnapshots); err == nil {
+		h.warn("bucket %s holds the old read models' snapshot, which nothing reads since the views; remove it: nats object rm %s", legacySnapshots, legacySnapshots)
 	}
-	if err != nil {
-		h.warn("bucket %s: %v", projections.SnapshotBucket, err)
-		return nil
-	}
-	infos, err := obj.List(ctx)
-	if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
-		h.warn("bucket %s: list: %v", projections.SnapshotBucket, err)
-	}
-	out := []snapshotInfo{}
-	for _, info := range infos {
-		out = append(out, snapshotInfo{Object: info.Name, SavedAt: info.ModTime, Bytes: info.Size})
-	}
-	return out
 }
 
 func (st status) print(w io.Writer, now time.Time) error {
@@ -700,17 +679,6 @@ func (st status) print(w io.Writer, now time.Time) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
-	}
-
-	fmt.Fprintf(w, "\nsnapshot (%s)\n", projections.SnapshotBucket)
-	switch {
-	case st.Snapshots == nil:
-		fmt.Fprintln(w, "  no bucket")
-	case len(st.Snapshots) == 0:
-		fmt.Fprintln(w, "  none saved yet: commentd rebuilds from sequence 1 on start")
-	}
-	for _, sn := range st.Snapshots {
-		fmt.Fprintf(w, "  %s: saved %s, %d bytes\n", sn.Object, when(sn.SavedAt, now), sn.Bytes)
 	}
 
 	fmt.Fprintln(w)

@@ -48,7 +48,9 @@ type Config struct {
 	RateLimitPerIP     int
 	RateLimitPerAuthor int
 	Replicas           int
-	SnapshotEvery      time.Duration
+	// Ignored are flags still accepted but without effect, which the
+	// start logs.
+	Ignored []string
 	MaxProjectionLag   uint64
 	RebuildProjections bool
 	LogFormat          string
@@ -134,7 +136,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&c.RateLimitPerIP, "rate-limit-per-ip", 60, "comments a minute from one address; 0 turns the limit off")
 	fs.IntVar(&c.RateLimitPerAuthor, "rate-limit-per-author", 20, "comments a minute from one author; 0 turns the limit off")
 	fs.IntVar(&c.Replicas, "replicas", 1, "replicas of the stream and buckets (3 on a 3-node cluster)")
-	fs.DurationVar(&c.SnapshotEvery, "snapshot-every", 10*time.Second, "how often the projector role snapshots the read models")
+	fs.Func("snapshot-every", "ignored: the views in JetStream KV keep their own checkpoints (the read models' snapshot is gone)", func(string) error {
+		c.Ignored = append(c.Ignored, "--snapshot-every")
+		return nil
+	})
 	fs.Uint64Var(&c.MaxProjectionLag, "max-projection-lag", 1000, "events the read models may lag behind the stream and still be ready")
 	fs.BoolVar(&c.RebuildProjections, "rebuild-projections", false, "projector: at start, rebuild every view from sequence 1 into its spare bucket while the current one serves, then switch readers (also ignores the snapshot)")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")

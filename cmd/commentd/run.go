@@ -46,6 +46,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	for _, f := range cfg.Ignored {
+		logger.Warn("flag ignored: the views keep their own checkpoints in JetStream KV; drop it from the command line", "flag", f)
+	}
 	// The HTTP address first: a start that cannot serve (the port is
 	// taken) fails before it makes anything, ./data included.
 	var ln net.Listener
@@ -89,6 +92,7 @@ type app struct {
 	handler  http.Handler
 	web      *web.Server
 	articles *projections.ArticleCache // with the api role
+	views    *apiViews                 // with the api role
 	restored chan struct{}             // closed when readers may be served
 }
 
@@ -145,10 +149,8 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	reg.MustRegister(published, buildInfo())
 	onAppend := func(t events.Type) { published.WithLabelValues(string(t)).Inc() }
 
-	// Every role keeps the read models: the api serves them, the worker's
-	// rules read author stats and article settings from them, and the
-	// projector role snapshots them. They read the log with the
-	// projector's identity if the process has it.
+	// The log as this process reads it: with the projector's identity if
+	// it has that role (it reads the whole log), else its first role's.
 	readerRole := cfg.Roles[0]
 	if cfg.has(roleProjector) {
 		readerRole = roleProjector
@@ -170,58 +172,33 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 	}
 	deadletter.NewCollector(reg, dead, logger.With("component", "deadletter"), moderation.ConsumerName, commands.ReportsHoldConsumer, notify.ConsumerName)
 
-	views := projections.NewStore()
-	a.projector = &projections.Projector{
-		Log: log, Store: views, Rebuild: cfg.RebuildProjections, MaxLag: cfg.MaxProjectionLag,
-		Logger: logger.With("component", "projector"),
-	}
-	// Snapshots are megabytes: their own connection keeps them from
-	// queueing ahead of comments on the main one.
-	sjs, err := a.connect(ctx, "commentd-snapshots", readerRole, nil)
-	if err != nil {
-		return a, err
-	}
-	if a.projector.Snapshots, err = sjs.ObjectStore(sctx, projections.SnapshotBucket); err != nil {
-		return a, fmt.Errorf("projections: snapshot bucket: %w (%s)", err, notProvisioned)
-	}
 	if cfg.has(roleProjector) {
-		a.projector.SaveEvery = cfg.SnapshotEvery
-		if a.projector.SnapshotStream, err = sjs.Stream(sctx, projections.SnapshotStream); err != nil {
-			return a, fmt.Errorf("projections: snapshot stream: %w (%s)", err, notProvisioned)
-		}
 		// The projector role is the views' one writer, in the buckets the
 		// catalog names, and performs the operator's rebuilds.
+		a.projector = &projections.Projector{
+			Log: log, Rebuild: cfg.RebuildProjections, MaxLag: cfg.MaxProjectionLag,
+			Logger: logger.With("component", "projector"), Metrics: projections.NewMetrics(reg),
+		}
 		if a.projector.Catalog, err = projections.AttachCatalog(sctx, rjs); err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
 		if a.projector.Status, err = projections.AttachCurrentStatusView(sctx, a.projector.Catalog); err != nil {
 			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
 		}
-		akv, err := a.projector.Catalog.Bucket(sctx, projections.ArticlesBucket)
-		if err != nil {
-			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+		for _, v := range []struct {
+			bucket string
+			writer func(jetstream.KeyValue) projections.ViewWriter
+		}{
+			{projections.ArticlesBucket, func(kv jetstream.KeyValue) projections.ViewWriter { return projections.NewArticleWriter(kv) }},
+			{projections.QueuesBucket, func(kv jetstream.KeyValue) projections.ViewWriter { return projections.NewQueuesWriter(kv) }},
+			{projections.FactsBucket, func(kv jetstream.KeyValue) projections.ViewWriter { return projections.NewFactsWriter(kv) }},
+		} {
+			kv, err := a.projector.Catalog.Bucket(sctx, v.bucket)
+			if err != nil {
+				return a, fmt.Errorf("%w (%s)", err, notProvisioned)
+			}
+			a.projector.Views = append(a.projector.Views, v.writer(kv))
 		}
-		a.projector.Views = append(a.projector.Views, projections.NewArticleWriter(akv))
-		// And of the queues and facts views.
-		qkv, err := a.projector.Catalog.Bucket(sctx, projections.QueuesBucket)
-		if err != nil {
-			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
-		}
-		fkv, err := a.projector.Catalog.Bucket(sctx, projections.FactsBucket)
-		if err != nil {
-			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
-		}
-		a.projector.Views = append(a.projector.Views, projections.NewQueuesWriter(qkv), projections.NewFactsWriter(fkv))
-	}
-	// A worker alone keeps no read models: it decides with the facts
-	// view (below), so its memory follows authors and articles, not
-	// comments.
-	workerOnly := !cfg.has(roleAPI) && !cfg.has(roleProjector)
-	if workerOnly {
-		projections.NewMetrics(reg, nil)
-		a.projector = nil
-	} else {
-		a.projector.Metrics = projections.NewMetrics(reg, a.projector)
 	}
 	a.log = log
 	if cfg.has(roleWorker) {
@@ -266,9 +243,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		}
 	}
 	webLog := log
-	if !cfg.has(roleAPI) {
-		views = nil
-	} else {
+	if cfg.has(roleAPI) {
 		if webLog, err = a.attach(ctx, roleAPI); err != nil {
 			return a, err
 		}
@@ -278,8 +253,16 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		AdminToken: cfg.AdminToken, SessionTTL: cfg.SessionTTL,
 		RateLimitReports: cfg.RateLimitReports,
 	}
-	var statusView *projections.StatusReader
-	var viewsReady []<-chan struct{}
+	wcfg := web.Config{
+		Log: webLog, RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
+		Logger: logger.With("component", "http"), Registry: reg,
+		// Readers: the address-hash key is the moderators' secret, kept
+		// in the SECRETS bucket, so every api process agrees on it.
+		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret),
+		MaxReplyDepth: cfg.MaxReplyDepth, EditWindow: cfg.EditWindow, TrustedProxies: cfg.TrustedProxies,
+		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog,
+	}
+	var views *apiViews
 	if cfg.has(roleAPI) {
 		ajs, err := a.jsFor(ctx, roleAPI)
 		if err != nil {
@@ -288,85 +271,112 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (a *app, err e
 		if modCfg, err = moderationConfig(sctx, ajs, cfg, modCfg); err != nil {
 			return a, err
 		}
-		// The comment view, in whichever bucket the catalog names: a
-		// rebuild moves it.
-		catalog, err := projections.AttachCatalog(sctx, ajs)
-		if err != nil {
-			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
-		}
-		sv, err := catalog.FollowStatus(ctx)
-		if err != nil {
-			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
-		}
-		statusView = sv
-		// Live updates go to the server built below, once it exists.
-		a.articles = projections.NewArticleCache(nil, cfg.CachedComments, func(ch projections.ArticleChange) {
-			if w := a.web; w != nil {
-				w.ArticleChanged(ch)
-			}
-		}, logger.With("component", "articles"))
-		// The approved view too follows the catalog: after a rebuild the
-		// cache starts over from the new bucket.
-		if err := catalog.Follow(ctx, projections.ArticlesBucket, a.articles.SetBucket); err != nil {
-			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
-		}
-		// The moderators' queues in memory (what waits: small), and
-		// articles' settings; authors and reports are read on demand.
-		qv, err := catalog.FollowQueues(ctx)
-		if err != nil {
-			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
-		}
-		fv, err := catalog.FollowFacts(ctx, false)
-		if err != nil {
-			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
-		}
-		// The moderators' search: the comments changed most recently.
-		a.search = projections.NewRecentComments(ajs, cfg.SearchWindow, logger.With("component", "search"))
-		if err := catalog.Follow(ctx, projections.StatusBucket, a.search.SetBucket); err != nil {
-			return a, fmt.Errorf("%w (%s)", err, notProvisioned)
-		}
-		a.watchers = append(a.watchers, qv.Run, fv.Run, a.search.Run)
-		viewsReady = append(viewsReady, qv.Ready(), fv.Ready())
-		a.projector.Undecided = qv
-	}
-	var ready func(uint64) bool
-	if a.projector != nil {
-		ready = readyWith(a.projector.Ready, viewsReady...)
-	} else {
-		// Ready once the facts view is as current as the projector's
-		// lag allows.
-		ready = readyWith(func(lastSeq uint64) bool { return a.facts.Applied()+cfg.MaxProjectionLag >= lastSeq }, a.facts.Ready())
-	}
-	var restored chan struct{}
-	wcfg := web.Config{
-		Log: webLog, Status: statusView, Ready: ready,
-		RateLimitPerIP: cfg.RateLimitPerIP, RateLimitPerAuthor: cfg.RateLimitPerAuthor,
-		Logger: logger.With("component", "http"), Registry: reg,
-		Moderation: modCfg,
-		// Readers: the address-hash key is the moderators' secret, kept
-		// in the SECRETS bucket, so every api process agrees on it.
-		AllowedOrigins: cfg.AllowedOrigins, SSOSecret: []byte(cfg.SSOSecret), Secret: modCfg.Secret,
-		MaxReplyDepth: cfg.MaxReplyDepth, EditWindow: cfg.EditWindow, TrustedProxies: cfg.TrustedProxies,
-		CookieSecure: cfg.CookieSecure, AccessLog: cfg.AccessLog,
-	}
-	if cfg.has(roleAPI) && cfg.notifications() {
-		if wcfg.Notify, err = a.webNotifications(sctx); err != nil {
+		if views, err = a.followViews(ctx, ajs, reg); err != nil {
 			return a, err
 		}
+		a.views = views
+		a.restored = make(chan struct{})
+		wcfg.Status, wcfg.Views, wcfg.Articles, wcfg.Comments, wcfg.Search, wcfg.Restored = views.status, views.mod, a.articles, views.status, a.search, a.restored
+		if cfg.notifications() {
+			if wcfg.Notify, err = a.webNotifications(sctx); err != nil {
+				return a, err
+			}
+		}
 	}
-	if views != nil {
-		// Readers are served once the in-process views caught up and the
-		// approved view's watcher runs (serve).
-		restored = make(chan struct{})
-		a.restored = restored
-		wcfg.Views, wcfg.Articles, wcfg.Comments, wcfg.Restored, wcfg.Search = views, a.articles, statusView, restored, a.search
-	}
+	wcfg.Moderation, wcfg.Secret = modCfg, modCfg.Secret
+	wcfg.Ready = a.readiness(views)
 	a.web = web.New(wcfg)
 	a.handler = a.web
 	if views != nil {
-		a.projector.OnChange = a.web.OnChange
+		// The views' watchers tell the server what changed, for the live
+		// streams.
+		views.queues.OnChange(a.web.QueueChanged)
+		views.facts.OnSettings(a.web.SettingsChanged)
+		a.search.OnChange(a.web.CommentChanged)
 	}
 	return a, nil
+}
+
+// apiViews are the views an api process follows: through the catalog,
+// so a rebuild moves them to the new buckets.
+type apiViews struct {
+	status *projections.StatusReader
+	queues *projections.QueuesView
+	facts  *projections.FactsView
+	mod    *projections.Moderation
+	// loaded are closed once each watcher delivered what existed at its
+	// start.
+	loaded []<-chan struct{}
+}
+
+// followViews attaches the api's views: the comment view read key by
+// key, the approved view's cache (a.articles), the queues and articles'
+// settings in memory, authors and reports read on demand, and the
+// moderators' search of recent comments (a.search). Their watchers join
+// a.watchers.
+func (a *app) followViews(ctx context.Context, ajs jetstream.JetStream, reg prometheus.Registerer) (*apiViews, error) {
+	catalog, err := projections.AttachCatalog(ctx, ajs)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, notProvisioned)
+	}
+	v := &apiViews{}
+	if v.status, err = catalog.FollowStatus(ctx); err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, notProvisioned)
+	}
+	// Live updates go to the server built after, once it exists.
+	a.articles = projections.NewArticleCache(nil, a.cfg.CachedComments, func(ch projections.ArticleChange) {
+		if w := a.web; w != nil {
+			w.ArticleChanged(ch)
+		}
+	}, a.logger.With("component", "articles"))
+	if err := catalog.Follow(ctx, projections.ArticlesBucket, a.articles.SetBucket); err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, notProvisioned)
+	}
+	if v.queues, err = catalog.FollowQueues(ctx); err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, notProvisioned)
+	}
+	if v.facts, err = catalog.FollowFacts(ctx, false); err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, notProvisioned)
+	}
+	a.search = projections.NewRecentComments(ajs, a.cfg.SearchWindow, a.logger.With("component", "search"))
+	if err := catalog.Follow(ctx, projections.StatusBucket, a.search.SetBucket); err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, notProvisioned)
+	}
+	a.watchers = append(a.watchers, v.queues.Run, v.facts.Run, a.search.Run)
+	v.loaded = []<-chan struct{}{v.queues.Ready(), v.facts.Ready(), a.search.Ready()}
+	v.mod = &projections.Moderation{Queues: v.queues, Facts: v.facts, Comments: v.status}
+	reg.MustRegister(v.queues.UndecidedCollector())
+	return v, nil
+}
+
+// applied is how far the views this process follows reflect the stream:
+// the oldest checkpoint its watchers saw.
+func (v *apiViews) applied() uint64 { return min(v.queues.Applied(), v.facts.Applied()) }
+
+// readiness is /readyz's answer, given the stream's last sequence: an api
+// once readers are served (its views loaded) and the views it follows lag
+// the stream by at most --max-projection-lag; a projector once it caught
+// up within that lag; a worker once its facts view did.
+func (a *app) readiness(views *apiViews) func(lastSeq uint64) bool {
+	within := func(applied, lastSeq uint64) bool { return applied+a.cfg.MaxProjectionLag >= lastSeq }
+	var checks []func(uint64) bool
+	if views != nil {
+		checks = append(checks, readyWith(func(last uint64) bool { return within(views.applied(), last) }, a.restored))
+	}
+	if a.projector != nil {
+		checks = append(checks, a.projector.Ready)
+	}
+	if a.facts != nil {
+		checks = append(checks, readyWith(func(last uint64) bool { return within(a.facts.Applied(), last) }, a.facts.Ready()))
+	}
+	return func(lastSeq uint64) bool {
+		for _, ok := range checks {
+			if !ok(lastSeq) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // serve runs the roles and the HTTP server until ctx ends or a part
@@ -399,24 +409,10 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stdout io.Writer) erro
 	}
 	if a.articles != nil {
 		goRun("approved view", a.articles.Run)
-		wg.Go(func() {
-			for _, ch := range []<-chan struct{}{a.projector.CaughtUp(), a.articles.Ready()} {
-				select {
-				case <-ch:
-				case <-work.Done():
-					return
-				}
-			}
-			close(a.restored)
-		})
+		wg.Go(func() { a.serveReaders(work) })
 	}
 	if a.worker != nil {
 		goRun("worker", func(ctx context.Context) error {
-			select { // decide only on current author stats and settings
-			case <-a.caughtUp():
-			case <-ctx.Done():
-				return nil
-			}
 			// The facts view as current as the stream was at start, so
 			// that a restart does not decide on stale author facts. A
 			// projector that cannot write (a view bucket without a leader
@@ -591,13 +587,35 @@ func readyWith(ready func(uint64) bool, chans ...<-chan struct{}) func(uint64) b
 	}
 }
 
-// caughtUp is closed once this process's read models caught up with the
-// stream as it was at start (at once in a process that keeps none).
-func (a *app) caughtUp() <-chan struct{} {
-	if a.projector != nil {
-		return a.projector.CaughtUp()
+// readersWait bounds how long a starting api waits for the views to
+// reflect the stream as it was at start before it serves readers.
+const readersWait = 15 * time.Second
+
+// serveReaders opens the api to readers (closes a.restored) once its
+// views are loaded and, for at most readersWait, reflect the stream as it
+// was: a reader's own comment, accepted just before a restart, is then
+// found. Past that wait it serves what the views hold, and says so.
+func (a *app) serveReaders(ctx context.Context) {
+	views := a.views
+	for _, ch := range append([]<-chan struct{}{a.articles.Ready()}, views.loaded...) {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
 	}
-	c := make(chan struct{})
-	close(c)
-	return c
+	last, err := a.log.LastSeq(ctx)
+	if err == nil {
+		wctx, cancel := context.WithTimeout(ctx, readersWait)
+		err = views.facts.WaitApplied(wctx, last)
+		cancel()
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		a.logger.Warn("the views are behind the stream; serving readers what they hold (is a projector running?)",
+			"stream_last_seq", last, "facts_seq", views.facts.Applied(), "err", err)
+	}
+	close(a.restored)
 }

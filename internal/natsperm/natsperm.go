@@ -60,7 +60,6 @@ var all = []string{API, Worker, Projector}
 var Grants = []Grant{
 	{"read the log: follow it, a comment's history, the newest rule set", all,
 		slices.Concat([]string{"$JS.API.INFO"}, read(events.StreamName))},
-	{"restore the read models' snapshot", all, read("OBJ_" + projections.SnapshotBucket)},
 	{"read authors' data keys, to open the personal fields of submissions", all, read(events.KeysStream)},
 	{"create an author's data key on their first submission (the bucket is write-once per key: no overwrite, no delete)", []string{API},
 		[]string{"$KV." + events.KeysBucket + ".>"}},
@@ -96,9 +95,6 @@ var Grants = []Grant{
 	{"write the approved view (its only writer) and its checkpoint", []string{Projector}, writeView(projections.ArticlesBucket)},
 	{"read the views' catalog: which bucket serves each view", all, read("KV_" + projections.CatalogBucket)},
 	{"point the catalog at rebuilt views and answer rebuild requests", []string{Projector}, projections.CatalogWrites()},
-	{"save the read models' snapshot (a new one replaces the old one's chunks with a purge of that bucket)", []string{Projector}, []string{
-		"$O." + projections.SnapshotBucket + ".>", "$JS.API.STREAM.PURGE.OBJ_" + projections.SnapshotBucket,
-	}},
 }
 
 // read is what a reader of a stream needs: its info, single messages,

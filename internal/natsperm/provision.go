@@ -44,9 +44,6 @@ func Provision(ctx context.Context, js jetstream.JetStream, s Setup) error {
 	if err := notify.Provision(ctx, js, s.Replicas); err != nil {
 		return err
 	}
-	if _, err = projections.OpenSnapshots(ctx, js, s.Replicas); err != nil {
-		return err
-	}
 	if err := projections.OpenQueuesView(ctx, js, s.Replicas); err != nil {
 		return err
 	}
