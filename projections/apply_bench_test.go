@@ -33,7 +33,7 @@ func BenchmarkApply(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		s := NewStore()
+		s := NewReference()
 		for _, e := range evs {
 			s.Apply(e)
 		}

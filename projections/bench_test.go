@@ -12,7 +12,6 @@ import (
 
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/natstest"
-	"github.com/newsroom/commentd/projections"
 )
 
 // fillLog stores n comments, each submitted and approved: 2n events.
@@ -85,32 +84,6 @@ func BenchmarkRawReplay(b *testing.B) {
 			}
 		}
 		it.Stop()
-	}
-	b.ReportMetric(float64(2*rebuildComments*b.N)/time.Since(began).Seconds(), "events/s")
-}
-
-// BenchmarkRebuild: a projector rebuilding the read models from sequence 1
-// until it has caught up.
-func BenchmarkRebuild(b *testing.B) {
-	l := fillLog(b, rebuildComments)
-	b.ResetTimer()
-	began := time.Now()
-	for range b.N {
-		store := projections.NewStore()
-		p := &projections.Projector{Log: l, Store: store, Rebuild: true}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- p.Run(ctx) }()
-		for !p.Ready(0) {
-			time.Sleep(time.Millisecond)
-		}
-		cancel()
-		if err := <-done; err != nil {
-			b.Fatal(err)
-		}
-		if got := store.Applied(); got != 2*rebuildComments {
-			b.Fatalf("applied %d", got)
-		}
 	}
 	b.ReportMetric(float64(2*rebuildComments*b.N)/time.Since(began).Seconds(), "events/s")
 }

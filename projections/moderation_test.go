@@ -1,9 +1,7 @@
 package projections
 
 import (
-	"bytes"
 	"fmt"
-	"reflect"
 	"testing"
 	"time"
 
@@ -45,7 +43,7 @@ func (h *mh) ban(typ events.Type, author string) events.Envelope {
 	return h.ev(typ, "", "", "moderator:m", events.AuthorAction{AuthorID: "name:" + author, Reason: "spam"})
 }
 
-func queueIDs(s *Store, q Queue, article string) []string {
+func queueIDs(s *Reference, q Queue, article string) []string {
 	var out []string
 	for _, it := range s.Queue(q, article, 0, 1000).Items {
 		out = append(out, it.ID)
@@ -97,7 +95,7 @@ func TestQueues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := NewStore()
+			s := NewReference()
 			for _, e := range tt.events(&mh{t: t}) {
 				s.Apply(e)
 			}
@@ -122,7 +120,7 @@ func TestQueues(t *testing.T) {
 
 func TestQueuePagesAndArticleFilter(t *testing.T) {
 	h := &mh{t: t}
-	s := NewStore()
+	s := NewReference()
 	for i := range 7 {
 		article := "a"
 		if i%2 == 1 {
@@ -167,7 +165,7 @@ func TestQueuePagesAndArticleFilter(t *testing.T) {
 func TestAuthorStats(t *testing.T) {
 	rules, mod := events.RulesActor("v1"), "moderator:m"
 	h := &mh{t: t}
-	s := NewStore()
+	s := NewReference()
 	if got := s.Author("name:ann"); got != (AuthorStats{}) {
 		t.Fatalf("unknown author = %+v", got)
 	}
@@ -213,7 +211,7 @@ func TestAuthorStats(t *testing.T) {
 
 func TestRecentRejectionRateLooksAtTheLastTwenty(t *testing.T) {
 	h := &mh{t: t}
-	s := NewStore()
+	s := NewReference()
 	for i := range 30 {
 		id := fmt.Sprintf("c%d", i)
 		s.Apply(h.sub("a", id, "ann"))
@@ -232,46 +230,3 @@ func TestRecentRejectionRateLooksAtTheLastTwenty(t *testing.T) {
 	}
 }
 
-// The restored views answer like the live ones: a snapshot loses no
-// report, ban or queue.
-func TestModerationSurvivesSnapshot(t *testing.T) {
-	rules, mod := events.RulesActor("v1"), "moderator:m"
-	h := &mh{t: t}
-	live := NewStore()
-	for _, e := range []events.Envelope{
-		h.sub("a", "c1", "ann"), h.dec(events.CommentApproved, "c1", rules),
-		h.report("c1", "r1", "spam"), h.report("c1", "r2", "abusive"),
-		h.sub("b", "c2", "bob"), h.dec(events.CommentHeld, "c2", rules),
-		h.sub("b", "c3", "bob"), h.dec(events.CommentRejected, "c3", mod),
-		h.ban(events.AuthorBanned, "bob"),
-	} {
-		live.Apply(e)
-	}
-	var buf bytes.Buffer
-	if err := live.WriteSnapshot(&buf); err != nil {
-		t.Fatal(err)
-	}
-	restored := NewStore()
-	if err := restored.LoadSnapshot(&buf); err != nil {
-		t.Fatal(err)
-	}
-	// The same next event applied to both.
-	next := h.report("c1", "r1", "spam") // a repeat: still not counted
-	live.Apply(next)
-	restored.Apply(next)
-	for _, q := range Queues {
-		if a, b := live.Queue(q, "", 0, 100), restored.Queue(q, "", 0, 100); !reflect.DeepEqual(a, b) {
-			t.Errorf("queue %s differs:\nlive     %+v\nrestored %+v", q, a, b)
-		}
-	}
-	for _, a := range []string{"name:ann", "name:bob"} {
-		x, _ := live.AuthorRecord(a, 10)
-		y, _ := restored.AuthorRecord(a, 10)
-		if !reflect.DeepEqual(x, y) {
-			t.Errorf("author %s differs:\nlive     %+v\nrestored %+v", a, x, y)
-		}
-	}
-	if r := restored.Reports("c1"); r.Open != 2 || r.Total != 2 || r.Reasons["abusive"] != 1 {
-		t.Errorf("restored reports = %+v", r)
-	}
-}

@@ -154,9 +154,9 @@ func (f *modFixture) readers() (*Moderation, *FactsView) {
 }
 
 // reference folds the whole log into a Store, the views' reference.
-func (f *modFixture) reference() *Store {
+func (f *modFixture) reference() *Reference {
 	f.t.Helper()
-	st := NewStore()
+	st := NewReference()
 	if err := f.log.Replay(context.Background(), 1, nil, func(e events.Envelope) error { st.Apply(e); return nil }); err != nil {
 		f.t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func itemKey(it QueueItem) string {
 }
 
 // same compares every moderators' read of the views with the reference.
-func (f *modFixture) same(st *Store, m *Moderation, worker *FactsView) {
+func (f *modFixture) same(st *Reference, m *Moderation, worker *FactsView) {
 	f.t.Helper()
 	ctx := context.Background()
 	for _, art := range []string{"", "a1", "a2", "a3", "none"} {
@@ -322,7 +322,7 @@ func TestModerationReadersFollow(t *testing.T) {
 	m, worker := f.readers()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p := &Projector{Log: f.log, Store: NewStore(), Status: f.view, Views: []ViewWriter{f.queues, f.facts}}
+	p := &Projector{Log: f.log, Status: f.view, Views: []ViewWriter{f.queues, f.facts}}
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	defer func() {

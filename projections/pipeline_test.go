@@ -75,7 +75,7 @@ func newRecordingView(t *testing.T, f *viewFixture) *recordingView {
 func (f *viewFixture) runViews(views ...ViewWriter) {
 	f.t.Helper()
 	ctx := context.Background()
-	p := &Projector{Log: f.log, Store: NewStore(), Status: f.view, Views: views}
+	p := &Projector{Log: f.log, Status: f.view, Views: views}
 	rctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var runErr error
@@ -121,7 +121,7 @@ func TestCommentViewHoldsState(t *testing.T) {
 	f.decide(s, events.CommentApproved, "clean")
 	f.reply(mid, root)
 	f.reply(leaf, mid)
-	f.run(NewStore())
+	f.run(NewReference())
 	c, err := f.view.Comment(context.Background(), leaf)
 	if err != nil {
 		t.Fatal(err)

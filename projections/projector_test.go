@@ -31,20 +31,27 @@ func TestUndecodableLastEventStillCatchesUp(t *testing.T) {
 	if _, err := js.Publish(ctx, "comments.a1."+uuid.NewString()+".submitted", []byte("{not json")); err != nil {
 		t.Fatal(err)
 	}
-	p := &Projector{Log: l, Store: NewStore()}
+	if err := OpenStatusView(ctx, js, 1); err != nil {
+		t.Fatal(err)
+	}
+	sv, err := AttachStatusView(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Projector{Log: l, Status: sv}
 	rctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { p.Run(rctx) })
 	defer func() { cancel(); wg.Wait() }()
 	poll.Until(t, 10*time.Second, func() error {
 		if !p.Ready(0) {
-			return fmt.Errorf("not ready; applied %d, lag %d", p.Store.Applied(), p.lag.Load())
+			return fmt.Errorf("not ready; applied %d", p.applied.Load())
 		}
 		return nil
 	})
 	// Ready judges by the stream's newest sequence, not by the lag seen
 	// with the last delivery, which stays put when deliveries stop.
-	if applied := p.Store.Applied(); p.Ready(applied+p.MaxLag+1) || !p.Ready(applied+p.MaxLag) {
+	if applied := p.applied.Load(); p.Ready(applied+p.MaxLag+1) || !p.Ready(applied+p.MaxLag) {
 		t.Fatalf("Ready around MaxLag %d past applied %d is wrong", p.MaxLag, applied)
 	}
 }

@@ -53,7 +53,7 @@ func BenchmarkRebuildView(b *testing.B) {
 		}
 		views = append(views, v.write(kv))
 	}
-	p := &projections.Projector{Log: l, Store: projections.NewStore(), Status: status, Catalog: catalog, Views: views}
+	p := &projections.Projector{Log: l, Status: status, Catalog: catalog, Views: views}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- p.Run(rctx) }()

@@ -60,7 +60,7 @@ func newRebuildFixture(t *testing.T, view func(jetstream.KeyValue) ViewWriter) *
 	for range 300 {
 		f.comment()
 	}
-	p := &Projector{Log: f.log, Store: NewStore(), Status: f.view, Views: []ViewWriter{view(f.copyKV)}, Catalog: f.catalog}
+	p := &Projector{Log: f.log, Status: f.view, Views: []ViewWriter{view(f.copyKV)}, Catalog: f.catalog}
 	rctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {

@@ -86,7 +86,7 @@ func (f *allViews) startWith(t *testing.T, rebuild bool) {
 		}
 		views = append(views, vw)
 	}
-	p := &Projector{Log: f.log, Store: NewStore(), Status: status, Views: views, Catalog: f.catalog, Rebuild: rebuild}
+	p := &Projector{Log: f.log, Status: status, Views: views, Catalog: f.catalog, Rebuild: rebuild}
 	rctx, cancel := context.WithCancel(ctx)
 	f.cancel = cancel
 	var wg sync.WaitGroup
@@ -430,7 +430,7 @@ func referenceViews(t *testing.T, f *viewFixture) map[string]jetstream.KeyValue 
 		out[v] = kv
 	}
 	status := &StatusView{js: f.js, kv: out[StatusBucket]}
-	p := &Projector{Log: f.log, Store: NewStore(), Status: status,
+	p := &Projector{Log: f.log, Status: status,
 		Views: []ViewWriter{NewArticleWriter(out[ArticlesBucket]), NewQueuesWriter(out[QueuesBucket]), NewFactsWriter(out[FactsBucket])}}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)

@@ -11,7 +11,7 @@ import (
 // dead letters changes nothing a reader sees, but the comment's next
 // decision is expected after the copy, so Seq must follow it.
 func TestRedeliveredSubmissionMovesSeq(t *testing.T) {
-	s := NewStore()
+	s := NewReference()
 	sub, err := events.New("e1", events.CommentSubmitted, "a1", "c1", events.ActorReader, "", time.Now(), events.Submitted{Author: "A", Text: "t"})
 	if err != nil {
 		t.Fatal(err)

@@ -5,8 +5,6 @@ package projections
 // views answer what it answers.
 
 import (
-	"cmp"
-	"maps"
 	"slices"
 	"sort"
 	"sync"

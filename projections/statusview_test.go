@@ -64,10 +64,10 @@ func (f *viewFixture) decide(sub events.Envelope, t events.Type, reason string) 
 
 // run runs a projector writing the view until it has checkpointed the
 // stream's last sequence, then stops it.
-func (f *viewFixture) run(store *Store) {
+func (f *viewFixture) run(store *Reference) {
 	f.t.Helper()
 	ctx := context.Background()
-	p := &Projector{Log: f.log, Store: store, Status: f.view}
+	p := &Projector{Log: f.log, Status: f.view}
 	rctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var runErr error
@@ -120,14 +120,14 @@ func TestStatusViewResumesFromCheckpoint(t *testing.T) {
 	s1 := f.submit(c1)
 	f.decide(s1, events.CommentApproved, "clean")
 	s2 := f.submit(c2)
-	f.run(NewStore())
+	f.run(NewReference())
 	f.want(c1, Approved, "clean")
 	f.want(c2, Pending, "")
 	rev1, rev2 := f.revision(c1), f.revision(c2)
 
 	f.decide(s2, events.CommentRejected, "spam")
 	f.submit(c3)
-	f.run(NewStore())
+	f.run(NewReference())
 	f.want(c1, Approved, "clean")
 	f.want(c2, Rejected, "spam")
 	f.want(c3, Pending, "")
@@ -150,13 +150,13 @@ func TestStatusViewRedeliveryChangesNothing(t *testing.T) {
 	c1 := uuid.NewString()
 	s1 := f.submit(c1)
 	f.decide(s1, events.CommentRejected, "spam")
-	f.run(NewStore())
+	f.run(NewReference())
 	before, _ := f.view.Status(context.Background(), c1)
 
 	// The same submission again (as the dead letters redeliver it): a new
 	// sequence, the same comment, whose rejection must stand.
 	f.submit(c1)
-	f.run(NewStore())
+	f.run(NewReference())
 	after, err := f.view.Status(context.Background(), c1)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestStatusViewBehindSnapshot(t *testing.T) {
 	c1 := uuid.NewString()
 	s1 := f.submit(c1)
 	f.decide(s1, events.CommentHeld, "links")
-	store := NewStore()
+	store := NewReference()
 	if err := f.log.Replay(context.Background(), 1, nil, func(e events.Envelope) error {
 		store.Apply(e)
 		return nil

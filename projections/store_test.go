@@ -62,7 +62,7 @@ func TestStatusAndApprovedView(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := NewStore()
+			s := NewReference()
 			for _, e := range tt.events {
 				s.Apply(e)
 			}
@@ -81,7 +81,7 @@ func TestStatusAndApprovedView(t *testing.T) {
 func TestApplyIsIdempotentBySequence(t *testing.T) {
 	h := &history{t: t}
 	evs := []events.Envelope{h.submit("c1"), h.decide(events.CommentApproved, "c1", events.RulesActor("v1")), h.submit("c2")}
-	once, twice := NewStore(), NewStore()
+	once, twice := NewReference(), NewReference()
 	for _, e := range evs {
 		once.Apply(e)
 	}
@@ -104,7 +104,7 @@ func TestApplyIsIdempotentBySequence(t *testing.T) {
 
 func TestResubmittedCommentIDKeepsTheFirst(t *testing.T) {
 	h := &history{t: t}
-	s := NewStore()
+	s := NewReference()
 	s.Apply(h.submit("c1"))
 	s.Apply(h.decide(events.CommentApproved, "c1", events.RulesActor("v1")))
 	s.Apply(h.submit("c1")) // the same Idempotency-Key after the duplicate window
@@ -115,7 +115,7 @@ func TestResubmittedCommentIDKeepsTheFirst(t *testing.T) {
 
 func TestPagination(t *testing.T) {
 	h := &history{t: t}
-	s := NewStore()
+	s := NewReference()
 	var want []string
 	for i := range 7 {
 		id := fmt.Sprintf("c%d", i)
@@ -155,39 +155,9 @@ func TestPagination(t *testing.T) {
 	}
 }
 
-func TestSnapshotRoundTrip(t *testing.T) {
-	h := &history{t: t}
-	s := NewStore()
-	s.Apply(h.submit("c1"))
-	s.Apply(h.submit("c2"))
-	s.Apply(h.decide(events.CommentApproved, "c2", events.RulesActor("v1")))
-	s.Apply(h.decide(events.CommentHeld, "c1", events.RulesActor("v1")))
-	var buf bytes.Buffer
-	if err := s.WriteSnapshot(&buf); err != nil {
-		t.Fatal(err)
-	}
-	r := NewStore()
-	if err := r.LoadSnapshot(&buf); err != nil {
-		t.Fatal(err)
-	}
-	if r.Applied() != s.Applied() || snapshotOf(t, r) != snapshotOf(t, s) {
-		t.Fatal("snapshot does not restore the same views")
-	}
-	if got := ids(r.Approved("art", 0, 10, false)); fmt.Sprint(got) != "[c2]" {
-		t.Fatalf("restored approved view %v", got)
-	}
-	// Applying after a restore continues by sequence.
-	r.Apply(h.decide(events.CommentApproved, "c1", "moderator:m"))
-	if got := ids(r.Approved("art", 0, 10, false)); fmt.Sprint(got) != "[c1 c2]" {
-		t.Fatalf("after restore + apply: %v", got)
-	}
-	if err := r.LoadSnapshot(bytes.NewReader([]byte(`{"v":999}`))); err == nil {
-		t.Fatal("a snapshot of an unknown version was loaded")
-	}
-}
 
 // snapshotOf is a canonical text of the views, to compare stores.
-func snapshotOf(t *testing.T, s *Store) string {
+func snapshotOf(t *testing.T, s *Reference) string {
 	t.Helper()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -208,7 +178,7 @@ func FuzzApply(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 1, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		h := &history{t: t}
-		s := NewStore()
+		s := NewReference()
 		types := []events.Type{events.CommentSubmitted, events.CommentApproved, events.CommentRejected, events.CommentHeld}
 		actors := []string{events.RulesActor("v"), "moderator:m"}
 		for _, op := range ops {
