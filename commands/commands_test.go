@@ -27,7 +27,7 @@ type fixture struct {
 	ctx   context.Context
 	js    jetstream.JetStream
 	log   *events.Log
-	views *projections.Store
+	views *commands.FoldViews
 	cmd   *commands.Service
 }
 
@@ -39,8 +39,8 @@ func newFixture(t *testing.T, cfg commands.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	views := projections.NewStore()
-	cfg.Log, cfg.Views = l, commands.StoreViews(views)
+	views := commands.NewFoldViews()
+	cfg.Log, cfg.Views = l, views
 	return &fixture{t: t, ctx: ctx, js: js, log: l, views: views, cmd: commands.New(cfg)}
 }
 

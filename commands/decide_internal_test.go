@@ -23,8 +23,8 @@ func TestDecisionLosingAtTheStreamShowsTheWinner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	views := projections.NewStore()
-	s := New(Config{Log: l, Views: StoreViews(views)})
+	views := NewFoldViews()
+	s := New(Config{Log: l, Views: views})
 	res, err := s.Submit(ctx, Submission{Article: "a1", Author: "Anna", AuthorID: events.AnonymousAuthorID("Anna"), Text: "Hi"})
 	if err != nil {
 		t.Fatal(err)

@@ -48,7 +48,7 @@ func TestStateFindsTheCommentInTheStatusView(t *testing.T) {
 	pctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		p := &projections.Projector{Log: plog, Store: projections.NewStore(), Status: pview}
+		p := &projections.Projector{Log: plog, Status: pview}
 		if err := p.Run(pctx); err != nil && !errors.Is(err, context.Canceled) {
 			t.Error(err)
 		}
@@ -57,7 +57,7 @@ func TestStateFindsTheCommentInTheStatusView(t *testing.T) {
 
 	// These views never see anything: only the status view can say where
 	// a comment is.
-	cmd := commands.New(commands.Config{Log: l, Views: commands.StoreViews(projections.NewStore()), Status: view})
+	cmd := commands.New(commands.Config{Log: l, Views: commands.NewFoldViews(), Status: view})
 	res, err := cmd.Submit(ctx, commands.Submission{Article: "a7", Author: "Anna", AuthorID: events.AnonymousAuthorID("Anna"), Text: "Hello"})
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ func TestFoldAgreesWithTheViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, ok := commands.Fold(hist)
-	want, _ := f.views.Comment(id)
+	want, _ := f.views.Comment(f.ctx, id)
 	if !ok || got.Status != projections.Approved || got.Seq != want.Seq || got.Status != want.Status || got.DecidedBy != want.DecidedBy {
 		t.Fatalf("fold %+v, views %+v", got, want)
 	}
