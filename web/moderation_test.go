@@ -40,7 +40,7 @@ const adminToken = "9c4e1b7a2f6d8e3c5a0b9f7e1d4c2a6b8e3f5d7c9a1b2e4f6a8c0d3e5b7f
 type modFixture struct {
 	t        testing.TB
 	log      *events.Log
-	views    *projections.Store
+	views    *web.TestViews
 	tv       *web.TestViews
 	accounts *accounts.Store
 	web      *web.Server
@@ -69,7 +69,7 @@ func newModFixtureOn(t testing.TB, js jetstream.JetStream, lc events.Config, mc 
 	}
 	mc.Accounts, mc.AdminToken, mc.Secret = st, adminToken, []byte("test secret")
 	tv := web.NewTestViews(t, js, l)
-	views := tv.Store
+	views := tv
 	srv := web.New(tv.Config(web.Config{Moderation: mc, Registry: prometheus.NewRegistry()}))
 	tv.Serve(srv)
 	tv.Live()

@@ -45,7 +45,7 @@ func newNotifyFixture(t *testing.T, cfg web.Config) (*fixture, *notify.State, no
 	srv := httptest.NewServer(w)
 	t.Cleanup(srv.Close)
 	t.Cleanup(w.CloseStreams)
-	return &fixture{t: t, log: l, tv: tv, views: tv.Store, web: w, srv: srv}, st, keys
+	return &fixture{t: t, log: l, tv: tv, views: tv, web: w, srv: srv}, st, keys
 }
 
 func (f *fixture) page(method, path, contentType, body string) (int, string) {

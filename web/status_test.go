@@ -49,7 +49,7 @@ func TestCommentStatusFromTheView(t *testing.T) {
 	pctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		p := &projections.Projector{Log: plog, Store: projections.NewStore(), Status: pview}
+		p := &projections.Projector{Log: plog, Status: pview}
 		if err := p.Run(pctx); err != nil {
 			t.Error(err)
 		}

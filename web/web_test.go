@@ -17,7 +17,6 @@ import (
 
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/natstest"
-	"github.com/newsroom/commentd/projections"
 	"github.com/newsroom/commentd/web"
 )
 
@@ -25,7 +24,7 @@ type fixture struct {
 	t     *testing.T
 	log   *events.Log
 	tv    *web.TestViews
-	views *projections.Store
+	views *web.TestViews
 	web   *web.Server
 	srv   *httptest.Server
 }
@@ -46,7 +45,7 @@ func newFixture(t *testing.T, cfg web.Config) *fixture {
 	srv := httptest.NewServer(w)
 	t.Cleanup(srv.Close)
 	t.Cleanup(w.CloseStreams) // runs first: live streams end, so srv.Close returns
-	return &fixture{t: t, log: l, tv: tv, views: tv.Store, web: w, srv: srv}
+	return &fixture{t: t, log: l, tv: tv, views: tv, web: w, srv: srv}
 }
 
 // applyAll runs the projector until the views reflect every stored event.

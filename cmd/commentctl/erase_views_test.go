@@ -129,7 +129,7 @@ func project(t *testing.T, js jetstream.JetStream, log *events.Log) {
 		t.Fatal(err)
 	}
 	views = append(views, queues, facts)
-	p := &projections.Projector{Log: log, Store: projections.NewStore(), Status: status, Views: views}
+	p := &projections.Projector{Log: log, Status: status, Views: views}
 	rctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var runErr error

@@ -50,7 +50,7 @@ func TestRebuildSwitchesTheView(t *testing.T) {
 		}
 		views = append(views, v.write(kv))
 	}
-	p := &projections.Projector{Log: h.log, Store: projections.NewStore(), Status: status, Catalog: catalog, Views: views}
+	p := &projections.Projector{Log: h.log, Status: status, Catalog: catalog, Views: views}
 	rctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
