@@ -229,4 +229,3 @@ func TestRecentRejectionRateLooksAtTheLastTwenty(t *testing.T) {
 		t.Errorf("rate = %v, want 0.25", got)
 	}
 }
-

@@ -13,7 +13,6 @@ import (
 	"github.com/newsroom/commentd/events"
 )
 
-
 // Change says what one applied event did, for metrics and live updates.
 type Change struct {
 	Event   events.Envelope
@@ -196,7 +195,6 @@ func (s *Reference) Comment(id string) (Comment, bool) {
 	return *c, true
 }
 
-
 // Approved returns up to limit approved comments of an article after the
 // cursor (a SubmittedSeq from Page.Next; 0 for the first page), oldest
 // first, or newest first when newest is set.
@@ -260,8 +258,6 @@ func (s *Reference) OldestUndecided() (at time.Time, ok bool) {
 	return at, ok
 }
 
-
-
 // applySettings folds ArticleSettingsChanged: its payload is the whole
 // settings of the article after the change, so the last one wins.
 func (s *Reference) applySettings(e events.Envelope, ch *Change) {
@@ -314,7 +310,6 @@ func (s *Reference) depth(id string) int {
 	}
 	return depth
 }
-
 
 // Threads returns up to limit threads of an article after the cursor (the
 // SubmittedSeq of a thread's first comment, from ThreadPage.Next), oldest
@@ -391,12 +386,10 @@ func (s *Reference) visibleAncestor(c *Comment) *Comment {
 	return nil
 }
 
-
 // This file holds the moderators' read models: the review queues, readers'
 // reports, and what is known of each author. They are folded by the same
 // Apply as the readers' views (see Reference.moderate), under the same lock
 // and the same idempotence by stream sequence.
-
 
 // reportState is what the log says of one comment's reports.
 type reportState struct {

@@ -155,7 +155,6 @@ func TestPagination(t *testing.T) {
 	}
 }
 
-
 // snapshotOf is a canonical text of the views, to compare stores.
 func snapshotOf(t *testing.T, s *Reference) string {
 	t.Helper()

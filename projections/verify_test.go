@@ -12,7 +12,6 @@ import (
 	"github.com/newsroom/commentd/internal/poll"
 )
 
-
 // The comment view's keys lost but its checkpoint kept (a purge, a
 // restore of the wrong backup): the projector notices at start and
 // rebuilds the views from sequence 1, so every comment is back.

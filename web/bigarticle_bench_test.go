@@ -18,7 +18,6 @@ import (
 	"github.com/newsroom/commentd/web"
 )
 
-
 // BenchmarkBigArticle serves an article of 10,000 approved comments (one
 // in ten a reply) through the handler, without the network: the JSON
 // list's first page (kept encoded) and a deep page (its cursor 50 from

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -18,8 +19,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/newsroom/commentd/projections"
 )
 
 // The benchmarks measure the product next to a reference measured in the
@@ -30,9 +29,6 @@ import (
 
 const clients = 64
 
-// benchSnapshotEvery is short so that snapshots are taken during a run.
-var benchSnapshotEvery = "2s"
-
 // benchClient keeps a connection per concurrent client.
 var benchClient = &http.Client{Transport: &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients}}
 
@@ -40,7 +36,7 @@ var benchClient = &http.Client{Transport: &http.Transport{MaxIdleConns: 2 * clie
 // on a free port with the rate limits off.
 func benchApp(b *testing.B, setup func(*app)) string {
 	b.Helper()
-	cfg, err := parseConfig([]string{"--http-addr", "127.0.0.1:0", "--data-dir", b.TempDir(), "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0", "--snapshot-every", benchSnapshotEvery}, func(string) string { return "" }, io.Discard)
+	cfg, err := parseConfig([]string{"--http-addr", "127.0.0.1:0", "--data-dir", b.TempDir(), "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -246,28 +242,46 @@ func BenchmarkBareGet(b *testing.B) {
 }
 
 // BenchmarkSubmitToVisible posts comments at a steady 1,000 a second and
-// measures, for each, the time from sending the POST until the projector
-// has applied its approval (the moment a GET would show it).
+// measures, for each, the time from sending the POST until a reader
+// following the article's live stream is sent it: the rules approved it,
+// the projector wrote it to the approved view, and the api's watcher of
+// that view delivered it.
 func BenchmarkSubmitToVisible(b *testing.B) {
 	var mu sync.Mutex
 	sent := map[string]time.Time{}
 	var visible []time.Duration
 	seen := make(chan struct{}, b.N)
-	url := benchApp(b, func(a *app) {
-		a.projector.OnChange = func(ch projections.Change) {
-			if !ch.Changed || ch.Comment.Status != projections.Approved {
-				return
+	url := benchApp(b, nil)
+	stream, err := benchClient.Get(url + "/api/articles/bench/events")
+	if err != nil || stream.StatusCode != 200 {
+		b.Fatalf("live stream: %v %v", err, stream)
+	}
+	defer stream.Body.Close()
+	lines := bufio.NewScanner(stream.Body)
+	lines.Buffer(nil, 1<<20)
+	if !lines.Scan() { // ": connected"
+		b.Fatal("live stream ended")
+	}
+	go func() {
+		for lines.Scan() {
+			data, ok := strings.CutPrefix(lines.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var c struct{ Text string }
+			if json.Unmarshal([]byte(data), &c) != nil || c.Text == "" {
+				continue
 			}
 			now := time.Now()
 			mu.Lock()
-			if t, ok := sent[ch.Comment.Text]; ok {
+			if t, ok := sent[c.Text]; ok {
 				visible = append(visible, now.Sub(t))
-				delete(sent, ch.Comment.Text)
+				delete(sent, c.Text)
 				seen <- struct{}{}
 			}
 			mu.Unlock()
 		}
-	})
+	}()
 	const rate = 1000
 	tick := time.NewTicker(time.Second / rate)
 	defer tick.Stop()

@@ -41,7 +41,7 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 	}
 	apis := []*process{launchCommentd(t, role("api")...), launchCommentd(t, role("api")...)}
 	worker := launchCommentd(t, role("worker")...)
-	launchCommentd(t, append(role("projector"), "--snapshot-every", "500ms")...)
+	launchCommentd(t, role("projector")...)
 	for _, p := range apis {
 		p.waitReady(t)
 	}

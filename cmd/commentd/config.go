@@ -50,7 +50,7 @@ type Config struct {
 	Replicas           int
 	// Ignored are flags still accepted but without effect, which the
 	// start logs.
-	Ignored []string
+	Ignored            []string
 	MaxProjectionLag   uint64
 	RebuildProjections bool
 	LogFormat          string

@@ -128,7 +128,7 @@ func TestMetricsOfTheRunningPipeline(t *testing.T) {
 	const admin = testAdminToken
 	pw := natstest.Password(t, ns, natsperm.Operator)
 	setupNATS(t, ns.ClientURL(), pw)
-	p := launchCommentd(t, "--nats-url", ns.ClientURL(), "--nats-user", natsperm.Operator, "--nats-password", pw, "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0", "--snapshot-every", "100ms", "--admin-token", admin)
+	p := launchCommentd(t, "--nats-url", ns.ClientURL(), "--nats-user", natsperm.Operator, "--nats-password", pw, "--rate-limit-per-ip", "0", "--rate-limit-per-author", "0", "--admin-token", admin)
 	p.waitReady(t)
 	before := scrape(t, p.URL)
 

@@ -125,7 +125,7 @@ func checkRoles(t *testing.T, url string, password func(string) string) {
 	t.Run("roles", func(t *testing.T) { checkEachRole(t, url, password, seed, secret) })
 
 	// Nothing the roles were refused happened.
-	for _, s := range []string{events.StreamName, deadletter.StreamName, "KV_" + accounts.AccountsBucket, "OBJ_" + projections.SnapshotBucket, "KV_" + projections.StatusBucket} {
+	for _, s := range []string{events.StreamName, deadletter.StreamName, "KV_" + accounts.AccountsBucket, "KV_" + projections.StatusBucket} {
 		if _, err := op.js.Stream(ctx, s); err != nil {
 			t.Errorf("stream %s after the refusals: %v", s, err)
 		}
@@ -158,16 +158,6 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 			}
 			return err
 		})
-		c.may("restore the snapshot", func(ctx context.Context) error {
-			obj, err := c.js.ObjectStore(ctx, projections.SnapshotBucket)
-			if err != nil {
-				return err
-			}
-			if _, err := obj.GetBytes(ctx, "views"); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
-				return err
-			}
-			return nil
-		})
 		c.may("count dead letters", func(ctx context.Context) error {
 			_, err := c.js.Stream(ctx, deadletter.StreamName)
 			return err
@@ -191,9 +181,6 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 		})
 		c.mayNot("delete the accounts bucket", "$JS.API.STREAM.DELETE.KV_ACCOUNTS", func(ctx context.Context) error {
 			return c.js.DeleteKeyValue(ctx, accounts.AccountsBucket)
-		})
-		c.mayNot("purge the snapshot bucket's stream away", "$JS.API.STREAM.DELETE.OBJ_PROJECTIONS", func(ctx context.Context) error {
-			return c.js.DeleteObjectStore(ctx, projections.SnapshotBucket)
 		})
 		c.mayNot("delete a dead letter", "$JS.API.STREAM.MSG.DELETE.DEADLETTER", func(ctx context.Context) error {
 			return c.raw(ctx, "$JS.API.STREAM.MSG.DELETE."+deadletter.StreamName, `{"seq":1}`)
@@ -300,7 +287,7 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 		c.may("keep the notifications' state and take events from its consumer", func(ctx context.Context) error {
 			return notifyState(ctx, c.js, true)
 		})
-		c.mayNot("write the snapshot", "$O.PROJECTIONS.", func(ctx context.Context) error {
+		c.mayNot("write the old snapshot bucket", "$O.PROJECTIONS.", func(ctx context.Context) error {
 			return c.publish(ctx, "$O.PROJECTIONS.C.x", "views")
 		})
 		c.mayNot("write the status view", "$KV.VIEW_STATUS.", func(ctx context.Context) error {
@@ -358,7 +345,7 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 			}
 			return err
 		})
-		c.mayNot("write the snapshot", "$O.PROJECTIONS.", func(ctx context.Context) error {
+		c.mayNot("write the old snapshot bucket", "$O.PROJECTIONS.", func(ctx context.Context) error {
 			return c.publish(ctx, "$O.PROJECTIONS.C.x", "views")
 		})
 		c.mayNot("replace the snapshot's chunks", "$JS.API.STREAM.PURGE.OBJ_PROJECTIONS", func(ctx context.Context) error {
@@ -455,35 +442,7 @@ func checkEachRole(t *testing.T, url string, password func(string) string, seed 
 		readsTheLog(c)
 		isNoOperator(c)
 		notTheWorker(c)
-		c.may("save and restore the snapshot", func(ctx context.Context) error {
-			obj, err := c.js.ObjectStore(ctx, projections.SnapshotBucket)
-			if err != nil {
-				return err
-			}
-			for range 2 { // the second replaces the first
-				if _, err := obj.PutBytes(ctx, "views", []byte("snapshot")); err != nil {
-					return err
-				}
-			}
-			_, err = obj.GetBytes(ctx, "views")
-			return err
-		})
-		c.may("find and purge orphaned snapshot chunks", func(ctx context.Context) error {
-			st, err := c.js.Stream(ctx, projections.SnapshotStream)
-			if err != nil {
-				return err
-			}
-			info, err := st.Info(ctx, jetstream.WithSubjectFilter("$O."+projections.SnapshotBucket+".C.>"))
-			if err != nil {
-				return err
-			}
-			for subj := range info.State.Subjects {
-				if _, err := st.GetLastMsgForSubject(ctx, subj); err != nil {
-					return err
-				}
-			}
-			return st.Purge(ctx, jetstream.WithPurgeSubject("$O."+projections.SnapshotBucket+".C.none"))
-		})
+
 		c.may("write and read the status view", func(ctx context.Context) error {
 			kv, err := c.js.KeyValue(ctx, projections.StatusBucket)
 			if err != nil {

@@ -21,7 +21,7 @@ type Setup struct {
 
 // Provision creates, or updates to s, everything the roles use but may
 // not create: the stream, the dead letters, the accounts, sessions,
-// secrets, notifications, snapshot and view buckets, and the secrets. It needs the operator's
+// secrets, notifications and view buckets, and the secrets. It needs the operator's
 // credential. The worker's durable consumer is not here: the worker may
 // create its own (Grants).
 func Provision(ctx context.Context, js jetstream.JetStream, s Setup) error {
