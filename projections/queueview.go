@@ -558,6 +558,10 @@ func watchOnce(ctx context.Context, kv jetstream.KeyValue, filters []string, swi
 	tick := time.NewTicker(stallCheck)
 	defer tick.Stop()
 	var seen, behindAt uint64 // the checkpoint watched; the bucket's when it was found ahead
+	// A watch that delivers is not stalled, and the first delivery of a
+	// big view takes longer than a tick: its checkpoint, the newest key,
+	// comes last.
+	loading, moved := true, false
 	for {
 		select {
 		case <-ctx.Done():
@@ -570,6 +574,10 @@ func watchOnce(ctx context.Context, kv jetstream.KeyValue, filters []string, swi
 			}
 			return errSwitched
 		case <-tick.C:
+			if loading || moved {
+				moved, behindAt = false, 0
+				continue
+			}
 			stored, err := readCheckpoint(ctx, kv)
 			switch {
 			case err != nil:
@@ -584,7 +592,9 @@ func watchOnce(ctx context.Context, kv jetstream.KeyValue, filters []string, swi
 			if !ok {
 				return fmt.Errorf("projections: watch %s ended", kv.Bucket())
 			}
+			moved = true
 			if e == nil {
+				loading = false
 				loaded()
 				continue
 			}
