@@ -78,10 +78,10 @@ for d in "$D"/jetstream/*/streams/KV_VIEW*; do
 done
 
 # 4. Reads of the hottest article, its deep page and one comment.
-deep=$("$B/scale" cursor -page "${PAGE:-100}" $u "$hot")
+read -r deep page < <("$B/scale" cursor -page "${PAGE:-100}" $u "$hot")
 id=$(curl -sf "$u/api/articles/$hot/comments?limit=1" | jq -r '.comments[0].id')
 say "GET first page (50) of $hot" "$("$B/scale" get -c 16 -n "$GETS" "$u/api/articles/$hot/comments?limit=50")"
-say "GET page ${PAGE:-100} of $hot" "$("$B/scale" get -c 16 -n "$GETS" "$deep")"
+say "GET page $page of $hot" "$("$B/scale" get -c 16 -n "$GETS" "$deep")"
 say "GET /articles/$hot (HTML)" "$("$B/scale" get -c 16 -n "$GETS" "$u/articles/$hot")"
 say "GET /api/comments/{known id}" "$("$B/scale" get -c 16 -n "$GETS" "$u/api/comments/$id")"
 say "GET /api/comments/{unknown id}" "$("$B/scale" get -status 404 -c 16 -n "$GETS" "$u/api/comments/0193a0b4-0000-7000-8000-000000000000")"

@@ -541,7 +541,8 @@ func (v *FactsView) applyEntry(e jetstream.KeyValueEntry) (settled func()) {
 }
 
 // Applied is the facts view's checkpoint as last seen by the watcher: the
-// copy reflects the stream at least up to there.
+// copy reflects the stream at least up to there, but for writes still in
+// flight (each prefix is watched apart, the checkpoint too: watchEach).
 func (v *FactsView) Applied() uint64 {
 	v.mu.RLock()
 	defer v.mu.RUnlock()

@@ -548,20 +548,89 @@ func watchKeys(ctx context.Context, f *followed, filters []string, ready chan st
 // bucket's.
 const stallCheck = 2 * time.Second
 
-func watchOnce(ctx context.Context, kv jetstream.KeyValue, filters []string, switched chan struct{}, loaded func(), apply func(jetstream.KeyValueEntry)) error {
-	// WatchFiltered writes the bucket's prefix into the slice it is given.
-	w, err := kv.WatchFiltered(ctx, slices.Clone(filters))
-	if err != nil {
-		return fmt.Errorf("projections: watch %s: %w", kv.Bucket(), err)
+// keyWatch is the merged delivery of one watch per filter: the entry,
+// or nil once that filter's watch delivered every key it started with.
+type keyWatch struct {
+	e      jetstream.KeyValueEntry
+	closed bool
+}
+
+// watchEach starts one KV watch per filter, the checkpoint's first, and
+// merges what they deliver into one channel. One consumer with several
+// filter subjects is what a KV watch of several filters makes, and the
+// server delivers such a consumer's messages slowly when many subjects
+// match and other subjects come between them (as in a view written
+// comment by comment): 20,000 keys took 4–25 s here, against 60 ms for
+// one filter. Each watch is ordered; the order between them is not.
+func watchEach(ctx context.Context, kv jetstream.KeyValue, filters []string) (<-chan keyWatch, func(), error) {
+	filters = slices.Clone(filters)
+	slices.SortStableFunc(filters, func(a, b string) int {
+		// The checkpoint first: what the key watches then deliver is at
+		// least as new as the checkpoint the first delivers.
+		switch {
+		case a == checkpointKey && b != checkpointKey:
+			return -1
+		case b == checkpointKey && a != checkpointKey:
+			return 1
+		}
+		return 0
+	})
+	out := make(chan keyWatch)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var watchers []jetstream.KeyWatcher
+	stop := func() {
+		close(done)
+		for _, w := range watchers {
+			w.Stop()
+		}
+		wg.Wait()
 	}
-	defer w.Stop()
+	for _, f := range filters {
+		w, err := kv.Watch(ctx, f)
+		if err != nil {
+			stop()
+			return nil, nil, fmt.Errorf("projections: watch %s %s: %w", kv.Bucket(), f, err)
+		}
+		watchers = append(watchers, w)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				var kw keyWatch
+				select {
+				case <-done:
+					return
+				case e, ok := <-w.Updates():
+					kw = keyWatch{e: e, closed: !ok}
+				}
+				select {
+				case <-done:
+					return
+				case out <- kw:
+				}
+				if kw.closed {
+					return
+				}
+			}
+		}()
+	}
+	return out, stop, nil
+}
+
+func watchOnce(ctx context.Context, kv jetstream.KeyValue, filters []string, switched chan struct{}, loaded func(), apply func(jetstream.KeyValueEntry)) error {
+	updates, stop, err := watchEach(ctx, kv, filters)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	tick := time.NewTicker(stallCheck)
 	defer tick.Stop()
 	var seen, behindAt uint64 // the checkpoint watched; the bucket's when it was found ahead
 	// A watch that delivers is not stalled, and the first delivery of a
-	// big view takes longer than a tick: its checkpoint, the newest key,
-	// comes last.
-	loading, moved := true, false
+	// big view takes longer than a tick.
+	loading, moved, toLoad := true, false, len(filters)
+	began, keys := time.Now(), 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -588,15 +657,22 @@ func watchOnce(ctx context.Context, kv jetstream.KeyValue, filters []string, swi
 			default:
 				behindAt = stored
 			}
-		case e, ok := <-w.Updates():
-			if !ok {
+		case kw := <-updates:
+			if kw.closed {
 				return fmt.Errorf("projections: watch %s ended", kv.Bucket())
 			}
 			moved = true
+			e := kw.e
 			if e == nil {
-				loading = false
-				loaded()
+				if toLoad--; toLoad == 0 {
+					loading = false
+					loaded()
+					slog.Default().Info("view loaded", "bucket", kv.Bucket(), "keys", keys, "took", time.Since(began).Round(time.Millisecond))
+				}
 				continue
+			}
+			if loading {
+				keys++
 			}
 			if e.Key() == checkpointKey && e.Operation() == jetstream.KeyValuePut {
 				if seq, err := strconv.ParseUint(string(e.Value()), 10, 64); err == nil {
@@ -667,7 +743,8 @@ func (v *QueuesView) applyEntry(e jetstream.KeyValueEntry) (ch QueueChange, live
 }
 
 // Applied is the view's checkpoint as this copy last saw it: the copy
-// reflects the stream at least up to there.
+// reflects the stream at least up to there, but for writes still in
+// flight (each prefix is watched apart, the checkpoint too: watchEach).
 func (v *QueuesView) Applied() uint64 {
 	v.mu.RLock()
 	defer v.mu.RUnlock()

@@ -189,6 +189,7 @@ func (r *RecentComments) follow(ctx context.Context, kv jetstream.KeyValue) erro
 	defer it.Stop()
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
+	began, n, caughtUp := time.Now(), 0, false
 	for {
 		msg, err := it.Next()
 		if err != nil {
@@ -208,8 +209,11 @@ func (r *RecentComments) follow(ctx context.Context, kv jetstream.KeyValue) erro
 		if live && keep && r.onChange != nil {
 			r.onChange(before, c)
 		}
-		if meta.NumPending == 0 {
+		n++
+		if meta.NumPending == 0 && !caughtUp {
+			caughtUp = true
 			r.setReady()
+			r.logger.Info("recent comments loaded", "bucket", kv.Bucket(), "writes", n, "took", time.Since(began).Round(time.Millisecond))
 		}
 	}
 }

@@ -261,9 +261,11 @@ func visible(base string, rate, n int) error {
 	return nil
 }
 
+// cursor prints the URL of the article's page (or of its last page when
+// it has fewer) and that page's number.
 func cursor(base, article string, page int) error {
-	c := ""
-	for range page - 1 {
+	c, n := "", 1
+	for ; n < page; n++ {
 		resp, err := client.Get(base + "/api/articles/" + article + "/comments?limit=50&cursor=" + url.QueryEscape(c))
 		if err != nil {
 			return err
@@ -277,11 +279,11 @@ func cursor(base, article string, page int) error {
 			return err
 		}
 		if p.NextCursor == "" {
-			return fmt.Errorf("article %s has fewer than %d pages", article, page)
+			break
 		}
 		c = p.NextCursor
 	}
-	fmt.Println(base + "/api/articles/" + article + "/comments?limit=50&cursor=" + url.QueryEscape(c))
+	fmt.Println(base+"/api/articles/"+article+"/comments?limit=50&cursor="+url.QueryEscape(c), n)
 	return nil
 }
 
