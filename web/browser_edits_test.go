@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
@@ -123,6 +125,11 @@ func TestBrowserEditPermalinkLink(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("clicking the link opened nothing")
 			}
+			// The link opened a tab in front of this one, and a tab
+			// behind gets no animation frames, which Poll waits for.
+			if _, err := chromedp.Call(ctx, page.BringToFront, cdp.Empty{}); err != nil {
+				t.Fatal(err)
+			}
 
 			// The widget's permalink opens at the comment, marked.
 			permalink := browsertest.Run(t, ctx, "permalink", chromedp.Evaluate[string](li+`.querySelector('a.permalink').href`))
@@ -137,16 +144,15 @@ func TestBrowserEditPermalinkLink(t *testing.T) {
 				return li && li.firstChild.className.includes('target'); })()`))
 
 			// The page's permalink of a thread on its second page.
-			page := ctx
-			browsertest.Run(t, page, "open page permalink", chromedp.Navigate(f.srv.URL+"/articles/"+a+"/comments/"+mine))
-			got := browsertest.Run(t, page, "at the comment", chromedp.Evaluate[string](`location.search + ' ' + (document.querySelector(':target') || {}).id`))
+			browsertest.Run(t, ctx, "open page permalink", chromedp.Navigate(f.srv.URL+"/articles/"+a+"/comments/"+mine))
+			got := browsertest.Run(t, ctx, "at the comment", chromedp.Evaluate[string](`location.search + ' ' + (document.querySelector(':target') || {}).id`))
 			if !strings.Contains(got, "cursor=") || !strings.HasSuffix(got, " c-"+mine) {
 				t.Fatalf("the page's permalink opened %q", got)
 			}
-			if bg := browsertest.Run(t, page, "highlighted", chromedp.Evaluate[string](`getComputedStyle(document.querySelector(':target')).backgroundColor`)); bg == "rgba(0, 0, 0, 0)" {
+			if bg := browsertest.Run(t, ctx, "highlighted", chromedp.Evaluate[string](`getComputedStyle(document.querySelector(':target')).backgroundColor`)); bg == "rgba(0, 0, 0, 0)" {
 				t.Fatal("the comment a permalink opened is not highlighted")
 			}
-			if s := browsertest.Run(t, page, "edited on the page", chromedp.Text(chromedp.CSS("#c-"+mine+" .edited"))); s != "edited" {
+			if s := browsertest.Run(t, ctx, "edited on the page", chromedp.Text(chromedp.CSS("#c-"+mine+" .edited"))); s != "edited" {
 				t.Fatalf("the page says %q", s)
 			}
 		})
