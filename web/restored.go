@@ -2,9 +2,9 @@ package web
 
 import "net/http"
 
-// errRestoring answers a read that arrives before this process's read
-// models have first caught up with the stream (a restart restoring its
-// snapshot, a rebuild): answering from half-built views would list 37 of
+// errRestoring answers a read that arrives before this process's copies
+// of the views have first loaded and caught up with the stream (a
+// restart): answering from half-loaded copies would list 37 of
 // 500 comments as if that were all. A load balancer that waits for
 // /readyz never sends one; a client that does gets 503 and Retry-After.
 var errRestoring = &apiError{Status: http.StatusServiceUnavailable, Code: "restoring",

@@ -141,7 +141,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return nil
 	})
 	fs.Uint64Var(&c.MaxProjectionLag, "max-projection-lag", 1000, "events the read models may lag behind the stream and still be ready")
-	fs.BoolVar(&c.RebuildProjections, "rebuild-projections", false, "projector: at start, rebuild every view from sequence 1 into its spare bucket while the current one serves, then switch readers (also ignores the snapshot)")
+	fs.BoolVar(&c.RebuildProjections, "rebuild-projections", false, "projector: at start, rebuild every view from sequence 1 into its spare bucket while the current one serves, then switch readers")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.BoolVar(&c.AccessLog, "access-log", false, "log every HTTP request at info: method, route pattern, status, duration, bytes (never addresses, paths or text)")

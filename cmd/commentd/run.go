@@ -382,7 +382,7 @@ func (a *app) readiness(views *apiViews) func(lastSeq uint64) bool {
 // serve runs the roles and the HTTP server until ctx ends or a part
 // fails, then shuts down gracefully: HTTP stops taking requests and
 // finishes those in flight, the worker finishes and acks what it holds,
-// the projector saves a last snapshot, and the connection drains.
+// the projector writes its views' last checkpoints, and the connection drains.
 func (a *app) serve(ctx context.Context, ln net.Listener, stdout io.Writer) error {
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
