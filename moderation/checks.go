@@ -170,9 +170,25 @@ type caps struct {
 	minLetters int
 }
 
+// asciiCase is 1 for an ASCII letter, plus 2 for a capital.
+var asciiCase = func() (t [utf8.RuneSelf]uint8) {
+	for b := 'a'; b <= 'z'; b++ {
+		t[b], t[b-'a'+'A'] = 1, 3
+	}
+	return t
+}()
+
 func (k caps) eval(c *evalCtx) bool {
 	letters, upper := 0, 0
-	for _, r := range c.in.Text {
+	t := c.in.Text
+	// ASCII without decoding or branches, up to the first other byte.
+	i := 0
+	for ; i < len(t) && t[i] < utf8.RuneSelf; i++ {
+		f := asciiCase[t[i]]
+		letters += int(f & 1)
+		upper += int(f >> 1)
+	}
+	for _, r := range t[i:] {
 		if r < utf8.RuneSelf {
 			switch {
 			case r >= 'a' && r <= 'z':

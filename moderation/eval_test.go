@@ -124,6 +124,15 @@ var families = []family{
 		}
 		return w[:len(w)/2] + "-\n" + w[len(w)/2:], true
 	}},
+	{"letters in parentheses", false, func(w string) (string, bool) {
+		return mapIndex(w, func(_ int, r rune) string { return "(" + string(r) + ")" }), true
+	}},
+	{"letters in brackets", false, func(w string) (string, bool) {
+		return mapIndex(w, func(_ int, r rune) string { return "[" + string(r) + "]" }), true
+	}},
+	{"letters in parentheses, then !", false, func(w string) (string, bool) {
+		return mapIndex(w, func(_ int, r rune) string { return "(" + string(r) + ")" }) + "!", true
+	}},
 	{"doubled letters", false, func(w string) (string, bool) {
 		return mapIndex(w, func(_ int, r rune) string { return string(r) + string(r) }), true
 	}},

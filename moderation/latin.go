@@ -103,6 +103,34 @@ var frequentWords = [nLatin]string{
 //go:embed rules/trigrams.bin
 var trigramTable []byte // triClasses^3 rows of nLatin costs
 
+// trigramLanes is trigramTable with each row's nLatin costs spread into
+// the 16-bit lanes of a uint64 (lane k, bits 16k to 16k+15, for
+// latinLangs[k]), so that scoring a trigram is one load and one add for
+// all four languages. A lane takes up to laneAdds costs of at most 255
+// before it must be flushed into 32-bit totals.
+var trigramLanes = func() []uint64 {
+	t := make([]uint64, len(trigramTable)/nLatin)
+	for i := range t {
+		r := trigramTable[i*nLatin:][:nLatin]
+		t[i] = uint64(r[0]) | uint64(r[1])<<16 | uint64(r[2])<<32 | uint64(r[3])<<48
+	}
+	return t
+}()
+
+const laneAdds = 256 // 256 × 255 < 1<<16
+
+// bonusLanes[m] adds wordBonus to the lanes of the languages not in mask m.
+var bonusLanes = func() (t [1 << nLatin]uint64) {
+	for m := range t {
+		for k := range nLatin {
+			if m&(1<<k) == 0 {
+				t[m] |= wordBonus << (16 * k)
+			}
+		}
+	}
+	return t
+}()
+
 // triASCII is the class of an ASCII byte: letters 1–26, all else 0.
 var triASCII = func() (t [128]uint8) {
 	for c := 'a'; c <= 'z'; c++ {
@@ -177,17 +205,27 @@ func detectLatin(text string, segs []latinSeg) []latinSeg {
 	}
 	base := len(segs)
 	var total, cur score
-	tbl := trigramTable
+	// lanes holds cur's costs not yet added to cur.cost, pending how many
+	// adds; flush moves them over.
+	var lanes uint64
+	pending := 0
+	flush := func() {
+		cur.cost[0] += uint32(lanes & 0xFFFF)
+		cur.cost[1] += uint32(lanes >> 16 & 0xFFFF)
+		cur.cost[2] += uint32(lanes >> 32 & 0xFFFF)
+		cur.cost[3] += uint32(lanes >> 48)
+		lanes, pending = 0, 0
+	}
+	tbl := trigramLanes
 	c1, c2 := uint32(0), uint32(0)
 	h := uint32(wordHashInit)
 	start := 0
 	add := func(c3 uint32) {
-		row := tbl[((c1*triClasses+c2)*triClasses+c3)*uint32(nLatin):]
-		row = row[:nLatin]
-		cur.cost[0] += uint32(row[0])
-		cur.cost[1] += uint32(row[1])
-		cur.cost[2] += uint32(row[2])
-		cur.cost[3] += uint32(row[3])
+		if pending == laneAdds {
+			flush()
+		}
+		lanes += tbl[(c1*triClasses+c2)*triClasses+c3]
+		pending++
 		cur.n++
 	}
 	// wordEnd scores the word just read: a word-final trigram, and the
@@ -197,7 +235,8 @@ func detectLatin(text string, segs []latinSeg) []latinSeg {
 		if wordLen == 1 {
 			// A one-letter word ("a", "y", or spaced-out letters) says
 			// little: take back its first trigram, keep only the bonus.
-			row := tbl[c2*uint32(nLatin):][:nLatin]
+			flush()
+			row := trigramTable[c2*uint32(nLatin):][:nLatin]
 			for k := range nLatin {
 				cur.cost[k] -= uint32(row[k])
 			}
@@ -207,15 +246,16 @@ func detectLatin(text string, segs []latinSeg) []latinSeg {
 		}
 		wordLen = 0
 		if m := frequentMask(h); m != 0 {
-			for k := range nLatin {
-				if m&(1<<k) == 0 {
-					cur.cost[k] += wordBonus
-				}
+			if pending == laneAdds {
+				flush()
 			}
+			lanes += bonusLanes[m]
+			pending++
 		}
 		c1, c2, h = 0, 0, wordHashInit
 	}
 	end := func(at int) {
+		flush()
 		for k := range nLatin {
 			total.cost[k] += cur.cost[k]
 		}

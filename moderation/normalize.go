@@ -24,6 +24,7 @@ type stream struct {
 	text      string
 	stars     bool // some word has a wildcard
 	lookalike bool // some letter has a Latin look-alike: words may need folding
+	ascii     bool // the text is all ASCII (after scan)
 
 	word    []elem    // the word being read
 	words   []wordRec // every emitted word, for joining spaced letters
@@ -105,6 +106,7 @@ func (s *stream) reset() {
 func (s *stream) scan(text string) {
 	s.reset()
 	s.text = text
+	s.ascii = true
 	for i := 0; i < len(text); {
 		c := text[i]
 		if c < utf8.RuneSelf {
@@ -130,15 +132,18 @@ func (s *stream) scan(text string) {
 			case kStar:
 				s.word = append(s.word, elem{kind: kStar, r: '*', src: int32(i), end: int32(i + 1)})
 			case kSep:
-				if n := lineBreakHyphen(text, i); n > 0 && len(s.word) > 0 {
-					i += n // "fuc-\nking", "Scun-\nthorpe": one word
-					continue
+				if c == '-' && len(s.word) > 0 {
+					if n := lineBreakHyphen(text, i); n > 0 {
+						i += n // "fuc-\nking", "Scun-\nthorpe": one word
+						continue
+					}
 				}
 				s.endWord()
 			}
 			i++
 			continue
 		}
+		s.ascii = false
 		if (c == 0xD0 || c == 0xD1) && len(s.word) == 0 {
 			if n := s.cyrillicWord(text, i); n > 0 {
 				i += n

@@ -193,7 +193,7 @@ func (rs *Ruleset) evaluate(in *Input) Verdict {
 		sc.hits = rs.words.find(&sc.s, sc.hits[:0], sc.segs)
 		sc.s.text = ""
 		sc.chits = sc.chits[:0]
-		if rs.cyr.ac != nil && hasCyrillic(in.Text) {
+		if rs.cyr.ac != nil && !sc.s.ascii && hasCyrillic(in.Text) {
 			sc.cs.scanCyrillic(in.Text)
 			sc.chits = rs.cyr.find(&sc.cs, sc.chits, nil)
 			sc.cs.text = ""

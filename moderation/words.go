@@ -1,6 +1,7 @@
 package moderation
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
@@ -291,17 +292,13 @@ func (m *matcher) splitWords(s *stream, hits []hit) []hit {
 	var tmp stream
 	var buf [4][maxSplit]byte
 	aStart, aEnd := -1, -1
-	for i := 0; i <= len(s.sym); i++ {
-		if i < len(s.sym) && s.sym[i] != ' ' {
-			continue
+	for bStart := 0; bStart <= len(s.sym); {
+		// s.sym[bStart:bEnd] is a word: up to the next space.
+		bEnd := len(s.sym)
+		if k := bytes.IndexByte(s.sym[bStart:], ' '); k >= 0 {
+			bEnd = bStart + k
 		}
-		// s.sym[prevStart:i] is a word; its start is after the last space.
-		bEnd := i
-		bStart := bEnd
-		for bStart > 0 && s.sym[bStart-1] != ' ' {
-			bStart--
-		}
-		if aStart >= 0 && aEnd+1 == bStart {
+		if aStart >= 0 && aEnd+1 == bStart && (aEnd-aStart <= 2 || bEnd-bStart <= 2) {
 			la, lb := aEnd-aStart, bEnd-bStart
 			gap := s.end[aEnd] - s.src[aEnd]
 			short := s.sym[aStart:aEnd]
@@ -343,6 +340,7 @@ func (m *matcher) splitWords(s *stream, hits []hit) []hit {
 			}
 		}
 		aStart, aEnd = bStart, bEnd
+		bStart = bEnd + 1
 	}
 	return hits
 }
