@@ -101,6 +101,22 @@ func (p *Projector) Run(ctx context.Context) error {
 		return stopped(ctx, err)
 	}
 	p.applied.Store(start - 1)
+	if caught, err := p.catchUp(ctx, start, last); err == nil {
+		start = caught
+	} else if ctx.Err() == nil {
+		// What it wrote past the checkpoints is written again, the same.
+		p.Logger.Warn("bulk catch-up failed; following event by event", "err", err)
+		err = events.Retry(ctx, p.Logger, "find where to follow from", func(ctx context.Context) (err error) {
+			start, err = p.pipe.start(ctx)
+			return err
+		})
+		if err != nil {
+			return stopped(ctx, err)
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
 	if last < start {
 		p.setCaughtUp()
 	}

@@ -214,17 +214,7 @@ func (p *Projector) rebuild(ctx context.Context, req RebuildRequest) (RebuildPro
 	// no KV get asks. Resumed after a restart, the buckets hold what was
 	// written before it, so every miss asks.
 	rp.assumeNew = from == 1
-	rp.every = rebuildCheckpointEvery
-	rp.coalesce, rp.overlap = true, rebuildOverlap
-	// Without a timer for every write (nats.go's async publish timeout
-	// halves the rate of KV puts here): each step's wait for its
-	// acknowledgements bounds them, which is enough when nobody reads
-	// these buckets yet.
-	if rp.js, err = jetstream.New(p.Status.js.Conn(),
-		jetstream.WithPublishAsyncMaxPending(rebuildMaxPending),
-		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
-			rp.fail(fmt.Errorf("projections: write %s: %w", m.Subject, err))
-		})); err != nil {
+	if err := rp.bulk(); err != nil {
 		return prog, err
 	}
 
@@ -269,6 +259,27 @@ func (p *Projector) rebuild(ctx context.Context, req RebuildRequest) (RebuildPro
 	prog.State = RebuildSwitched
 	p.Logger.Info("views rebuilt and switched", "request", req.ID, "events", prog.Events, "seconds", prog.Seconds)
 	return prog, nil
+}
+
+// bulk makes p write as a rebuild does: in steps of
+// rebuildCheckpointEvery events, each key's last value of a step only,
+// the next step folded while the last one's writes are acknowledged.
+// Without a timer for every write (nats.go's async publish timeout halves
+// the rate of KV puts here): each step's wait for its acknowledgements
+// bounds them. Its writers must cache rebuildCacheKeys values (Into).
+func (p *pipeline) bulk() error {
+	p.every = rebuildCheckpointEvery
+	p.coalesce, p.overlap = true, rebuildOverlap
+	js, err := jetstream.New(p.js.Conn(),
+		jetstream.WithPublishAsyncMaxPending(rebuildMaxPending),
+		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
+			p.fail(fmt.Errorf("projections: write %s: %w", m.Subject, err))
+		}))
+	if err != nil {
+		return err
+	}
+	p.js = js
+	return nil
 }
 
 // trySwitch moves the live pipeline onto the rebuilt buckets if it is not

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync"
@@ -29,6 +30,8 @@ type allViews struct {
 	// wraps each view writer the next projector starts with.
 	cancel func()
 	wrap   func(ViewWriter) ViewWriter
+	// logger, when set, is the next projector's.
+	logger *slog.Logger
 
 	mu       sync.Mutex
 	held     []string // comments held, in the order submitted
@@ -86,7 +89,7 @@ func (f *allViews) startWith(t *testing.T, rebuild bool) {
 		}
 		views = append(views, vw)
 	}
-	p := &Projector{Log: f.log, Status: status, Views: views, Catalog: f.catalog, Rebuild: rebuild}
+	p := &Projector{Log: f.log, Status: status, Views: views, Catalog: f.catalog, Rebuild: rebuild, Logger: f.logger}
 	rctx, cancel := context.WithCancel(ctx)
 	f.cancel = cancel
 	var wg sync.WaitGroup
