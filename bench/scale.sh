@@ -98,7 +98,8 @@ say "bare GET, same bytes as the first page" "$("$B/scale" get -c 16 -n "$GETS" 
 "$B/scale" ready -since "$(now)" http://$base:18705/ >/dev/null
 say "bare POST, 1 KB answer (32 clients)" "$("$B/scale" post -c 32 -n "$POSTS" -status 200 http://$base:18705)"
 say "POST -> 202 (32 clients)" "$("$B/scale" post -c 32 -n "$POSTS" $u)"
-sleep 5 # the worker and projector finish the burst
+# The worker and projector finish the burst before the latency is taken.
+say "then the burst decided and in the views" "$("$B/scale" settled -since "$(now)" $u/metrics http://$base:18701/metrics) s"
 say "submission -> visible at $RATE/s" "$("$B/scale" visible -rate "$RATE" -n $((RATE * 10)) $u)"
 say "api RSS after" "$(rss $api)"
 say "worker RSS after" "$(rss $worker)"

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newsroom/commentd/events"
 	"github.com/newsroom/commentd/internal/poll"
@@ -395,4 +396,36 @@ func TestQueuesViewForgetsAnErasedAuthor(t *testing.T) {
 		}
 	}
 	f.same(f.reference(), m, worker)
+}
+
+// TestProvisioningShortensTheMarkerTTL: buckets provisioned before the
+// markers' TTL became a minute take the new TTL when provisioned again,
+// so an upgrade needs no step of its own.
+func TestProvisioningShortensTheMarkerTTL(t *testing.T) {
+	f := newViewFixture(t)
+	ctx := context.Background()
+	for _, b := range []string{QueuesBucket, FactsBucket} {
+		if _, err := f.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b, History: 1, Storage: jetstream.FileStorage, LimitMarkerTTL: 15 * time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := OpenQueuesView(ctx, f.js, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := OpenFactsView(ctx, f.js, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{QueuesBucket, FactsBucket} {
+		kv, err := f.js.KeyValue(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := kv.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.(*jetstream.KeyValueBucketStatus).LimitMarkerTTL(); got != markerTTL {
+			t.Errorf("%s: marker TTL %v, want %v", b, got, markerTTL)
+		}
+	}
 }

@@ -43,8 +43,12 @@ const (
 	// markerTTL is how long the marker of a removed key stays: every
 	// comment's pending key is removed at its first decision, and a
 	// marker kept for ever would leave one subject per comment in the
-	// bucket. A reader cut off for longer may miss a removal.
-	markerTTL = 15 * time.Minute
+	// bucket. Only a watch in progress needs it (a reader copies the
+	// whole view again at every new watch, watchKeys, and the stall check
+	// restarts a watch seconds behind), but every watch starting delivers
+	// the markers still there: at 1,000 comments a second, 60,000 of
+	// them rather than 900,000 with 15 minutes.
+	markerTTL = time.Minute
 )
 
 // queueKey is the key of comment id in queue q.

@@ -9,6 +9,8 @@
 //	                                     live stream shows each comment approved
 //	scale cursor -page K BASE ARTICLE    the URL of page K (50 a page) of an article
 //	scale ready -since UNIXNANO URL      wait for 200, print the seconds since UNIXNANO
+//	scale settled -since UNIXNANO URL…   wait until the metrics at each URL show nothing
+//	                                     undecided and nothing unprojected, print the seconds
 package main
 
 import (
@@ -34,7 +36,7 @@ var client = &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleC
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: scale get|post|visible|cursor|ready [flags] ARGS")
+		fmt.Fprintln(os.Stderr, "usage: scale get|post|visible|cursor|ready|settled [flags] ARGS")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -57,6 +59,8 @@ func main() {
 		err = cursor(fs.Arg(0), fs.Arg(1), *page)
 	case "ready":
 		err = ready(fs.Arg(0), time.Unix(0, *since))
+	case "settled":
+		err = settled(fs.Args(), time.Unix(0, *since))
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -302,4 +306,47 @@ func ready(u string, since time.Time) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return fmt.Errorf("%s not ready in 10 minutes", u)
+}
+
+// backlog are the gauges that say work is waiting: submissions the rules
+// have not decided (the api's queues view) and events the projector has
+// not applied.
+var backlog = []string{"comments_oldest_undecided_seconds", "comments_projection_lag_events"}
+
+// settled waits until every backlog gauge the URLs expose is 0: a burst of
+// writes is decided and in the views, so what is measured next does not
+// queue behind it.
+func settled(urls []string, since time.Time) error {
+	deadline := time.Now().Add(10 * time.Minute)
+	for time.Now().Before(deadline) {
+		waiting, found := false, 0
+		for _, u := range urls {
+			resp, err := client.Get(u)
+			if err != nil {
+				return err
+			}
+			sc := bufio.NewScanner(resp.Body)
+			sc.Buffer(make([]byte, 1<<20), 1<<20)
+			for sc.Scan() {
+				name, value, ok := strings.Cut(sc.Text(), " ")
+				if !ok || !slices.Contains(backlog, name) {
+					continue
+				}
+				found++
+				if v, err := strconv.ParseFloat(value, 64); err != nil || v != 0 {
+					waiting = true
+				}
+			}
+			resp.Body.Close()
+		}
+		if found < len(backlog) {
+			return fmt.Errorf("%v: want the gauges %v", urls, backlog)
+		}
+		if !waiting {
+			fmt.Printf("%.2f\n", time.Since(since).Seconds())
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%v: still busy after 10 minutes", urls)
 }
