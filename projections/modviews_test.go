@@ -398,14 +398,14 @@ func TestQueuesViewForgetsAnErasedAuthor(t *testing.T) {
 	f.same(f.reference(), m, worker)
 }
 
-// TestProvisioningShortensTheMarkerTTL: buckets provisioned before the
-// markers' TTL became a minute take the new TTL when provisioned again,
-// so an upgrade needs no step of its own.
+// TestProvisioningShortensTheMarkerTTL: buckets provisioned with another
+// marker TTL (15 minutes before it became one) take markerTTL when
+// provisioned again, so an upgrade needs no step of its own.
 func TestProvisioningShortensTheMarkerTTL(t *testing.T) {
 	f := newViewFixture(t)
 	ctx := context.Background()
 	for _, b := range []string{QueuesBucket, FactsBucket} {
-		if _, err := f.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b, History: 1, Storage: jetstream.FileStorage, LimitMarkerTTL: 15 * time.Minute}); err != nil {
+		if _, err := f.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b, History: 1, Storage: jetstream.FileStorage, LimitMarkerTTL: 15 * markerTTL}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -40,14 +40,17 @@ const (
 	// hundred kilobytes. Past it each further report is counted as a new
 	// reader (readers who report twice may then count twice).
 	MaxReporters = 5000
-	// markerTTL is how long the marker of a removed key stays: every
-	// comment's pending key is removed at its first decision, and a
-	// marker kept for ever would leave one subject per comment in the
-	// bucket. Only a watch in progress needs it (a reader copies the
-	// whole view again at every new watch, watchKeys, and the stall check
-	// restarts a watch seconds behind), but every watch starting delivers
-	// the markers still there: at 1,000 comments a second, 60,000 of
-	// them rather than 900,000 with 15 minutes.
+	// markerTTL is how long the marker of a removed key stays (the
+	// queues' keys, an erased author's facts): every comment's pending key
+	// is removed at its first decision, and a marker kept for ever would
+	// leave one subject per comment in the bucket. Only a watch in
+	// progress needs it: a reader copies the whole view again at every
+	// new watch (watchKeys), and the stall check restarts a watch two
+	// ticks behind once it has loaded. A watch still loading when a
+	// marker expires misses that removal; the first load takes seconds
+	// (2 s for an api at 1M comments). Every watch starting delivers the
+	// markers still there: at 1,000 comments a second 60,000 of them,
+	// rather than 900,000 with 15 minutes.
 	markerTTL = time.Minute
 )
 

@@ -319,7 +319,7 @@ var backlog = []string{"comments_oldest_undecided_seconds", "comments_projection
 func settled(urls []string, since time.Time) error {
 	deadline := time.Now().Add(10 * time.Minute)
 	for time.Now().Before(deadline) {
-		waiting, found := false, 0
+		waiting, found := false, map[string]bool{}
 		for _, u := range urls {
 			resp, err := client.Get(u)
 			if err != nil {
@@ -332,14 +332,14 @@ func settled(urls []string, since time.Time) error {
 				if !ok || !slices.Contains(backlog, name) {
 					continue
 				}
-				found++
+				found[name] = true
 				if v, err := strconv.ParseFloat(value, 64); err != nil || v != 0 {
 					waiting = true
 				}
 			}
 			resp.Body.Close()
 		}
-		if found < len(backlog) {
+		if len(found) < len(backlog) {
 			return fmt.Errorf("%v: want the gauges %v", urls, backlog)
 		}
 		if !waiting {
